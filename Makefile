@@ -1,0 +1,74 @@
+# sharedbuf: shared, memory-mapped lookup bundles for PostgreSQL
+#
+# Builds the extension (PGXS), the bundle command-line tool "sbundle", and
+# the stand-alone format tests.  See README.md.
+
+EXTENSION = sharedbuf
+MODULE_big = sharedbuf
+EXTVERSION = 0.1.0
+PGFILEDESC = "sharedbuf - shared memory-mapped lookup bundles"
+
+DATA = sharedbuf--0.1.0.sql
+
+FORMAT_OBJS = \
+	src/format/sbaccess.o \
+	src/format/sberror.o \
+	src/format/sbdedup.o \
+	src/format/sbfinish.o \
+	src/format/sbhash.o \
+	src/format/sbio.o \
+	src/format/sblookup.o \
+	src/format/sbreader.o \
+	src/format/sbschema.o \
+	src/format/sbsort.o \
+	src/format/sbverify.o \
+	src/format/sbwriter.o
+
+EXT_OBJS =
+
+OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
+
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format
+SHLIB_LINK = -lm
+
+TOOL = sbundle
+EXTRA_CLEAN = $(TOOL) tools/*.o test/format/test_format test/fuzz/fuzz_bundle \
+	results/ regression.diffs regression.out output_iso/ tmp_check/ tmp_check_iso/
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The command-line tool writes images for this PostgreSQL major version.
+PG_MAJOR := $(MAJORVERSION)
+
+all: $(TOOL)
+
+$(TOOL): tools/sbundle.o tools/csv.o tools/types.o $(FORMAT_OBJS)
+	$(CC) $(CFLAGS) $^ $(LDFLAGS) -lm -o $@
+
+tools/%.o: tools/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
+
+install: install-tool
+
+install-tool: $(TOOL) installdirs
+	$(INSTALL_PROGRAM) $(TOOL)$(X) '$(DESTDIR)$(bindir)'
+
+uninstall: uninstall-tool
+
+uninstall-tool:
+	rm -f '$(DESTDIR)$(bindir)/$(TOOL)$(X)'
+
+# Stand-alone format tests (no server), with sanitizers.
+FORMAT_SRCS = $(FORMAT_OBJS:.o=.c)
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+test/format/test_format: test/format/*.c test/format/*.h $(FORMAT_SRCS) src/format/*.h
+	$(CC) -std=gnu11 -O1 -g $(SANITIZE) -Wall -Isrc/format -Itest/format \
+		test/format/*.c $(FORMAT_SRCS) -lm -o $@
+
+check-format: test/format/test_format
+	./test/format/test_format
+
+.PHONY: install-tool uninstall-tool check-format

@@ -1,0 +1,326 @@
+/*-------------------------------------------------------------------------
+ *
+ * sbformat.h
+ *	  Public interface of the bundle file format library.
+ *
+ * A bundle is one immutable file holding the rows of a typed schema as
+ * PostgreSQL datum images in fixed-width row slots, a deduplicated value
+ * heap for variable-length values, and a hash index on a key.  This
+ * library writes bundles in a single streaming pass and reads them through
+ * a read-only memory mapping.  It is plain C and POSIX and never includes
+ * postgres.h, so that it can be tested, fuzzed and benchmarked on its own
+ * and used by the command-line tool.  docs/format.md specifies the bytes.
+ *
+ * Every function that can fail returns an sb_status (SB_OK or a negative
+ * code) and, when given one, fills an sb_error with a specific detail.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SBFORMAT_H
+#define SBFORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Format version written by this library; readers accept any minor. */
+#define SB_FORMAT_MAJOR		1
+#define SB_FORMAT_MINOR		0
+
+#define SB_MAX_COLUMNS		1600	/* PostgreSQL's MaxHeapAttributeNumber */
+#define SB_MAX_KEY_COLUMNS	32		/* PostgreSQL's INDEX_MAX_KEYS */
+#define SB_MAX_ROWS			UINT32_MAX	/* index entries hold 32-bit row numbers */
+#define SB_MAX_VALUE_SIZE	0x3FFFFFFF	/* a varlena's 30-bit length */
+
+/* Status codes.  Keep sb_status_name() and sb_status_message() in step. */
+typedef enum sb_status
+{
+	SB_OK = 0,
+	SB_ERR_IO = -1,				/* a system call failed; sb_error.sys_errno */
+	SB_ERR_NOMEM = -2,			/* out of memory */
+	SB_ERR_NOT_REGULAR = -3,	/* the path is not a regular file */
+	SB_ERR_TRUNCATED = -4,		/* the file is shorter than its header says */
+	SB_ERR_BAD_MAGIC = -5,		/* not a bundle file */
+	SB_ERR_BYTE_ORDER = -6,		/* written on a machine of other byte order */
+	SB_ERR_VERSION = -7,		/* a major version this library cannot read */
+	SB_ERR_CHECKSUM = -8,		/* a checksum does not match */
+	SB_ERR_CORRUPT = -9,		/* the structure is inconsistent */
+	SB_ERR_UNSUPPORTED = -10,	/* valid, but uses something this library lacks */
+	SB_ERR_INVALID = -11,		/* the caller passed an invalid argument */
+	SB_ERR_LIMIT = -12,			/* a size or count limit was exceeded */
+	SB_ERR_STATE = -13			/* call made in the wrong state */
+} sb_status;
+
+/* Details of a failure: the code, errno if any, and a specific message. */
+typedef struct sb_error
+{
+	sb_status	code;
+	int			sys_errno;
+	char		detail[256];
+} sb_error;
+
+extern const char *sb_status_name(sb_status code);
+extern const char *sb_status_message(sb_status code);
+
+/*
+ * How a key column is compared.  Equality of keys is byte equality of a
+ * canonical form, so the hash of the canonical form finds every match.
+ */
+typedef enum sb_key_kind
+{
+	SB_KEY_NONE = 0,			/* not a key column */
+	SB_KEY_BYTES = 1,			/* fixed-length image compared as bytes */
+	SB_KEY_INTEGER = 2,			/* signed integer of 2, 4 or 8 bytes, as int8 */
+	SB_KEY_FLOAT = 3,			/* float4/float8: -0 is 0, every NaN is one */
+	SB_KEY_VARLENA = 4,			/* variable-length payload compared as bytes */
+	SB_KEY_BPCHAR = 5			/* payload without trailing blanks */
+} sb_key_kind;
+
+/* How a column's values are stored. */
+#define SB_STORAGE_DATUM	0	/* the PostgreSQL datum image */
+#define SB_STORAGE_BINARY	1	/* the type's binary send form, as bytea */
+
+/* Column flags. */
+#define SB_COLF_SHORT_VARLENA	0x01	/* 1-byte varlena headers allowed */
+
+/* Index kinds. */
+#define SB_INDEX_BUCKETED	1	/* bucket directory + fingerprints (default) */
+#define SB_INDEX_SORTED		2	/* sorted hashes, the seed's search */
+
+/* Hash functions. */
+#define SB_HASH_XXH3		1	/* XXH3-64 with the header's seed */
+
+/* A column of a schema, as declared to the writer and read back. */
+typedef struct sb_column
+{
+	const char *name;
+	const char *type_name;		/* e.g. "pg_catalog.int4" */
+	int32_t		typmod;
+	int16_t		typlen;			/* > 0 fixed length, -1 variable length */
+	bool		typbyval;
+	char		typalign;		/* 'c', 's', 'i' or 'd' */
+	uint8_t		key_position;	/* 0, or 1.. for the n-th key column */
+	uint8_t		key_kind;		/* sb_key_kind */
+	uint8_t		storage;		/* SB_STORAGE_* */
+	uint8_t		flags;			/* SB_COLF_* */
+	uint32_t	slot_offset;	/* reader only: offset in the row slot */
+	uint32_t	name_len;		/* reader only: length of name */
+	uint32_t	type_name_len;	/* reader only: length of type_name */
+} sb_column;
+
+#define SB_NOT_STORED	UINT32_MAX	/* slot_offset of an approximate key */
+
+/*
+ * One part of a probe key, in the representation of its key column:
+ * SB_KEY_INTEGER reads ival; SB_KEY_FLOAT reads data with len 4 or 8 (the
+ * column's width); the other kinds read data and len (for SB_KEY_BYTES,
+ * len is typlen; for the variable kinds, the payload without header).
+ */
+typedef struct sb_key_part
+{
+	const void *data;
+	size_t		len;
+	int64_t		ival;
+} sb_key_part;
+
+/* ---------------------------------------------------------------------
+ * Writer
+ * ---------------------------------------------------------------------
+ */
+typedef struct sb_writer sb_writer;
+
+typedef struct sb_writer_options
+{
+	const char *path;			/* created with O_EXCL; removed on failure */
+	const char *temp_dir;		/* spill files; NULL means path's directory */
+	size_t		memory_budget;	/* bytes for the index sort and dedup */
+	uint64_t	hash_seed;
+	int			index_kind;		/* SB_INDEX_*; 0 means bucketed */
+	bool		approximate;	/* keys not stored; match on the hash */
+	bool		dedup;			/* store identical values once */
+	uint32_t	pg_major;		/* PostgreSQL major version of the images */
+	int			ncolumns;
+	const sb_column *columns;
+} sb_writer_options;
+
+/* Statistics of a finished build. */
+typedef struct sb_build_stats
+{
+	uint64_t	rows;
+	uint64_t	indexed;		/* rows with a non-NULL key */
+	uint64_t	distinct_keys;	/* distinct key hashes */
+	uint64_t	file_size;
+	uint64_t	heap_bytes;
+	uint64_t	dedup_hits;		/* values stored once and referenced again */
+	uint64_t	dedup_saved;	/* heap bytes those references saved */
+	uint32_t	spill_runs;		/* sorted runs written to temp files */
+} sb_build_stats;
+
+extern sb_status sb_writer_create(const sb_writer_options *opts,
+								  sb_writer **out, sb_error *err);
+extern sb_status sb_writer_add_meta(sb_writer *w, const char *key,
+									const char *value, sb_error *err);
+extern void sb_writer_begin_row(sb_writer *w);
+extern sb_status sb_writer_set_fixed(sb_writer *w, int col, const void *image,
+									 sb_error *err);
+extern sb_status sb_writer_set_varlena(sb_writer *w, int col,
+									   const void *payload, size_t len,
+									   sb_error *err);
+extern sb_status sb_writer_end_row(sb_writer *w, sb_error *err);
+extern sb_status sb_writer_finish(sb_writer *w, sb_build_stats *stats,
+								  sb_error *err);
+extern void sb_writer_free(sb_writer *w);
+extern uint64_t sb_writer_rows(const sb_writer *w);
+extern uint64_t sb_writer_bytes(const sb_writer *w);
+
+/* ---------------------------------------------------------------------
+ * Reader
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * An open bundle.  The fields are copied out of the file and validated at
+ * open, so later changes to the file's bytes cannot move any access out of
+ * the mapping.  Treat every field as read-only.
+ */
+typedef struct sb_bundle
+{
+	const unsigned char *base;	/* the mapping */
+	uint64_t	size;			/* bytes mapped (the file size) */
+	bool		mapped;			/* base is our mapping, to unmap at close */
+	uint16_t	major;
+	uint16_t	minor;
+	uint32_t	flags;			/* SB_BUNDLE_* */
+	uint32_t	hash_id;
+	uint32_t	index_kind;
+	uint64_t	hash_seed;
+	uint32_t	pg_major;
+	uint64_t	build_time;		/* microseconds since the Unix epoch */
+	uint64_t	row_count;
+	uint64_t	indexed_count;
+	uint64_t	distinct_keys;
+	uint64_t	max_bucket;		/* entries in the fullest bucket */
+	uint32_t	row_size;
+	uint32_t	bitmap_bytes;
+	int			ncolumns;
+	int			nkeys;
+	sb_column  *columns;
+	int			key_columns[SB_MAX_KEY_COLUMNS];	/* column of each key */
+	uint8_t		bucket_bits;
+	uint8_t		fp_bytes;
+	uint32_t	entry_size;
+	const unsigned char *rows;	/* row slots */
+	const unsigned char *heap;
+	uint64_t	heap_size;
+	const unsigned char *dir;	/* bucket directory lines */
+	uint64_t	dir_size;
+	const unsigned char *entries;
+	uint64_t	entries_size;
+	const unsigned char *meta;
+	uint64_t	meta_size;
+	int			nsections;
+	struct sb_section_info
+	{
+		uint32_t	kind;
+		uint32_t	flags;
+		uint64_t	offset;
+		uint64_t	length;
+		uint64_t	checksum;
+	}			sections[16];
+	uint32_t	header_size;
+	char	   *strings;		/* names, NUL-terminated copies */
+} sb_bundle;
+
+#define SB_BUNDLE_APPROXIMATE	0x01
+
+/* A value read from a row slot. */
+typedef struct sb_value
+{
+	const unsigned char *ptr;	/* the datum image (header included) */
+	size_t		len;			/* its length in bytes */
+} sb_value;
+
+extern sb_status sb_open(const char *path, sb_bundle **out, sb_error *err);
+extern sb_status sb_open_memory(const void *data, size_t size,
+								sb_bundle **out, sb_error *err);
+extern void sb_close(sb_bundle *b);
+extern sb_status sb_verify(const sb_bundle *b, sb_error *err);
+extern const char *sb_meta_get(const sb_bundle *b, const char *key,
+							   size_t *len);
+extern bool sb_meta_next(const sb_bundle *b, uint64_t *pos,
+						 const char **key, size_t *klen,
+						 const char **value, size_t *vlen);
+
+/* The slot of row 'row', or NULL if there is no such row. */
+static inline const unsigned char *
+sb_row_slot(const sb_bundle *b, uint64_t row)
+{
+	if (row >= b->row_count)
+		return NULL;
+	return b->rows + row * b->row_size;
+}
+
+/* Is column 'col' NULL in this slot?  (A column not stored reads NULL.) */
+static inline bool
+sb_slot_isnull(const sb_bundle *b, const unsigned char *slot, int col)
+{
+	if (b->columns[col].slot_offset == SB_NOT_STORED)
+		return true;
+	return (slot[col >> 3] >> (col & 7)) & 1;
+}
+
+extern sb_status sb_slot_varlena(const sb_bundle *b, const unsigned char *slot,
+								 int col, sb_value *out, sb_error *err);
+
+/*
+ * Read a non-NULL column of a slot.  Fixed-length values point into the
+ * slot; variable-length ones into the value heap, bounds-checked.
+ */
+static inline sb_status
+sb_slot_value(const sb_bundle *b, const unsigned char *slot, int col,
+			  sb_value *out, sb_error *err)
+{
+	const sb_column *c = &b->columns[col];
+
+	if (c->typlen > 0)
+	{
+		out->ptr = slot + c->slot_offset;
+		out->len = (size_t) c->typlen;
+		return SB_OK;
+	}
+	return sb_slot_varlena(b, slot, col, out, err);
+}
+
+/* Varlena header helpers for images in this machine's byte order. */
+extern size_t sb_varlena_header_size(const unsigned char *image);
+extern bool sb_varlena_size(const unsigned char *image, size_t avail,
+							size_t *total);
+
+/* ---------------------------------------------------------------------
+ * Lookup
+ * ---------------------------------------------------------------------
+ */
+
+/* State of one key lookup; set up by sb_lookup_start. */
+typedef struct sb_lookup
+{
+	const sb_key_part *parts;
+	uint64_t	hash;
+	uint64_t	pos;			/* next entry to examine */
+	uint64_t	end;			/* one past the last candidate entry */
+	uint32_t	fp;				/* fingerprint sought (bucketed index) */
+} sb_lookup;
+
+extern sb_status sb_key_hash(const sb_bundle *b, const sb_key_part *parts,
+							 uint64_t *hash, sb_error *err);
+extern void sb_lookup_prefetch(const sb_bundle *b, uint64_t hash);
+extern void sb_lookup_start(const sb_bundle *b, const sb_key_part *parts,
+							uint64_t hash, sb_lookup *it);
+extern int	sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
+						   sb_error *err);
+
+/* Test seam: a mask applied to every key hash, to force collisions. */
+extern uint64_t sb_test_hash_mask;
+
+#endif							/* SBFORMAT_H */

@@ -1,0 +1,123 @@
+/*-------------------------------------------------------------------------
+ *
+ * sbschema.c
+ *	  Column validation and the layout of fields in a row slot.
+ *
+ * A row slot starts with a NULL bitmap (bit c of byte c/8 set when column
+ * c is NULL), followed by one field per stored column: a fixed-length
+ * datum image, or an 8-byte offset into the value heap for a
+ * variable-length one.  Fields are placed in order of decreasing alignment
+ * so that no padding is needed between them, and each sits at an offset
+ * that satisfies its typalign; the slot width is a multiple of 8.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sbinternal.h"
+
+/* Bytes a column's field takes in a slot. */
+static uint32_t
+field_width(const sb_column *c)
+{
+	return c->typlen > 0 ? (uint32_t) c->typlen : 8;
+}
+
+/* Alignment of a column's field in a slot. */
+static unsigned
+field_align(const sb_column *c)
+{
+	return c->typlen > 0 ? sb_typalign_bytes(c->typalign) : 8;
+}
+
+/* Check one column definition for consistency; ncols is for messages. */
+sb_status
+sb_schema_check_column(const sb_column *c, int ncols, sb_error *err)
+{
+	const char *name = c->name ? c->name : "?";
+
+	(void) ncols;
+	if (c->typlen == 0 || c->typlen < -1)
+		return sb_fail(err, SB_ERR_INVALID,
+					   "column \"%s\" has invalid length %d", name, c->typlen);
+	if (sb_typalign_bytes(c->typalign) == 0)
+		return sb_fail(err, SB_ERR_INVALID,
+					   "column \"%s\" has invalid alignment code %d",
+					   name, c->typalign);
+	if (c->typbyval && c->typlen != 1 && c->typlen != 2 &&
+		c->typlen != 4 && c->typlen != 8)
+		return sb_fail(err, SB_ERR_INVALID,
+					   "column \"%s\" is passed by value but has length %d",
+					   name, c->typlen);
+	if (c->storage > SB_STORAGE_BINARY ||
+		(c->storage == SB_STORAGE_BINARY && c->typlen != -1))
+		return sb_fail(err, SB_ERR_INVALID,
+					   "column \"%s\" has invalid storage %u", name, c->storage);
+	if ((c->flags & ~SB_COLF_SHORT_VARLENA) != 0 ||
+		((c->flags & SB_COLF_SHORT_VARLENA) && c->typlen != -1))
+		return sb_fail(err, SB_ERR_INVALID,
+					   "column \"%s\" has invalid flags 0x%x", name, c->flags);
+	if ((c->key_kind == SB_KEY_NONE) != (c->key_position == 0))
+		return sb_fail(err, SB_ERR_INVALID,
+					   "column \"%s\" has inconsistent key settings", name);
+	switch (c->key_kind)
+	{
+		case SB_KEY_NONE:
+			return SB_OK;
+		case SB_KEY_BYTES:
+			if (c->typlen > 0)
+				return SB_OK;
+			break;
+		case SB_KEY_INTEGER:
+			if (c->typbyval && (c->typlen == 2 || c->typlen == 4 ||
+								c->typlen == 8))
+				return SB_OK;
+			break;
+		case SB_KEY_FLOAT:
+			if (c->typlen == 4 || c->typlen == 8)
+				return SB_OK;
+			break;
+		case SB_KEY_VARLENA:
+		case SB_KEY_BPCHAR:
+			if (c->typlen == -1)
+				return SB_OK;
+			break;
+	}
+	return sb_fail(err, SB_ERR_INVALID,
+				   "column \"%s\" cannot be a key of kind %u", name,
+				   c->key_kind);
+}
+
+/*
+ * Assign slot offsets to the columns and compute the slot width.  With
+ * 'approximate', key columns are not stored at all.
+ */
+sb_status
+sb_schema_layout(sb_column *cols, int ncols, bool approximate,
+				 uint32_t *row_size, sb_error *err)
+{
+	uint64_t	off = ((uint64_t) ncols + 7) / 8;
+
+	for (unsigned align = 8; align >= 1; align /= 2)
+	{
+		for (int i = 0; i < ncols; i++)
+		{
+			sb_column  *c = &cols[i];
+
+			if (field_align(c) != align)
+				continue;
+			if (approximate && c->key_position != 0)
+			{
+				c->slot_offset = SB_NOT_STORED;
+				continue;
+			}
+			off = sb_align_up(off, align);
+			c->slot_offset = (uint32_t) off;
+			off += field_width(c);
+		}
+	}
+	off = sb_align_up(off, 8);
+	if (off > UINT32_MAX / 2)
+		return sb_fail(err, SB_ERR_LIMIT, "row slot of %llu bytes is too wide",
+					   (unsigned long long) off);
+	*row_size = (uint32_t) off;
+	return SB_OK;
+}

@@ -1,0 +1,373 @@
+/*-------------------------------------------------------------------------
+ *
+ * sbverify.c
+ *	  Full verification of a bundle: checksums, structure, every byte.
+ *
+ * Opening a bundle checks what lookups and scans rely on; verification
+ * reads everything.  It checks each section's checksum, that the bytes
+ * between sections and the bytes of row slots and the value heap that no
+ * field or value covers are zero, that every value's offset and length are
+ * valid, and that the index holds each keyed row exactly once, in its
+ * bucket, in order, under the hash of the key stored in the row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sbinternal.h"
+
+#include <stdlib.h>
+
+/* Are all bytes in [p, p + len) zero? */
+static bool
+all_zero(const unsigned char *p, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/* Check every section's checksum and that gaps between them are zero. */
+static sb_status
+verify_sections(const sb_bundle *b, sb_error *err)
+{
+	uint64_t	pos = b->header_size;
+
+	for (int i = 0; i < b->nsections; i++)
+	{
+		const struct sb_section_info *s = &b->sections[i];
+
+		if (sb_checksum(b->base + s->offset, s->length) != s->checksum)
+			return sb_fail(err, SB_ERR_CHECKSUM,
+						   "checksum mismatch in section %d (kind %u)", i, s->kind);
+	}
+	/* walk the sections in file order; overlaps were refused at open */
+	for (;;)
+	{
+		const struct sb_section_info *next = NULL;
+
+		for (int i = 0; i < b->nsections; i++)
+		{
+			const struct sb_section_info *s = &b->sections[i];
+
+			if (s->offset >= pos && (s->length > 0 || s->offset > pos) &&
+				(next == NULL || s->offset < next->offset))
+				next = s;
+		}
+		if (next == NULL)
+			break;
+		if (!all_zero(b->base + pos, next->offset - pos))
+			return sb_fail(err, SB_ERR_CORRUPT,
+						   "nonzero bytes between offsets %llu and %llu",
+						   (unsigned long long) pos,
+						   (unsigned long long) next->offset);
+		pos = next->offset + next->length;
+	}
+	if (!all_zero(b->base + pos, b->size - pos))
+		return sb_fail(err, SB_ERR_CORRUPT, "nonzero bytes after the last section");
+	return SB_OK;
+}
+
+/* Mark heap bytes [off, off + len) as used by a value. */
+static void
+mark_range(unsigned char *map, uint64_t off, uint64_t len)
+{
+	for (uint64_t i = off; i < off + len; i++)
+		map[i >> 3] |= (unsigned char) (1 << (i & 7));
+}
+
+/* Check one row slot; mark the heap bytes its values use. */
+static sb_status
+verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
+		   unsigned char *heapmap, sb_error *err)
+{
+	const unsigned char *slot = b->rows + row * b->row_size;
+
+	memset(used, 0, b->row_size);
+	memset(used, 1, b->bitmap_bytes);
+	for (int c = b->ncolumns; c < (int) b->bitmap_bytes * 8; c++)
+		if ((slot[c >> 3] >> (c & 7)) & 1)
+			return sb_fail(err, SB_ERR_CORRUPT, "row %llu has a NULL bit past the last column",
+						   (unsigned long long) row);
+	for (int c = 0; c < b->ncolumns; c++)
+	{
+		const sb_column *col = &b->columns[c];
+		sb_value	v;
+		sb_status	st;
+
+		if (col->slot_offset == SB_NOT_STORED)
+		{
+			if (!((slot[c >> 3] >> (c & 7)) & 1))
+				return sb_fail(err, SB_ERR_CORRUPT, "row %llu: column \"%s\" is not stored but not NULL",
+							   (unsigned long long) row, col->name);
+			continue;
+		}
+		if (sb_slot_isnull(b, slot, c))
+			continue;
+		memset(used + col->slot_offset, 1, col->typlen > 0 ? (size_t) col->typlen : 8);
+		if (col->typlen > 0)
+			continue;
+		if ((st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
+			return st;
+		if (heapmap)
+			mark_range(heapmap, (uint64_t) (v.ptr - b->heap), v.len);
+	}
+	for (uint32_t i = 0; i < b->row_size; i++)
+		if (!used[i] && slot[i] != 0)
+			return sb_fail(err, SB_ERR_CORRUPT, "row %llu has nonzero padding at byte %u",
+						   (unsigned long long) row, i);
+	return SB_OK;
+}
+
+/* Check every row, and that heap bytes no value uses are zero. */
+static sb_status
+verify_rows(const sb_bundle *b, sb_error *err)
+{
+	unsigned char *used = malloc(b->row_size);
+	unsigned char *heapmap = calloc(b->heap_size / 8 + 1, 1);
+	sb_status	st = SB_OK;
+
+	if (used == NULL || heapmap == NULL)
+		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate verification maps");
+	for (uint64_t r = 0; st == SB_OK && r < b->row_count; r++)
+		st = verify_row(b, r, used, heapmap, err);
+	for (uint64_t i = 0; st == SB_OK && i < b->heap_size; i++)
+		if (!((heapmap[i >> 3] >> (i & 7)) & 1) && b->heap[i] != 0)
+			st = sb_fail(err, SB_ERR_CORRUPT,
+						 "value heap byte %llu is used by no value but not zero",
+						 (unsigned long long) i);
+	free(used);
+	free(heapmap);
+	return st;
+}
+
+/* Hash of the key stored in a row; false if the key has a NULL. */
+static bool
+row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash, sb_error *err,
+			 sb_status *st)
+{
+	const unsigned char *slot = b->rows + row * b->row_size;
+	sb_key_part parts[SB_MAX_KEY_COLUMNS];
+	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
+
+	*st = SB_OK;
+	for (int k = 0; k < b->nkeys; k++)
+	{
+		int			c = b->key_columns[k];
+		sb_value	v;
+
+		cols[k].kind = b->columns[c].key_kind;
+		cols[k].typlen = b->columns[c].typlen;
+		if (sb_slot_isnull(b, slot, c))
+			return false;
+		if ((*st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
+			return false;
+		if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &parts[k]))
+		{
+			*st = sb_fail(err, SB_ERR_CORRUPT, "row %llu has an invalid key",
+						  (unsigned long long) row);
+			return false;
+		}
+	}
+	*hash = sb_hash_parts(cols, b->nkeys, parts, b->hash_seed);
+	return true;
+}
+
+/* Check one index entry against its row; 'seen' marks indexed rows. */
+static sb_status
+verify_entry(const sb_bundle *b, uint64_t i, uint64_t bucket, uint32_t fp,
+			 uint64_t hash, uint64_t row, unsigned char *seen, sb_error *err)
+{
+	uint64_t	h;
+	sb_status	st;
+
+	if (row >= b->row_count)
+		return sb_fail(err, SB_ERR_CORRUPT, "index entry %llu refers to row %llu of %llu",
+					   (unsigned long long) i, (unsigned long long) row,
+					   (unsigned long long) b->row_count);
+	if ((seen[row >> 3] >> (row & 7)) & 1)
+		return sb_fail(err, SB_ERR_CORRUPT, "row %llu is indexed twice",
+					   (unsigned long long) row);
+	seen[row >> 3] |= (unsigned char) (1 << (row & 7));
+	if (b->flags & SB_BUNDLE_APPROXIMATE)
+		return SB_OK;
+	if (!row_key_hash(b, row, &h, err, &st))
+		return st != SB_OK ? st :
+			sb_fail(err, SB_ERR_CORRUPT, "row %llu with a NULL key is indexed",
+					(unsigned long long) row);
+	if (b->index_kind == SB_INDEX_SORTED ? h != hash :
+		sb_hash_bucket(h, b->bucket_bits) != bucket ||
+		sb_hash_fingerprint(h, b->bucket_bits, b->fp_bytes) != fp)
+		return sb_fail(err, SB_ERR_CORRUPT, "index entry %llu does not match the key of row %llu",
+					   (unsigned long long) i, (unsigned long long) row);
+	return SB_OK;
+}
+
+/* Read directory slot for bucket k (k may be nbuckets: the end). */
+static uint64_t
+dir_start(const sb_bundle *b, uint64_t k)
+{
+	const unsigned char *line = b->dir + (k / SB_DIR_LINE_BUCKETS) * SB_DIR_LINE_BYTES;
+
+	if (k == (UINT64_C(1) << b->bucket_bits) && k % SB_DIR_LINE_BUCKETS == 0)
+		return sb_load32(line - SB_DIR_LINE_BYTES + 4 * SB_DIR_LINE_BUCKETS);
+	return sb_load32(line + 4 * (k % SB_DIR_LINE_BUCKETS));
+}
+
+/* Check the directory lines of a bucketed index. */
+static sb_status
+verify_directory(const sb_bundle *b, sb_error *err)
+{
+	uint64_t	lines = b->dir_size / SB_DIR_LINE_BYTES;
+	uint64_t	nb = UINT64_C(1) << b->bucket_bits;
+
+	for (uint64_t l = 0; l < lines; l++)
+	{
+		const unsigned char *line = b->dir + l * SB_DIR_LINE_BYTES;
+
+		for (unsigned s = 0; s < SB_DIR_LINE_SLOTS; s++)
+		{
+			uint64_t	k = l * SB_DIR_LINE_BUCKETS + s;
+			uint32_t	v = sb_load32(line + 4 * s);
+
+			if ((s > 0 && v < sb_load32(line + 4 * (s - 1))) ||
+				v > b->indexed_count || (k >= nb && v != b->indexed_count) ||
+				(s == SB_DIR_LINE_BUCKETS && l + 1 < lines &&
+				 v != sb_load32(line + SB_DIR_LINE_BYTES)))
+				return sb_fail(err, SB_ERR_CORRUPT, "index directory line %llu is invalid",
+							   (unsigned long long) l);
+		}
+	}
+	if (dir_start(b, 0) != 0)
+		return sb_fail(err, SB_ERR_CORRUPT, "index directory does not start at 0");
+	return SB_OK;
+}
+
+/* Check a bucketed index entry by entry. */
+static sb_status
+verify_bucketed(const sb_bundle *b, unsigned char *seen, sb_error *err)
+{
+	uint64_t	nb = UINT64_C(1) << b->bucket_bits;
+	sb_status	st;
+
+	if ((st = verify_directory(b, err)) != SB_OK)
+		return st;
+	for (uint64_t k = 0; k < nb; k++)
+	{
+		uint64_t	lo = dir_start(b, k),
+					hi = dir_start(b, k + 1);
+		uint32_t	prev = 0;
+
+		for (uint64_t i = lo; i < hi; i++)
+		{
+			const unsigned char *e = b->entries + i * b->entry_size;
+			uint32_t	fp = b->fp_bytes == 2 ? sb_load16(e) : sb_load32(e);
+
+			if (i > lo && fp < prev)
+				return sb_fail(err, SB_ERR_CORRUPT, "index bucket %llu is not sorted",
+							   (unsigned long long) k);
+			prev = fp;
+			if ((st = verify_entry(b, i, k, fp, 0, sb_load32(e + b->fp_bytes),
+								   seen, err)) != SB_OK)
+				return st;
+		}
+	}
+	return SB_OK;
+}
+
+/* Check a sorted index entry by entry. */
+static sb_status
+verify_sorted(const sb_bundle *b, unsigned char *seen, sb_error *err)
+{
+	for (uint64_t i = 0; i < b->indexed_count; i++)
+	{
+		const unsigned char *e = b->entries + i * SB_SORTED_ENTRY_SIZE;
+		sb_status	st;
+
+		if (i > 0 && sb_load64(e) < sb_load64(e - SB_SORTED_ENTRY_SIZE))
+			return sb_fail(err, SB_ERR_CORRUPT, "index is not sorted at entry %llu",
+						   (unsigned long long) i);
+		if ((st = verify_entry(b, i, 0, 0, sb_load64(e), sb_load64(e + 8),
+							   seen, err)) != SB_OK)
+			return st;
+	}
+	return SB_OK;
+}
+
+/* Check that every row with a non-NULL key is indexed. */
+static sb_status
+verify_coverage(const sb_bundle *b, const unsigned char *seen, sb_error *err)
+{
+	for (uint64_t r = 0; r < b->row_count; r++)
+	{
+		uint64_t	h;
+		sb_status	st;
+		bool		keyed;
+
+		if ((seen[r >> 3] >> (r & 7)) & 1)
+			continue;
+		keyed = row_key_hash(b, r, &h, err, &st);
+		if (st != SB_OK)
+			return st;
+		if (keyed)
+			return sb_fail(err, SB_ERR_CORRUPT, "row %llu has a key but is not indexed",
+						   (unsigned long long) r);
+	}
+	return SB_OK;
+}
+
+/* Check the index: structure, order, and agreement with the rows. */
+static sb_status
+verify_index(const sb_bundle *b, sb_error *err)
+{
+	unsigned char *seen = calloc(b->row_count / 8 + 1, 1);
+	sb_status	st;
+
+	if (seen == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate verification map");
+	if (b->index_kind == SB_INDEX_BUCKETED)
+		st = verify_bucketed(b, seen, err);
+	else
+		st = verify_sorted(b, seen, err);
+	if (st == SB_OK && b->nkeys > 0 && !(b->flags & SB_BUNDLE_APPROXIMATE))
+		st = verify_coverage(b, seen, err);
+	free(seen);
+	return st;
+}
+
+/* Check that the metadata entries fill their section exactly. */
+static sb_status
+verify_meta(const sb_bundle *b, sb_error *err)
+{
+	uint64_t	pos = 0;
+	const char *k,
+			   *v;
+	size_t		kl,
+				vl;
+
+	while (sb_meta_next(b, &pos, &k, &kl, &v, &vl))
+	{
+		uint64_t	end = (uint64_t) (v + vl - (const char *) b->meta);
+
+		if (pos > b->meta_size || !all_zero(b->meta + end, pos - end))
+			return sb_fail(err, SB_ERR_CORRUPT, "metadata entry padding is invalid");
+	}
+	if (b->meta && pos != b->meta_size)
+		return sb_fail(err, SB_ERR_CORRUPT, "metadata has %llu stray bytes",
+					   (unsigned long long) (b->meta_size - pos));
+	return SB_OK;
+}
+
+/* Verify a whole bundle; SB_OK only if every check passes. */
+sb_status
+sb_verify(const sb_bundle *b, sb_error *err)
+{
+	sb_status	st;
+
+	if ((st = verify_sections(b, err)) != SB_OK ||
+		(st = verify_meta(b, err)) != SB_OK ||
+		(st = verify_rows(b, err)) != SB_OK)
+		return st;
+	if (b->nkeys == 0 && b->indexed_count != 0)
+		return sb_fail(err, SB_ERR_CORRUPT, "a bundle without a key has index entries");
+	return verify_index(b, err);
+}

@@ -1,0 +1,507 @@
+/*-------------------------------------------------------------------------
+ *
+ * sbwriter.c
+ *	  Streaming bundle writer: rows, the deduplicated value heap, the index.
+ *
+ * The writer makes one pass over the rows.  The schema is written at once;
+ * variable-length values stream into the value heap, which follows it in
+ * the output file; row slots stream into an anonymous temporary file; each
+ * row with a non-NULL key adds a (hash, row) pair to a sorter that spills
+ * sorted runs to another temporary file beyond its memory budget.  Finish
+ * appends the rows, writes the index from the merged pairs and the build
+ * metadata, then the header and section table, and fsyncs.  The caller
+ * decides when to rename the file into place.  Unwritten gaps between
+ * sections are holes and read as zeros, as the format requires.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sbwriter_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define SINK_BUFFER		(1 << 20)
+#define MIN_BUDGET		(1 << 20)
+#define MAX_META_BYTES	(1 << 20)
+
+/* Record a failure and poison the writer so that it cannot finish. */
+static sb_status
+writer_failed(sb_writer *w, sb_status st)
+{
+	w->failed = true;
+	return st;
+}
+
+/*
+ * Approximate bundles do not store their key columns, so fixed-length key
+ * images are kept aside until the row ends.
+ */
+static sb_status
+alloc_key_images(sb_writer *w, sb_error *err)
+{
+	size_t		total = 0;
+
+	for (int k = 0; k < w->nkeys; k++)
+		total += w->cols[w->key_cols[k]].typlen > 0 ?
+			(size_t) w->cols[w->key_cols[k]].typlen : 0;
+	w->key_store = malloc(total ? total : 1);
+	if (w->key_store == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate key buffer");
+	total = 0;
+	for (int k = 0; k < w->nkeys; k++)
+	{
+		w->key_image[k] = w->key_store + total;
+		total += w->cols[w->key_cols[k]].typlen > 0 ?
+			(size_t) w->cols[w->key_cols[k]].typlen : 0;
+	}
+	return SB_OK;
+}
+
+/* Copy the column definitions and serialize the schema section. */
+static sb_status
+build_schema(sb_writer *w, const sb_writer_options *o, sb_error *err)
+{
+	size_t		strings = 0;
+	size_t		pos;
+	sb_status	st;
+
+	if (o->ncolumns < 1 || o->ncolumns > SB_MAX_COLUMNS)
+		return sb_fail(err, SB_ERR_LIMIT, "a bundle needs 1 to %d columns, not %d",
+					   SB_MAX_COLUMNS, o->ncolumns);
+	w->ncols = o->ncolumns;
+	w->cols = calloc(w->ncols, sizeof(sb_column));
+	if (w->cols == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate columns");
+	memcpy(w->cols, o->columns, w->ncols * sizeof(sb_column));
+	for (int i = 0; i < w->ncols; i++)
+	{
+		sb_column  *c = &w->cols[i];
+
+		if (c->name == NULL || c->type_name == NULL ||
+			strlen(c->name) > SB_MAX_NAME_LEN ||
+			strlen(c->type_name) > SB_MAX_NAME_LEN)
+			return sb_fail(err, SB_ERR_INVALID,
+						   "column %d needs a name and a type name of at most %d bytes",
+						   i + 1, SB_MAX_NAME_LEN);
+		if ((st = sb_schema_check_column(c, w->ncols, err)) != SB_OK)
+			return st;
+		if (c->key_position > 0)
+		{
+			if (c->key_position > SB_MAX_KEY_COLUMNS ||
+				w->key_cols[c->key_position - 1] != 0)
+				return sb_fail(err, SB_ERR_INVALID,
+							   "column \"%s\" has an invalid or repeated key position %u",
+							   c->name, c->key_position);
+			w->key_cols[c->key_position - 1] = i + 1;
+			w->nkeys++;
+		}
+		strings += strlen(c->name) + 1 + strlen(c->type_name) + 1;
+	}
+	for (int k = 0; k < w->nkeys; k++)
+	{
+		if (w->key_cols[k] == 0)
+			return sb_fail(err, SB_ERR_INVALID, "key positions must be 1 to %d",
+						   w->nkeys);
+		w->key_cols[k]--;
+		w->keycols[k].kind = w->cols[w->key_cols[k]].key_kind;
+		w->keycols[k].typlen = w->cols[w->key_cols[k]].typlen;
+	}
+	if (w->approximate && w->nkeys == 0)
+		return sb_fail(err, SB_ERR_INVALID, "an approximate bundle needs a key");
+	if ((st = sb_schema_layout(w->cols, w->ncols, w->approximate,
+							   &w->row_size, err)) != SB_OK)
+		return st;
+
+	w->schema_len = (size_t) w->ncols * SB_COLREC_SIZE + strings;
+	w->schema = calloc(1, w->schema_len);
+	if (w->schema == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate schema");
+	pos = (size_t) w->ncols * SB_COLREC_SIZE;
+	for (int i = 0; i < w->ncols; i++)
+	{
+		sb_column  *c = &w->cols[i];
+		unsigned char *r = w->schema + (size_t) i * SB_COLREC_SIZE;
+		size_t		nl = strlen(c->name),
+					tl = strlen(c->type_name);
+
+		sb_store32(r + SB_COL_NAME_OFF, (uint32_t) pos);
+		sb_store32(r + SB_COL_NAME_LEN, (uint32_t) nl);
+		memcpy(w->schema + pos, c->name, nl);
+		pos += nl + 1;
+		sb_store32(r + SB_COL_TYPE_OFF, (uint32_t) pos);
+		sb_store32(r + SB_COL_TYPE_LEN, (uint32_t) tl);
+		memcpy(w->schema + pos, c->type_name, tl);
+		pos += tl + 1;
+		sb_store32(r + SB_COL_SLOT_OFF, c->slot_offset);
+		sb_store32(r + SB_COL_TYPMOD, (uint32_t) c->typmod);
+		sb_store16(r + SB_COL_TYPLEN, (uint16_t) c->typlen);
+		r[SB_COL_BYVAL] = c->typbyval ? 1 : 0;
+		r[SB_COL_ALIGN] = (unsigned char) c->typalign;
+		r[SB_COL_KEYPOS] = c->key_position;
+		r[SB_COL_KEYKIND] = c->key_kind;
+		r[SB_COL_STORAGE] = c->storage;
+		r[SB_COL_FLAGS] = c->flags;
+		/* keep our own copies of the names, not the caller's */
+		c->name = (const char *) w->schema + sb_load32(r + SB_COL_NAME_OFF);
+		c->type_name = (const char *) w->schema + sb_load32(r + SB_COL_TYPE_OFF);
+	}
+	return alloc_key_images(w, err);
+}
+
+/* Dedup callback: does the heap hold 'payload' at 'offset'? */
+static bool
+heap_same(void *arg, uint64_t offset, const void *payload, size_t len)
+{
+	sb_writer  *w = arg;
+	sb_sink    *h = &w->heap;
+	unsigned char buf[4096];
+	const unsigned char *p = payload;
+
+	if (offset >= h->flushed)
+		return memcmp(h->buf + (offset - h->flushed), payload, len) == 0;
+	if (offset + len > h->flushed && sb_sink_flush(h, NULL) != SB_OK)
+		return false;
+	while (len > 0)
+	{
+		size_t		n = len < sizeof(buf) ? len : sizeof(buf);
+
+		if (sb_pread_all(w->fd, buf, n, h->start + offset, NULL) != SB_OK ||
+			memcmp(buf, p, n) != 0)
+			return false;
+		offset += n;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Create a writer and its output file; see sb_writer_options. */
+sb_status
+sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
+{
+	sb_writer  *w;
+	sb_status	st;
+	size_t		budget;
+	uint64_t	heap_start;
+
+	*out = NULL;
+	if (o->path == NULL)
+		return sb_fail(err, SB_ERR_INVALID, "no output path given");
+	if (o->index_kind != 0 && o->index_kind != SB_INDEX_BUCKETED &&
+		o->index_kind != SB_INDEX_SORTED)
+		return sb_fail(err, SB_ERR_INVALID, "unknown index kind %d", o->index_kind);
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate writer");
+	w->fd = w->rows_fd = -1;
+	w->sorter.spill_fd = -1;
+	w->approximate = o->approximate;
+	w->index_kind = o->index_kind ? o->index_kind : SB_INDEX_BUCKETED;
+	w->seed = o->hash_seed;
+	w->pg_major = o->pg_major;
+	w->nsections = w->index_kind == SB_INDEX_BUCKETED ? 6 : 5;
+	w->header_size = SB_HEADER_FIXED + w->nsections * SB_SECTION_ENTRY;
+
+	if ((st = build_schema(w, o, err)) != SB_OK)
+		goto fail;
+	w->path = strdup(o->path);
+	w->temp_dir = o->temp_dir ? strdup(o->temp_dir) : NULL;
+	if (w->path == NULL || (o->temp_dir && w->temp_dir == NULL))
+	{
+		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate path");
+		goto fail;
+	}
+	if (w->temp_dir == NULL)
+	{
+		char	   *slash = strrchr(w->path, '/');
+
+		w->temp_dir = slash ? strndup(w->path, slash == w->path ? 1 : slash - w->path) :
+			strdup(".");
+		if (w->temp_dir == NULL)
+		{
+			st = sb_fail(err, SB_ERR_NOMEM, "could not allocate path");
+			goto fail;
+		}
+	}
+	w->row = calloc(1, w->row_size);
+	if (w->row == NULL)
+	{
+		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate row");
+		goto fail;
+	}
+
+	budget = o->memory_budget < MIN_BUDGET ? MIN_BUDGET : o->memory_budget;
+	if (o->dedup &&
+		!sb_dedup_init(&w->dedup, budget / 4, heap_same, w))
+	{
+		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate dedup table");
+		goto fail;
+	}
+	w->dedup_on = o->dedup;
+	if ((st = sb_sorter_init(&w->sorter, o->dedup ? budget - budget / 4 : budget,
+							 w->temp_dir, err)) != SB_OK)
+		goto fail;
+
+	w->fd = open(w->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w->fd < 0)
+	{
+		st = sb_fail_errno(err, "could not create file \"%s\"", w->path);
+		goto fail;
+	}
+	w->created = true;
+	w->schema_off = sb_align_up(w->header_size, SB_SECTION_ALIGN);
+	if ((st = sb_pwrite_all(w->fd, w->schema, w->schema_len, w->schema_off,
+							err)) != SB_OK)
+		goto fail;
+	heap_start = sb_align_up(w->schema_off + w->schema_len, SB_SECTION_ALIGN);
+	if ((st = sb_sink_init(&w->heap, w->fd, heap_start, SINK_BUFFER, true,
+						   err)) != SB_OK)
+		goto fail;
+	if ((st = sb_temp_open(w->temp_dir, &w->rows_fd, err)) != SB_OK)
+		goto fail;
+	if ((st = sb_sink_init(&w->rows, w->rows_fd, 0, SINK_BUFFER, true,
+						   err)) != SB_OK)
+		goto fail;
+	*out = w;
+	return SB_OK;
+
+fail:
+	sb_writer_free(w);
+	return st;
+}
+
+/* Add a build-metadata entry (key and value are text). */
+sb_status
+sb_writer_add_meta(sb_writer *w, const char *key, const char *value,
+				   sb_error *err)
+{
+	size_t		kl = strlen(key),
+				vl = strlen(value);
+	size_t		need = sb_align_up(8 + kl + vl, 4);
+
+	if (w->meta_len + need > MAX_META_BYTES)
+		return sb_fail(err, SB_ERR_LIMIT, "build metadata exceeds %d bytes",
+					   MAX_META_BYTES);
+	if (w->meta_len + need > w->meta_cap)
+	{
+		size_t		cap = (w->meta_len + need) * 2;
+		unsigned char *m = realloc(w->meta, cap);
+
+		if (m == NULL)
+			return sb_fail(err, SB_ERR_NOMEM, "could not allocate metadata");
+		w->meta = m;
+		w->meta_cap = cap;
+	}
+	memset(w->meta + w->meta_len, 0, need);
+	sb_store32(w->meta + w->meta_len, (uint32_t) kl);
+	sb_store32(w->meta + w->meta_len + 4, (uint32_t) vl);
+	memcpy(w->meta + w->meta_len + 8, key, kl);
+	memcpy(w->meta + w->meta_len + 8 + kl, value, vl);
+	w->meta_len += need;
+	return SB_OK;
+}
+
+/* Start a new row: every column is NULL until set. */
+void
+sb_writer_begin_row(sb_writer *w)
+{
+	memset(w->row, 0, w->row_size);
+	for (int i = 0; i < w->ncols; i++)
+		w->row[i >> 3] |= (unsigned char) (1 << (i & 7));
+	memset(w->key_set, 0, sizeof(w->key_set));
+	w->in_row = true;
+}
+
+/* Check that a column may be set now. */
+static sb_status
+check_set(sb_writer *w, int col, bool varlena, sb_error *err)
+{
+	if (w->failed || !w->in_row)
+		return sb_fail(err, SB_ERR_STATE, "no row is being written");
+	if (col < 0 || col >= w->ncols)
+		return sb_fail(err, SB_ERR_INVALID, "no column %d", col);
+	if ((w->cols[col].typlen == -1) != varlena)
+		return sb_fail(err, SB_ERR_INVALID, "column %d is %s", col,
+					   varlena ? "fixed-length" : "variable-length");
+	return SB_OK;
+}
+
+/* Set a fixed-length column from its datum image (typlen bytes). */
+sb_status
+sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
+{
+	sb_column  *c = &w->cols[col];
+	sb_status	st = check_set(w, col, false, err);
+	const unsigned char *stored;
+
+	if (st != SB_OK)
+		return st;
+	if (c->slot_offset != SB_NOT_STORED)
+	{
+		memcpy(w->row + c->slot_offset, image, c->typlen);
+		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
+		stored = w->row + c->slot_offset;
+	}
+	else
+		stored = image;
+	if (c->key_position > 0)
+	{
+		int			k = c->key_position - 1;
+
+		if (c->slot_offset == SB_NOT_STORED)
+		{
+			memcpy(w->key_image[k], image, c->typlen);
+			stored = w->key_image[k];
+		}
+		sb_key_part_from_image(&w->keycols[k], stored, c->typlen,
+							   &w->parts[k]);
+		w->key_set[k] = true;
+	}
+	return SB_OK;
+}
+
+/* Append a value's image to the heap (or find it there); set *offset. */
+static sb_status
+heap_store(sb_writer *w, const sb_column *c, const void *payload, size_t len,
+		   uint64_t *offset, sb_error *err)
+{
+	unsigned char hdr[4];
+	size_t		hl = sb_varlena_make_header(hdr, len,
+											c->flags & SB_COLF_SHORT_VARLENA);
+	unsigned	align = hl == 1 ? 1 : sb_typalign_bytes(c->typalign);
+	uint32_t	form = (uint32_t) hl | (align << 8);
+	uint64_t	dh = 0;
+	sb_status	st;
+
+	if (w->dedup_on)
+	{
+		dh = sb_dedup_hash(payload, len, form);
+		if (sb_dedup_find(&w->dedup, dh, form, payload, len, offset))
+		{
+			w->dedup_hits++;
+			w->dedup_saved += hl + len;
+			return SB_OK;
+		}
+	}
+	if ((st = sb_sink_pad(&w->heap, align, err)) != SB_OK)
+		return st;
+	*offset = sb_sink_size(&w->heap);
+	if ((st = sb_sink_write(&w->heap, hdr, hl, err)) != SB_OK ||
+		(st = sb_sink_write(&w->heap, payload, len, err)) != SB_OK)
+		return st;
+	if (w->dedup_on)
+		sb_dedup_insert(&w->dedup, dh, form, payload, len, *offset);
+	return SB_OK;
+}
+
+/*
+ * Set a variable-length column from its payload (the bytes after the
+ * varlena header).  A key column's payload must stay valid until the row
+ * ends.
+ */
+sb_status
+sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
+					  sb_error *err)
+{
+	sb_column  *c = &w->cols[col];
+	sb_status	st = check_set(w, col, true, err);
+
+	if (st != SB_OK)
+		return st;
+	if (len > SB_MAX_VALUE_SIZE - 4)
+		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
+										"value of %zu bytes in column \"%s\" exceeds the limit of %d bytes",
+										len, c->name ? c->name : "?",
+										SB_MAX_VALUE_SIZE - 4));
+	if (c->slot_offset != SB_NOT_STORED)
+	{
+		uint64_t	off;
+
+		if ((st = heap_store(w, c, payload, len, &off, err)) != SB_OK)
+			return writer_failed(w, st);
+		sb_store64(w->row + c->slot_offset, off);
+		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
+	}
+	if (c->key_position > 0)
+	{
+		int			k = c->key_position - 1;
+
+		w->parts[k].data = payload;
+		w->parts[k].len = len;
+		w->key_set[k] = true;
+	}
+	return SB_OK;
+}
+
+/* Finish the current row: store its slot and index its key. */
+sb_status
+sb_writer_end_row(sb_writer *w, sb_error *err)
+{
+	sb_status	st;
+	bool		keyed = w->nkeys > 0;
+
+	if (w->failed || !w->in_row)
+		return sb_fail(err, SB_ERR_STATE, "no row is being written");
+	if (w->nrows >= SB_MAX_ROWS)
+		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
+										"a bundle holds at most %u rows",
+										(unsigned) SB_MAX_ROWS));
+	w->in_row = false;
+	for (int k = 0; k < w->nkeys; k++)
+		keyed = keyed && w->key_set[k];
+	if (keyed)
+	{
+		uint64_t	h = sb_hash_parts(w->keycols, w->nkeys, w->parts, w->seed);
+
+		if ((st = sb_sorter_add(&w->sorter, h, w->nrows, err)) != SB_OK)
+			return writer_failed(w, st);
+	}
+	if ((st = sb_sink_write(&w->rows, w->row, w->row_size, err)) != SB_OK)
+		return writer_failed(w, st);
+	w->nrows++;
+	return SB_OK;
+}
+
+/* Rows written so far. */
+uint64_t
+sb_writer_rows(const sb_writer *w)
+{
+	return w->nrows;
+}
+
+/* Bytes of heap and row slots written so far. */
+uint64_t
+sb_writer_bytes(const sb_writer *w)
+{
+	return sb_sink_size(&w->heap) + sb_sink_size(&w->rows);
+}
+
+/* Release a writer; an unfinished output file is removed. */
+void
+sb_writer_free(sb_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->created && !w->finished)
+		unlink(w->path);
+	if (w->rows_fd >= 0)
+		close(w->rows_fd);
+	sb_sink_free(&w->heap);
+	sb_sink_free(&w->rows);
+	sb_sorter_free(&w->sorter);
+	sb_dedup_free(&w->dedup);
+	free(w->cols);
+	free(w->schema);
+	free(w->meta);
+	free(w->row);
+	free(w->key_store);
+	free(w->path);
+	free(w->temp_dir);
+	free(w);
+}
