@@ -61,8 +61,9 @@ sb_dedup_find(sb_dedup *d, uint64_t hash, uint32_t form, const void *payload,
 
 		if (s->hash != hash || s->len != len || s->form != form)
 			continue;
+		/* the low byte of 'form' is the header size: skip it to the payload */
 		if (len <= SB_DEDUP_INLINE ? memcmp(s->data, payload, len) == 0 :
-			d->same(d->arg, s->offset, payload, len))
+			d->same(d->arg, s->offset + (form & 0xFF), payload, len))
 		{
 			*offset = s->offset;
 			return true;

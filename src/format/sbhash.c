@@ -89,9 +89,9 @@ canonical_bytes(const sb_keycol *col, const sb_key_part *part,
 				memcpy(&f, part->data, 4);
 				if (f == 0.0f)
 					f = 0.0f;
-				else if (isnan(f))
-					f = NAN;
 				memcpy(buf, &f, 4);
+				if (isnan(f))
+					sb_store32(buf, UINT32_C(0x7FC00000));	/* the canonical NaN */
 				*len = 4;
 			}
 			else
@@ -101,9 +101,9 @@ canonical_bytes(const sb_keycol *col, const sb_key_part *part,
 				memcpy(&d, part->data, 8);
 				if (d == 0.0)
 					d = 0.0;
-				else if (isnan(d))
-					d = (double) NAN;
 				memcpy(buf, &d, 8);
+				if (isnan(d))
+					sb_store64(buf, UINT64_C(0x7FF8000000000000));	/* the canonical NaN */
 				*len = 8;
 			}
 			return buf;

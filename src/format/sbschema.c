@@ -6,9 +6,9 @@
  * A row slot starts with a NULL bitmap (bit c of byte c/8 set when column
  * c is NULL), followed by one field per stored column: a fixed-length
  * datum image, or an 8-byte offset into the value heap for a
- * variable-length one.  Fields are placed in order of decreasing alignment
- * so that no padding is needed between them, and each sits at an offset
- * that satisfies its typalign; the slot width is a multiple of 8.
+ * variable-length one.  Fields are placed in order of decreasing alignment,
+ * which keeps padding between them small, and each sits at an offset that
+ * satisfies its typalign; the slot width is a multiple of 8.
  *
  *-------------------------------------------------------------------------
  */

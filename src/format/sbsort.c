@@ -84,6 +84,9 @@ sb_sort_pairs(sb_pair *a, sb_pair *scratch, size_t n)
 			   *dst = scratch;
 	size_t		start;
 
+	/* nothing to sort; 'scratch' may be NULL when n is 0 */
+	if (n < 2)
+		return;
 	while (keybits < 64 && (UINT64_C(1) << keybits) < (uint64_t) n * 4)
 		keybits++;
 	keybits = ((keybits + RADIX_BITS - 1) / RADIX_BITS) * RADIX_BITS;

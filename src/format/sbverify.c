@@ -75,6 +75,28 @@ mark_range(unsigned char *map, uint64_t off, uint64_t len)
 		map[i >> 3] |= (unsigned char) (1 << (i & 7));
 }
 
+/*
+ * Check a value's header form: 4-byte headers aligned to the column's
+ * typalign from the heap's start, 1-byte headers only where allowed.
+ */
+static sb_status
+verify_value_form(const sb_bundle *b, const sb_column *col, const sb_value *v,
+				  uint64_t row, sb_error *err)
+{
+	uint64_t	off = (uint64_t) (v->ptr - b->heap);
+	size_t		hdr = sb_varlena_header_size(v->ptr);
+
+	if (hdr == 4 && off % sb_typalign_bytes(col->typalign) != 0)
+		return sb_fail(err, SB_ERR_CORRUPT,
+					   "row %llu: value of column \"%s\" at heap offset %llu is misaligned",
+					   (unsigned long long) row, col->name, (unsigned long long) off);
+	if (hdr == 1 && !(col->flags & SB_COLF_SHORT_VARLENA))
+		return sb_fail(err, SB_ERR_CORRUPT,
+					   "row %llu: column \"%s\" has a short header it does not allow",
+					   (unsigned long long) row, col->name);
+	return SB_OK;
+}
+
 /* Check one row slot; mark the heap bytes its values use. */
 static sb_status
 verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
@@ -107,6 +129,8 @@ verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
 		if (col->typlen > 0)
 			continue;
 		if ((st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
+			return st;
+		if ((st = verify_value_form(b, col, &v, row, err)) != SB_OK)
 			return st;
 		if (heapmap)
 			mark_range(heapmap, (uint64_t) (v.ptr - b->heap), v.len);

@@ -228,7 +228,8 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 		}
 	}
 	w->row = calloc(1, w->row_size);
-	if (w->row == NULL)
+	w->set = calloc(w->ncols, sizeof(bool));
+	if (w->row == NULL || w->set == NULL)
 	{
 		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate row");
 		goto fail;
@@ -313,6 +314,7 @@ sb_writer_begin_row(sb_writer *w)
 	for (int i = 0; i < w->ncols; i++)
 		w->row[i >> 3] |= (unsigned char) (1 << (i & 7));
 	memset(w->key_set, 0, sizeof(w->key_set));
+	memset(w->set, 0, w->ncols * sizeof(bool));
 	w->in_row = true;
 }
 
@@ -340,6 +342,9 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 
 	if (st != SB_OK)
 		return st;
+	if (w->set[col])
+		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
+	w->set[col] = true;
 	if (c->slot_offset != SB_NOT_STORED)
 	{
 		memcpy(w->row + c->slot_offset, image, c->typlen);
@@ -412,6 +417,9 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 
 	if (st != SB_OK)
 		return st;
+	if (w->set[col])
+		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
+	w->set[col] = true;
 	if (len > SB_MAX_VALUE_SIZE - 4)
 		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
 										"value of %zu bytes in column \"%s\" exceeds the limit of %d bytes",
@@ -500,6 +508,7 @@ sb_writer_free(sb_writer *w)
 	free(w->schema);
 	free(w->meta);
 	free(w->row);
+	free(w->set);
 	free(w->key_store);
 	free(w->path);
 	free(w->temp_dir);

@@ -44,6 +44,7 @@ struct sb_writer
 
 	/* the row being written */
 	unsigned char *row;
+	bool	   *set;			/* columns set in this row */
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
 	bool		key_set[SB_MAX_KEY_COLUMNS];
 	unsigned char *key_image[SB_MAX_KEY_COLUMNS];
