@@ -24,7 +24,20 @@ FORMAT_OBJS = \
 	src/format/sbverify.o \
 	src/format/sbwriter.o
 
-EXT_OBJS =
+EXT_OBJS = \
+	src/build.o \
+	src/cache.o \
+	src/errors.o \
+	src/functions.o \
+	src/info.o \
+	src/keys.o \
+	src/options.o \
+	src/paths.o \
+	src/planner.o \
+	src/scan.o \
+	src/sharedbuf.o \
+	src/swap.o \
+	src/types.o
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
@@ -44,8 +57,14 @@ PG_MAJOR := $(MAJORVERSION)
 
 all: $(TOOL)
 
-$(TOOL): tools/sbundle.o tools/csv.o tools/types.o $(FORMAT_OBJS)
+TOOL_OBJS = tools/sbundle.o tools/csv.o tools/types.o \
+	tools/build.o tools/datetime.o tools/floats.o tools/inspect.o \
+	tools/query.o tools/schema.o tools/strbuf.o tools/util.o
+
+$(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
 	$(CC) $(CFLAGS) $^ $(LDFLAGS) -lm -o $@
+
+$(TOOL_OBJS): tools/*.h src/format/sbformat.h
 
 tools/%.o: tools/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@

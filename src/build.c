@@ -1,0 +1,372 @@
+/*-------------------------------------------------------------------------
+ *
+ * build.c
+ *	  Building a bundle from a query: SPI into the streaming writer.
+ *
+ * The query runs through SPI with the caller's privileges, read-only, and
+ * its rows stream through a DestReceiver straight into the format
+ * library's writer: nothing is materialized, and the writer's memory
+ * (index sort and deduplication) is bounded by maintenance_work_mem.  The
+ * new file is complete and fsynced when the build returns; swap.c renames
+ * it into place at commit.  The writer, its files and descriptors belong
+ * to a memory context of the (sub)transaction, whose reset callback
+ * removes an unfinished file if anything fails.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#define SB_EXTENSION_VERSION	"0.1.0"
+
+/* State of a build, as a DestReceiver for the query's rows. */
+typedef struct SbBuildState
+{
+	DestReceiver pub;
+	const char *name;
+	const char *keyspec;
+	bool		approximate;
+	char	   *temp;
+	char	   *dir;
+	sb_writer  *writer;
+	int			natts;
+	SbTypeInfo *types;
+	FmgrInfo   *sendfns;
+	MemoryContext row_cxt;
+	MemoryContextCallback cleanup;
+	SbBuildResult *result;
+} SbBuildState;
+
+/* Memory-context callback: free the writer, removing an unfinished file. */
+static void
+free_writer(void *arg)
+{
+	SbBuildState *bs = arg;
+
+	if (bs->writer)
+		sb_writer_free(bs->writer);
+	bs->writer = NULL;
+}
+
+/* Key position of each result column from the key specification. */
+static void
+parse_key(SbBuildState *bs, TupleDesc desc, sb_column *cols)
+{
+	char	   *spec = pstrdup(bs->keyspec);
+	List	   *names;
+	ListCell   *lc;
+	int			pos = 0;
+
+	if (!SplitIdentifierString(spec, ',', &names) || names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid key specification \"%s\"", bs->keyspec),
+				 errhint("Give the key as a comma-separated list of column names.")));
+	if (list_length(names) > SB_MAX_KEY_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a bundle key can have at most %d columns", SB_MAX_KEY_COLUMNS)));
+	foreach(lc, names)
+	{
+		const char *kname = lfirst(lc);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), kname) == 0)
+				break;
+		if (i == desc->natts)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("key column \"%s\" is not a column of the query's result", kname)));
+		if (cols[i].key_position != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("key column \"%s\" is named twice", kname)));
+		cols[i].key_position = (uint8) ++pos;
+		cols[i].key_kind = SbKeyKindForType(TupleDescAttr(desc, i)->atttypid,
+											TupleDescAttr(desc, i)->attcollation,
+											kname);
+	}
+}
+
+/* Describe the query's result columns for the writer. */
+static sb_column *
+describe_columns(SbBuildState *bs, TupleDesc desc)
+{
+	sb_column  *cols = palloc0(sizeof(sb_column) * Max(1, desc->natts));
+
+	if (desc->natts < 1 || desc->natts > SB_MAX_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a bundle needs 1 to %d columns, not %d", SB_MAX_COLUMNS,
+						desc->natts)));
+	bs->natts = desc->natts;
+	bs->types = palloc0(sizeof(SbTypeInfo) * desc->natts);
+	bs->sendfns = palloc0(sizeof(FmgrInfo) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		SbTypeInfo *ti = &bs->types[i];
+
+		for (int j = 0; j < i; j++)
+			if (strcmp(NameStr(att->attname), NameStr(TupleDescAttr(desc, j)->attname)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("the query returns more than one column named \"%s\"",
+								NameStr(att->attname)),
+						 errhint("Give the columns distinct names with AS.")));
+		SbDescribeType(att->atttypid, att->atttypmod, ti);
+		if (ti->storage == SB_STORAGE_BINARY)
+		{
+			Oid			send;
+			bool		isvarlena;
+
+			getTypeBinaryOutputInfo(ti->basetypid, &send, &isvarlena);
+			fmgr_info(send, &bs->sendfns[i]);
+		}
+		cols[i].name = NameStr(att->attname);
+		cols[i].type_name = ti->type_name;
+		cols[i].typmod = ti->typmod;
+		cols[i].typlen = ti->typlen;
+		cols[i].typbyval = ti->typbyval;
+		cols[i].typalign = ti->typalign;
+		cols[i].storage = ti->storage;
+		cols[i].flags = ti->flags;
+	}
+	if (bs->keyspec)
+		parse_key(bs, desc, cols);
+	return cols;
+}
+
+/* Record the result's column names and types, for sharedbuf_create(). */
+static void
+remember_columns(SbBuildResult *r, TupleDesc desc)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		r->colnames = lappend(r->colnames, pstrdup(NameStr(att->attname)));
+		r->coltypes = lappend_oid(r->coltypes, att->atttypid);
+		r->coltypmods = lappend_int(r->coltypmods, att->atttypmod);
+		r->colcollations = lappend_oid(r->colcollations, att->attcollation);
+	}
+}
+
+/* The generation of the bundle being replaced, plus one. */
+static int64
+next_generation(const char *final)
+{
+	sb_bundle  *b;
+	sb_error	err;
+	const char *v;
+	size_t		len;
+	int64		gen = 0;
+
+	if (sb_open(final, &b, &err) != SB_OK)
+		return 1;
+	v = sb_meta_get(b, "generation", &len);
+	if (v && len < 32)
+	{
+		char		buf[32];
+
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		gen = strtoi64(buf, NULL, 10);
+	}
+	sb_close(b);
+	return gen + 1;
+}
+
+/* Add the build metadata to the writer. */
+static void
+add_metadata(SbBuildState *bs, const char *query)
+{
+	const char *final = SbBundlePath(bs->name);
+	const char *entries[][2] = {
+		{"query", query},
+		{"key", bs->keyspec ? bs->keyspec : ""},
+		{"generation", psprintf(INT64_FORMAT, next_generation(final))},
+		{"database", get_database_name(MyDatabaseId)},
+		{"built_by", GetUserNameFromId(GetUserId(), false)},
+		{"builder", "sharedbuf " SB_EXTENSION_VERSION},
+		{"postgresql", PG_VERSION},
+	};
+	sb_error	err;
+
+	for (int i = 0; i < lengthof(entries); i++)
+		if (sb_writer_add_meta(bs->writer, entries[i][0], entries[i][1], &err) != SB_OK)
+			SbReportError(&err, bs->name);
+}
+
+/* DestReceiver startup: the result's shape is known; create the writer. */
+static void
+build_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+	SbBuildState *bs = (SbBuildState *) self;
+	sb_writer_options opts = {0};
+	sb_column  *cols = describe_columns(bs, desc);
+	sb_error	err;
+	uint64		seed = 0;
+
+	remember_columns(bs->result, desc);
+	if (!pg_strong_random(&seed, sizeof(seed)))
+		seed = (uint64) GetCurrentTimestamp();
+	opts.path = bs->temp;
+	opts.temp_dir = bs->dir;
+	opts.memory_budget = (size_t) maintenance_work_mem * 1024;
+	opts.hash_seed = seed;
+	opts.index_kind = SB_INDEX_BUCKETED;
+	opts.approximate = bs->approximate;
+	opts.dedup = true;
+	opts.pg_major = PG_VERSION_NUM / 10000;
+	opts.ncolumns = desc->natts;
+	opts.columns = cols;
+	if (sb_writer_create(&opts, &bs->writer, &err) != SB_OK)
+		SbReportError(&err, bs->name);
+}
+
+/* DestReceiver: stream one row into the writer. */
+static bool
+build_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	SbBuildState *bs = (SbBuildState *) self;
+	MemoryContext old = MemoryContextSwitchTo(bs->row_cxt);
+	sb_error	err;
+
+	slot_getallattrs(slot);
+	sb_writer_begin_row(bs->writer);
+	for (int i = 0; i < bs->natts; i++)
+		if (!slot->tts_isnull[i])
+			SbStoreDatum(bs->writer, i, &bs->types[i], slot->tts_values[i],
+						 &bs->sendfns[i]);
+	if (sb_writer_end_row(bs->writer, &err) != SB_OK)
+		SbReportError(&err, bs->name);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(bs->row_cxt);
+	return true;
+}
+
+/* DestReceiver shutdown and destroy: nothing to do. */
+static void
+build_shutdown(DestReceiver *self)
+{
+}
+
+/* Run the query through SPI into the receiver. */
+static void
+run_query(SbBuildState *bs, const char *query)
+{
+	SPIPlanPtr	plan;
+	SPIExecuteOptions options = {0};
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (list_length(SPI_plan_get_plan_sources(plan)) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the query of a bundle must be a single statement")));
+	options.read_only = true;
+	options.must_return_tuples = true;
+	options.dest = &bs->pub;
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan_extended failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
+
+/*
+ * Build bundle 'name' from 'query', keyed by the columns in 'keyspec' (or
+ * with no key), and arrange for it to replace the bundle at commit.
+ */
+void
+SbBuildBundle(const char *name, const char *query, const char *keyspec,
+			  bool approximate, SbBuildResult *result)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurTransactionContext,
+											  "sharedbuf build",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	SbBuildState *bs = palloc0(sizeof(SbBuildState));
+	TimestampTz start = GetCurrentTimestamp();
+	sb_build_stats stats;
+	sb_error	err;
+
+	SbCheckBundleName(name);
+	if (approximate && keyspec == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an approximate bundle needs a key")));
+	bs->pub.receiveSlot = build_receive;
+	bs->pub.rStartup = build_startup;
+	bs->pub.rShutdown = build_shutdown;
+	bs->pub.rDestroy = build_shutdown;
+	bs->pub.mydest = DestNone;
+	bs->name = name;
+	bs->keyspec = keyspec;
+	bs->approximate = approximate;
+	bs->result = result;
+	bs->row_cxt = AllocSetContextCreate(cxt, "sharedbuf build row",
+										ALLOCSET_DEFAULT_SIZES);
+	bs->cleanup.func = free_writer;
+	bs->cleanup.arg = bs;
+	MemoryContextRegisterResetCallback(cxt, &bs->cleanup);
+
+	bs->dir = SbDatabaseDirectory(true);
+	SbLockBundle(name);
+	SbRemoveStaleTemps(name);
+	bs->temp = SbTempPath(name);
+	MemoryContextSwitchTo(old);
+
+	run_query(bs, query);
+	if (bs->writer == NULL)
+		elog(ERROR, "query of bundle \"%s\" produced no result description", name);
+	old = MemoryContextSwitchTo(cxt);
+	add_metadata(bs, query);
+	if (sb_writer_finish(bs->writer, &stats, &err) != SB_OK)
+		SbReportError(&err, name);
+	MemoryContextSwitchTo(old);
+	SbRegisterPendingSwap(name, bs->temp, SbBundlePath(name));
+
+	result->bundle = pstrdup(name);
+	result->rows = (int64) stats.rows;
+	result->bytes = (int64) stats.file_size;
+	result->distinct_keys = (int64) stats.distinct_keys;
+	result->dedup_saved = (int64) stats.dedup_saved;
+	result->seconds = (double) (GetCurrentTimestamp() - start) / 1000000.0;
+	MemoryContextDelete(cxt);
+}
+
+/* The summary row of a build, as the functions return it. */
+Datum
+SbBuildResultDatum(FunctionCallInfo fcinfo, const SbBuildResult *r)
+{
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = CStringGetTextDatum(r->bundle);
+	values[1] = Int64GetDatum(r->rows);
+	values[2] = Int64GetDatum(r->bytes);
+	values[3] = Int64GetDatum(r->distinct_keys);
+	values[4] = Int64GetDatum(r->dedup_saved);
+	values[5] = Float8GetDatum(r->seconds);
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+}

@@ -1,0 +1,256 @@
+/*-------------------------------------------------------------------------
+ *
+ * cache.c
+ *	  The per-backend cache of bundle mappings.
+ *
+ * A bundle file is mapped once per backend and reused by later statements.
+ * The first use of a bundle in a statement checks, with one stat(), that
+ * the file at its path is still the mapped one (same device and inode); a
+ * refresh renames a new file over it, so a new inode means a new
+ * generation, which is then mapped.  Later uses in the same statement, and
+ * every row and rescan, make no system call.  Scans pin the mapping they
+ * use: an older generation stays mapped while any scan that may hand out
+ * pointers into it is open, and is unmapped when the last pin goes.  Pins
+ * are released by memory-context reset callbacks, so an error anywhere
+ * releases them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include <sys/stat.h>
+
+#include "access/xact.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+struct SbMapping
+{
+	sb_bundle  *bundle;
+	int			pins;
+	bool		current;		/* the newest mapping of its path */
+	dev_t		dev;
+	ino_t		ino;
+	SbMapping  *next_old;		/* in the list of replaced mappings */
+};
+
+typedef struct SbCacheEntry
+{
+	char		path[MAXPGPATH];	/* hash key */
+	SbMapping  *mapping;
+	LocalTransactionId checked_lxid;	/* statement of the last stat() */
+	TimestampTz checked_ts;
+	uint64		checked_swaps;
+} SbCacheEntry;
+
+static HTAB *sb_cache = NULL;
+static SbMapping *sb_old_mappings = NULL;
+extern uint64 sb_swap_generation;
+
+/* Create the cache on first use. */
+static void
+init_cache(void)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = sizeof(SbCacheEntry);
+	sb_cache = hash_create("sharedbuf mappings", 16, &ctl,
+						   HASH_ELEM | HASH_STRINGS);
+}
+
+/* Unmap and free a mapping. */
+static void
+free_mapping(SbMapping *m)
+{
+	sb_close(m->bundle);
+	pfree(m);
+}
+
+/* A replaced mapping is no longer current: free it now or at its last unpin. */
+static void
+retire_mapping(SbMapping *m)
+{
+	m->current = false;
+	if (m->pins == 0)
+		free_mapping(m);
+	else
+	{
+		m->next_old = sb_old_mappings;
+		sb_old_mappings = m;
+	}
+}
+
+/* Drop a replaced mapping from the list of old ones and free it. */
+static void
+forget_old_mapping(SbMapping *m)
+{
+	for (SbMapping **p = &sb_old_mappings; *p; p = &(*p)->next_old)
+	{
+		if (*p == m)
+		{
+			*p = m->next_old;
+			break;
+		}
+	}
+	free_mapping(m);
+}
+
+/* Has this entry been checked in the current statement? */
+static bool
+checked_this_statement(const SbCacheEntry *e)
+{
+	return e->mapping != NULL &&
+		e->checked_lxid == MyProc->lxid &&
+		e->checked_ts == GetCurrentStatementStartTimestamp() &&
+		e->checked_swaps == sb_swap_generation;
+}
+
+/* Map the file at 'file' for the entry, replacing an older generation. */
+static void
+map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
+				   const char *label)
+{
+	sb_bundle  *b;
+	sb_error	err;
+	SbMapping  *m;
+
+	if (sb_open(file, &b, &err) != SB_OK)
+		SbReportError(&err, label);
+	m = MemoryContextAllocZero(TopMemoryContext, sizeof(SbMapping));
+	m->bundle = b;
+	m->current = true;
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+	if (e->mapping)
+		retire_mapping(e->mapping);
+	e->mapping = m;
+}
+
+/* Make sure the entry maps the file now at its path. */
+static void
+refresh_entry(SbCacheEntry *e, const char *label)
+{
+	const char *pending = SbPendingPath(e->path);
+	const char *file = pending ? pending : e->path;
+	struct stat st;
+
+	if (stat(file, &st) != 0)
+	{
+		if (errno == ENOENT)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("bundle \"%s\" does not exist", label),
+					 errdetail("File \"%s\" does not exist.", file),
+					 errhint("Build it with sharedbuf_build() or sharedbuf_create().")));
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\" of bundle \"%s\": %m",
+						file, label)));
+	}
+	if (e->mapping == NULL || e->mapping->dev != st.st_dev ||
+		e->mapping->ino != st.st_ino)
+		map_new_generation(e, file, &st, label);
+	e->checked_lxid = MyProc->lxid;
+	e->checked_ts = GetCurrentStatementStartTimestamp();
+	e->checked_swaps = sb_swap_generation;
+}
+
+/* Memory-context callback: release a pin. */
+static void
+unpin_callback(void *arg)
+{
+	SbUnpinBundle((SbMappingRef *) arg);
+}
+
+/*
+ * Pin the current generation of the bundle at 'path' for as long as
+ * 'cxt' lives (or until SbUnpinBundle); 'label' names it in messages.
+ */
+SbMappingRef *
+SbPinBundle(const char *path, const char *label, MemoryContext cxt)
+{
+	SbCacheEntry *e;
+	SbMappingRef *ref;
+	bool		found;
+
+	if (strlen(path) >= MAXPGPATH)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("bundle path is too long: \"%s\"", path)));
+	if (sb_cache == NULL)
+		init_cache();
+	e = hash_search(sb_cache, path, HASH_ENTER, &found);
+	if (!found)
+		e->mapping = NULL;
+	if (!checked_this_statement(e))
+		refresh_entry(e, label);
+
+	ref = MemoryContextAllocZero(cxt, sizeof(SbMappingRef));
+	ref->mapping = e->mapping;
+	ref->bundle = e->mapping->bundle;
+	ref->mapping->pins++;
+	ref->callback.func = unpin_callback;
+	ref->callback.arg = ref;
+	MemoryContextRegisterResetCallback(cxt, &ref->callback);
+	return ref;
+}
+
+/* Release a pin now; safe to call twice. */
+void
+SbUnpinBundle(SbMappingRef *ref)
+{
+	SbMapping  *m = ref->mapping;
+
+	if (m == NULL)
+		return;
+	ref->mapping = NULL;
+	ref->bundle = NULL;
+	if (--m->pins == 0 && !m->current)
+		forget_old_mapping(m);
+}
+
+PG_FUNCTION_INFO_V1(sharedbuf_mappings);
+
+/* Add one mapping's row to the result of sharedbuf_mappings(). */
+static void
+report_mapping(ReturnSetInfo *rsinfo, const char *path, const SbMapping *m)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false};
+
+	values[0] = CStringGetTextDatum(path);
+	values[1] = Int64GetDatum((int64) m->bundle->size);
+	values[2] = Int32GetDatum(m->pins);
+	values[3] = BoolGetDatum(m->current);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * sharedbuf_mappings()
+ *		The bundle files this backend has mapped: current generations and
+ *		older ones still pinned by open scans.
+ */
+Datum
+sharedbuf_mappings(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HASH_SEQ_STATUS seq;
+	SbCacheEntry *e;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (sb_cache == NULL)
+		return (Datum) 0;
+	hash_seq_init(&seq, sb_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (e->mapping)
+			report_mapping(rsinfo, e->path, e->mapping);
+	for (SbMapping *m = sb_old_mappings; m; m = m->next_old)
+		report_mapping(rsinfo, "(replaced)", m);
+	return (Datum) 0;
+}

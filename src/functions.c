@@ -1,0 +1,282 @@
+/*-------------------------------------------------------------------------
+ *
+ * functions.c
+ *	  SQL functions that build bundles: sharedbuf_build, sharedbuf_create,
+ *	  sharedbuf_refresh.
+ *
+ * All three run the query with the caller's privileges and return a
+ * summary row.  sharedbuf_create also creates a foreign table whose
+ * columns are the query's result columns and whose options record the
+ * query and key, so that sharedbuf_refresh can rebuild it; refresh
+ * requires owning the table.  Every object name in generated SQL is
+ * quoted and schema-qualified, so a hostile search_path cannot redirect
+ * it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_foreign_table.h"
+#include "executor/spi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(sharedbuf_build);
+PG_FUNCTION_INFO_V1(sharedbuf_create);
+PG_FUNCTION_INFO_V1(sharedbuf_refresh);
+
+/* A text argument as a C string, or NULL. */
+static char *
+text_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/* Refuse a NULL where a value is required. */
+static void
+require_arg(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	if (PG_ARGISNULL(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", what)));
+}
+
+/*
+ * sharedbuf_build(bundle text, query text, key text, approximate boolean)
+ *		Build a bundle of this database from a query; it replaces any
+ *		bundle of that name when the transaction commits.
+ */
+Datum
+sharedbuf_build(PG_FUNCTION_ARGS)
+{
+	SbBuildResult result = {0};
+
+	require_arg(fcinfo, 0, "bundle name");
+	require_arg(fcinfo, 1, "query");
+	SbBuildBundle(text_arg(fcinfo, 0), text_arg(fcinfo, 1), text_arg(fcinfo, 2),
+				  !PG_ARGISNULL(3) && PG_GETARG_BOOL(3), &result);
+	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
+}
+
+/* A collation's name, always schema-qualified and quoted. */
+static char *
+qualified_collation_name(Oid coll)
+{
+	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(coll));
+	Form_pg_collation c;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for collation %u", coll);
+	c = (Form_pg_collation) GETSTRUCT(tup);
+	result = quote_qualified_identifier(get_namespace_name(c->collnamespace),
+										NameStr(c->collname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/* Column definitions for CREATE FOREIGN TABLE from a build's result. */
+static char *
+column_definitions(const SbBuildResult *r)
+{
+	StringInfoData buf;
+	ListCell   *ln,
+			   *lt,
+			   *lm,
+			   *lc;
+
+	initStringInfo(&buf);
+	forfour(ln, r->colnames, lt, r->coltypes, lm, r->coltypmods, lc, r->colcollations)
+	{
+		Oid			coll = lfirst_oid(lc);
+
+		appendStringInfo(&buf, "%s%s %s", buf.len ? ", " : "",
+						 quote_identifier(lfirst(ln)),
+						 format_type_extended(lfirst_oid(lt), lfirst_int(lm),
+											  FORMAT_TYPE_TYPEMOD_GIVEN |
+											  FORMAT_TYPE_FORCE_QUALIFY));
+		if (OidIsValid(coll) && coll != get_typcollation(lfirst_oid(lt)))
+			appendStringInfo(&buf, " COLLATE %s", qualified_collation_name(coll));
+	}
+	return buf.data;
+}
+
+/* Run a utility statement through SPI. */
+static void
+run_sql(const char *sql)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql, false, 0) < 0)
+		elog(ERROR, "SPI_execute failed: %s", sql);
+	SPI_finish();
+}
+
+/*
+ * sharedbuf_create(table_name text, query text, key text, server name,
+ *					approximate boolean)
+ *		Build a bundle named after the table and create a foreign table over
+ *		it, with the query's result columns.
+ */
+Datum
+sharedbuf_create(PG_FUNCTION_ARGS)
+{
+	SbBuildResult result = {0};
+	List	   *names;
+	RangeVar   *rv;
+	char	   *query,
+			   *key;
+	bool		approximate = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+	StringInfoData sql;
+
+	require_arg(fcinfo, 0, "table name");
+	require_arg(fcinfo, 1, "query");
+	require_arg(fcinfo, 3, "server name");
+	names = stringToQualifiedNameList(text_arg(fcinfo, 0));
+	rv = makeRangeVarFromNameList(names);
+	if (rv->schemaname == NULL)
+		rv->schemaname = get_namespace_name(RangeVarGetCreationNamespace(rv));
+	query = text_arg(fcinfo, 1);
+	key = text_arg(fcinfo, 2);
+	(void) GetForeignServerByName(NameStr(*PG_GETARG_NAME(3)), false);
+
+	SbBuildBundle(rv->relname, query, key, approximate, &result);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (%s) SERVER %s OPTIONS (bundle %s, query %s",
+					 quote_qualified_identifier(rv->schemaname, rv->relname),
+					 column_definitions(&result),
+					 quote_identifier(NameStr(*PG_GETARG_NAME(3))),
+					 quote_literal_cstr(rv->relname), quote_literal_cstr(query));
+	if (key)
+		appendStringInfo(&sql, ", key %s", quote_literal_cstr(key));
+	if (approximate)
+		appendStringInfoString(&sql, ", approximate 'true'");
+	appendStringInfoChar(&sql, ')');
+	run_sql(sql.data);
+	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
+}
+
+/* The key of the bundle a table reads now, as a key specification. */
+static char *
+current_key(const SbTableOptions *opts)
+{
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "sharedbuf key",
+											  ALLOCSET_SMALL_SIZES);
+	SbMappingRef *ref;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	ref = SbPinBundle(opts->path, opts->bundle, tmp);
+	for (int k = 0; k < ref->bundle->nkeys; k++)
+		appendStringInfo(&buf, "%s%s", k ? ", " : "",
+						 quote_identifier(ref->bundle->columns[ref->bundle->key_columns[k]].name));
+	MemoryContextDelete(tmp);
+	return buf.len ? buf.data : NULL;
+}
+
+/* Check that every column of the table exists in the new build's result. */
+static void
+check_table_columns(Relation rel, const SbBuildResult *r)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		char	   *name;
+		ListCell   *ln,
+				   *lt;
+		bool		found = false;
+
+		if (att->attisdropped)
+			continue;
+		name = SbColumnName(RelationGetRelid(rel), att->attnum);
+		forboth(ln, r->colnames, lt, r->coltypes)
+			if (strcmp(lfirst(ln), name) == 0 &&
+				strcmp(SbQualifiedTypeName(lfirst_oid(lt)),
+					   SbQualifiedTypeName(att->atttypid)) == 0)
+				found = true;
+		if (!found)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the query's result has no column \"%s\" of type %s for foreign table \"%s\"",
+							name, format_type_be(att->atttypid),
+							RelationGetRelationName(rel))));
+	}
+}
+
+/* Store a new query in the table's options. */
+static void
+store_query(const char *schema, const char *relname, const SbTableOptions *opts,
+			const char *query)
+{
+	run_sql(psprintf("ALTER FOREIGN TABLE %s OPTIONS (%s query %s)",
+					 quote_qualified_identifier(schema, relname),
+					 opts->query ? "SET" : "ADD", quote_literal_cstr(query)));
+}
+
+/*
+ * sharedbuf_refresh(table regclass, query text)
+ *		Rebuild a table's bundle from its stored query (or a new one, which
+ *		is then stored) and swap it in at commit.
+ */
+Datum
+sharedbuf_refresh(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	Relation	rel;
+	SbTableOptions *opts;
+	SbBuildResult result = {0};
+	char	   *query;
+
+	require_arg(fcinfo, 0, "table");
+	relid = PG_GETARG_OID(0);
+	rel = table_open(relid, AccessShareLock);
+	SbCheckTable(rel);
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE,
+					   RelationGetRelationName(rel));
+	opts = SbGetTableOptions(relid);
+	if (opts->bundle == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("foreign table \"%s\" reads a file, not a bundle of this database",
+						RelationGetRelationName(rel)),
+				 errhint("Only tables with the \"bundle\" option can be refreshed.")));
+	query = PG_ARGISNULL(1) ? opts->query : text_arg(fcinfo, 1);
+	if (query == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("foreign table \"%s\" has no stored query",
+						RelationGetRelationName(rel)),
+				 errhint("Pass the query to sharedbuf_refresh().")));
+
+	SbBuildBundle(opts->bundle, query,
+				  opts->key ? opts->key : current_key(opts),
+				  opts->approximate, &result);
+	check_table_columns(rel, &result);
+	if (!PG_ARGISNULL(1))
+	{
+		char	   *schema = get_namespace_name(RelationGetNamespace(rel));
+		char	   *relname = pstrdup(RelationGetRelationName(rel));
+
+		/* ALTER needs the relation closed; the lock stays */
+		table_close(rel, NoLock);
+		store_query(schema, relname, opts, query);
+	}
+	else
+		table_close(rel, NoLock);
+	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
+}

@@ -1,0 +1,225 @@
+/*-------------------------------------------------------------------------
+ *
+ * options.c
+ *	  Options of sharedbuf foreign tables and their validator.
+ *
+ * A foreign table names a bundle of this database ("bundle") or, for
+ * roles with the privileges of pg_read_server_files, any bundle file by
+ * absolute path ("filename"), as file_fdw does.  "query", "key" and
+ * "approximate" record how the bundle is built, for sharedbuf_refresh().
+ * A column may map to a bundle column of another name ("column_name").
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "access/reloptions.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_foreign_table.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+/* An option and the catalog it belongs to. */
+typedef struct SbOption
+{
+	const char *name;
+	Oid			context;
+} SbOption;
+
+static const SbOption valid_options[] = {
+	{"bundle", ForeignTableRelationId},
+	{"filename", ForeignTableRelationId},
+	{"query", ForeignTableRelationId},
+	{"key", ForeignTableRelationId},
+	{"approximate", ForeignTableRelationId},
+	{"column_name", AttributeRelationId},
+	{NULL, InvalidOid}
+};
+
+PG_FUNCTION_INFO_V1(sharedbuf_fdw_validator);
+
+/* Is 'name' an option of the catalog 'context'? */
+static bool
+is_valid_option(const char *name, Oid context)
+{
+	for (const SbOption *o = valid_options; o->name; o++)
+		if (o->context == context && strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Report an unknown option, listing the valid ones for the catalog. */
+static void
+report_invalid_option(const char *name, Oid context)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (const SbOption *o = valid_options; o->name; o++)
+		if (o->context == context)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", o->name);
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", name),
+			 buf.len > 0 ?
+			 errhint("Valid options in this context are: %s.", buf.data) :
+			 errhint("There are no valid options in this context.")));
+}
+
+/*
+ * Is 'path' inside this database's bundle directory?  Paths with "." or
+ * ".." components are never considered inside.
+ */
+static bool
+path_in_bundle_directory(const char *path)
+{
+	char	   *dir = SbDatabaseDirectory(false);
+	size_t		dlen = strlen(dir);
+
+	if (strstr(path, "/./") || strstr(path, "/../") ||
+		strcmp(path + strlen(path) - 2, "/.") == 0 ||
+		strcmp(path + strlen(path) - 3, "/..") == 0)
+		return false;
+	return strncmp(path, dir, dlen) == 0 && path[dlen] == '/' &&
+		strchr(path + dlen + 1, '/') == NULL;
+}
+
+/* Check the filename option: absolute, and readable by this role. */
+static void
+check_filename(const char *filename)
+{
+	if (!is_absolute_path(filename))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+				 errmsg("\"filename\" must be an absolute path")));
+	if (!path_in_bundle_directory(filename) &&
+		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set the \"filename\" option to a file outside the bundle directory"),
+				 errhint("Only roles with privileges of the \"%s\" role may read other files; use the \"bundle\" option for bundles of this database.",
+						 "pg_read_server_files")));
+}
+
+/*
+ * sharedbuf_fdw_validator
+ *		Check the options of a sharedbuf object.
+ */
+Datum
+sharedbuf_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	bool		have_bundle = false,
+				have_file = false;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (!is_valid_option(def->defname, catalog))
+			report_invalid_option(def->defname, catalog);
+		if (strcmp(def->defname, "bundle") == 0)
+		{
+			SbCheckBundleName(defGetString(def));
+			have_bundle = true;
+		}
+		else if (strcmp(def->defname, "filename") == 0)
+		{
+			check_filename(defGetString(def));
+			have_file = true;
+		}
+		else if (strcmp(def->defname, "approximate") == 0)
+			(void) defGetBoolean(def);
+		else if (strcmp(def->defname, "column_name") == 0 &&
+				 defGetString(def)[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("\"column_name\" must not be empty")));
+	}
+	if (catalog == ForeignTableRelationId && have_bundle == have_file)
+		ereport(ERROR,
+				(errcode(have_bundle ? ERRCODE_SYNTAX_ERROR :
+						 ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 have_bundle ?
+				 errmsg("options \"bundle\" and \"filename\" cannot both be set") :
+				 errmsg("either option \"bundle\" or option \"filename\" is required")));
+	PG_RETURN_VOID();
+}
+
+/* The options of a sharedbuf foreign table, with the file to map. */
+SbTableOptions *
+SbGetTableOptions(Oid relid)
+{
+	ForeignTable *table = GetForeignTable(relid);
+	SbTableOptions *opts = palloc0(sizeof(SbTableOptions));
+	ListCell   *lc;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "bundle") == 0)
+			opts->bundle = defGetString(def);
+		else if (strcmp(def->defname, "filename") == 0)
+			opts->filename = defGetString(def);
+		else if (strcmp(def->defname, "query") == 0)
+			opts->query = defGetString(def);
+		else if (strcmp(def->defname, "key") == 0)
+			opts->key = defGetString(def);
+		else if (strcmp(def->defname, "approximate") == 0)
+			opts->approximate = defGetBoolean(def);
+	}
+	if (opts->bundle)
+		opts->path = SbBundlePath(opts->bundle);
+	else if (opts->filename)
+		opts->path = opts->filename;
+	else
+		elog(ERROR, "foreign table %u has neither a bundle nor a filename", relid);
+	return opts;
+}
+
+/* The bundle column a foreign-table column reads: column_name or its name. */
+char *
+SbColumnName(Oid relid, AttrNumber attnum)
+{
+	List	   *options = GetForeignColumnOptions(relid, attnum);
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "column_name") == 0)
+			return defGetString(def);
+	}
+	return get_attname(relid, attnum, false);
+}
+
+/* Refuse a relation that is not a sharedbuf foreign table. */
+void
+SbCheckTable(Relation rel)
+{
+	Oid			handler = InvalidOid;
+
+	if (rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+	{
+		ForeignTable *ft = GetForeignTable(RelationGetRelid(rel));
+		ForeignServer *server = GetForeignServer(ft->serverid);
+
+		handler = GetForeignDataWrapper(server->fdwid)->fdwhandler;
+	}
+	if (!OidIsValid(handler) ||
+		strcmp(get_func_name(handler), "sharedbuf_fdw_handler") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a sharedbuf foreign table",
+						RelationGetRelationName(rel))));
+}

@@ -1,0 +1,564 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *	  Executing scans of sharedbuf foreign tables.
+ *
+ * A scan pins one generation of the bundle for its whole life (every
+ * rescan included) and hands out virtual tuples whose pass-by-reference
+ * datums point straight into the mapping: no copy and no allocation per
+ * row.  Only values stored in binary form are rebuilt, in a per-row memory
+ * context.  A lookup scan evaluates its probe expressions at the start of
+ * each (re)scan; "= ANY" arrays are hashed, sorted and deduplicated first,
+ * so that each matching row is returned once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+
+/* One probe key of a lookup scan. */
+typedef struct SbProbe
+{
+	uint64		hash;
+	sb_key_part parts[SB_MAX_KEY_COLUMNS];
+	SbKeyScratch scratch[SB_MAX_KEY_COLUMNS];
+	Datum		values[SB_MAX_KEY_COLUMNS];	/* the probe values */
+} SbProbe;
+
+/* How a table column is read from the bundle. */
+typedef struct SbColumnMap
+{
+	int			bcol;			/* bundle column, or -1 if not fetched */
+	int			keypos;			/* key position of an unstored key, or -1 */
+	bool		binary;			/* stored in binary form */
+	FmgrInfo	recv;
+	Oid			typioparam;
+	int32		typmod;
+} SbColumnMap;
+
+typedef struct SbScanState
+{
+	SbMappingRef *ref;
+	const sb_bundle *bundle;
+	const char *label;
+	SbScanMode	mode;
+	int			natts;
+	SbColumnMap *cols;
+	int		   *fetch;			/* table columns to fill, 0-based */
+	int			nfetch;
+	bool		any_binary;
+	MemoryContext row_cxt;		/* binary-form values, reset per row */
+	MemoryContext probe_cxt;	/* probe keys, reset per rescan */
+
+	/* lookups */
+	List	   *key_states;		/* ExprStates of the probe expressions */
+	SbProbeInfo probe_info[SB_MAX_KEY_COLUMNS];
+	Oid			probe_types[SB_MAX_KEY_COLUMNS];
+	int			nkeyparts;
+	bool		started;
+	SbProbe    *probes;			/* stable storage of the probes */
+	SbProbe   **order;			/* probes to look up, in hash order */
+	int			nprobes;
+	int			next_probe;
+	SbProbe    *current;		/* probe of the lookup under way */
+	sb_lookup	it;
+	bool		in_lookup;
+
+	/* sequential scan */
+	uint64		next_row;
+
+	/* EXPLAIN ANALYZE */
+	int64		nlookups;
+	int64		nfound;
+} SbScanState;
+
+/* Check that a table column's type is the bundle column's. */
+static void
+check_column_type(Relation rel, Form_pg_attribute att, const sb_column *c,
+				  const char *label)
+{
+	char	   *tname = SbQualifiedTypeName(att->atttypid);
+	SbTypeInfo	ti;
+
+	SbDescribeType(att->atttypid, att->atttypmod, &ti);
+	if (strcmp(tname, c->type_name) != 0 || ti.typlen != c->typlen ||
+		ti.typbyval != c->typbyval || ti.typalign != c->typalign ||
+		ti.storage != c->storage ||
+		(att->atttypmod >= 0 && att->atttypmod != c->typmod))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of foreign table \"%s\" does not match bundle \"%s\"",
+						NameStr(att->attname), RelationGetRelationName(rel), label),
+				 errdetail("The table column has type %s; the bundle column \"%s\" has type %s.",
+						   format_type_with_typemod(att->atttypid, att->atttypmod),
+						   c->name, c->type_name)));
+}
+
+/* Find the bundle column of a table column; error if there is none. */
+static int
+bundle_column(const sb_bundle *b, Relation rel, Form_pg_attribute att,
+			  const char *label)
+{
+	char	   *name = SbColumnName(RelationGetRelid(rel), att->attnum);
+
+	for (int i = 0; i < b->ncolumns; i++)
+		if (strcmp(b->columns[i].name, name) == 0)
+		{
+			check_column_type(rel, att, &b->columns[i], label);
+			return i;
+		}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("column \"%s\" of foreign table \"%s\" does not exist in bundle \"%s\"",
+					name, RelationGetRelationName(rel), label),
+			 errhint("Use the \"column_name\" option to map the column to a bundle column.")));
+	return -1;
+}
+
+/* Map every table column to its bundle column, checking types. */
+static void
+map_columns(SbScanState *st, Relation rel, List *attrs)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	ListCell   *lc;
+
+	st->natts = desc->natts;
+	st->cols = palloc0(sizeof(SbColumnMap) * Max(1, desc->natts));
+	st->fetch = palloc(sizeof(int) * Max(1, desc->natts));
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		SbColumnMap *cm = &st->cols[i];
+
+		cm->bcol = -1;
+		cm->keypos = -1;
+		if (att->attisdropped)
+			continue;
+		cm->bcol = bundle_column(st->bundle, rel, att, st->label);
+		cm->keypos = st->bundle->columns[cm->bcol].slot_offset == SB_NOT_STORED ?
+			st->bundle->columns[cm->bcol].key_position - 1 : -1;
+		cm->binary = st->bundle->columns[cm->bcol].storage == SB_STORAGE_BINARY;
+		cm->typmod = att->atttypmod;
+		if (cm->binary)
+		{
+			Oid			recv;
+
+			getTypeBinaryInputInfo(att->atttypid, &recv, &cm->typioparam);
+			fmgr_info(recv, &cm->recv);
+			st->any_binary = true;
+		}
+	}
+	foreach(lc, attrs)
+	{
+		int			a = lfirst_int(lc) - 1;
+
+		if (a < desc->natts && st->cols[a].bcol >= 0)
+			st->fetch[st->nfetch++] = a;
+	}
+}
+
+/*
+ * Set up lookups: the plan's key columns must still be the bundle's key
+ * (a refresh may have changed it); otherwise scan every row, which the
+ * plan's qual then filters.
+ */
+static void
+init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
+{
+	const sb_bundle *b = st->bundle;
+	ListCell   *lc;
+	int			k = 0;
+	bool		same = list_length(keynames) == (st->mode == SB_SCAN_ANY ? 1 : b->nkeys) &&
+		b->nkeys == list_length(keynames);
+
+	foreach(lc, keynames)
+	{
+		if (same && strcmp(b->columns[b->key_columns[k]].name, strVal(lfirst(lc))) != 0)
+			same = false;
+		k++;
+	}
+	if (!same)
+	{
+		if (b->flags & SB_BUNDLE_APPROXIMATE)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("key of approximate bundle \"%s\" changed since the query was planned",
+							st->label),
+					 errhint("Run the query again.")));
+		st->mode = SB_SCAN_SEQ;
+		return;
+	}
+	k = 0;
+	foreach(lc, plan->fdw_exprs)
+	{
+		Expr	   *expr = lfirst(lc);
+		Oid			type = exprType((Node *) expr);
+
+		if (st->mode == SB_SCAN_ANY)
+			type = get_element_type(type);
+		SbInitProbeInfo(&st->probe_info[k], &b->columns[b->key_columns[k]], type);
+		st->probe_types[k] = type;
+		st->key_states = lappend(st->key_states, ExecInitExpr(expr, ps));
+		k++;
+	}
+	st->nkeyparts = k;
+}
+
+/*
+ * sbBeginForeignScan
+ *		Pin the bundle, map columns, prepare probe expressions.
+ */
+void
+sbBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	SbScanState *st;
+	EState	   *estate = node->ss.ps.state;
+	MemoryContext scan_cxt;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	scan_cxt = AllocSetContextCreate(estate->es_query_cxt, "sharedbuf scan",
+									 ALLOCSET_SMALL_SIZES);
+	st = MemoryContextAllocZero(scan_cxt, sizeof(SbScanState));
+	node->fdw_state = st;
+	st->label = strVal(list_nth(plan->fdw_private, SbPrivLabel));
+	st->mode = intVal(list_nth(plan->fdw_private, SbPrivMode));
+	st->ref = SbPinBundle(strVal(list_nth(plan->fdw_private, SbPrivPath)),
+						  st->label, scan_cxt);
+	st->bundle = st->ref->bundle;
+	st->row_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf row",
+										ALLOCSET_SMALL_SIZES);
+	st->probe_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf probes",
+										  ALLOCSET_SMALL_SIZES);
+	map_columns(st, node->ss.ss_currentRelation,
+				list_nth(plan->fdw_private, SbPrivAttrs));
+	if (st->mode != SB_SCAN_SEQ)
+		init_lookup(st, plan, list_nth(plan->fdw_private, SbPrivKeyNames),
+					&node->ss.ps);
+}
+
+/* Compute a probe's key parts from its values; false if it cannot match. */
+static bool
+make_probe(SbScanState *st, SbProbe *p)
+{
+	sb_error	err;
+
+	for (int k = 0; k < st->nkeyparts; k++)
+		if (!SbProbeToKeyPart(&st->probe_info[k], p->values[k], &p->parts[k],
+							  &p->scratch[k]))
+			return false;
+	if (sb_key_hash(st->bundle, p->parts, &p->hash, &err) != SB_OK)
+		SbReportError(&err, st->label);
+	return true;
+}
+
+/* Build the probe of an "= key" lookup; none if a value is NULL. */
+static void
+build_eq_probes(SbScanState *st, ExprContext *econtext)
+{
+	ListCell   *lc;
+	int			k = 0;
+	SbProbe    *p = palloc0(sizeof(SbProbe));
+
+	st->probes = p;
+	st->order = palloc(sizeof(SbProbe *));
+	st->nprobes = 0;
+	foreach(lc, st->key_states)
+	{
+		bool		isnull;
+
+		p->values[k++] = ExecEvalExpr(lfirst(lc), econtext, &isnull);
+		if (isnull)
+			return;
+	}
+	if (make_probe(st, p))
+		st->order[st->nprobes++] = p;
+}
+
+/* qsort comparator: probe pointers by hash. */
+static int
+probe_cmp(const void *a, const void *b)
+{
+	uint64		ha = (*(SbProbe *const *) a)->hash,
+				hb = (*(SbProbe *const *) b)->hash;
+
+	return ha < hb ? -1 : (ha > hb ? 1 : 0);
+}
+
+/* Are two probes of a one-column key the same key? */
+static bool
+same_key(const SbProbe *a, const SbProbe *b, uint8 kind)
+{
+	if (a->hash != b->hash)
+		return false;
+	if (kind == SB_KEY_INTEGER)
+		return a->parts[0].ival == b->parts[0].ival;
+	return a->parts[0].len == b->parts[0].len &&
+		memcmp(a->parts[0].data, b->parts[0].data, a->parts[0].len) == 0;
+}
+
+/*
+ * Build the probes of an "= ANY(array)" lookup: NULLs dropped, sorted by
+ * hash (which also groups the index reads), repeated keys once.
+ */
+static void
+build_any_probes(SbScanState *st, ExprContext *econtext)
+{
+	bool		isnull;
+	Datum		arr = ExecEvalExpr(linitial(st->key_states), econtext, &isnull);
+	ArrayType  *a;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				out = 0;
+	int16		elen;
+	bool		ebyval;
+	char		ealign;
+
+	st->nprobes = 0;
+	if (isnull)
+		return;
+	a = DatumGetArrayTypeP(arr);
+	get_typlenbyvalalign(ARR_ELEMTYPE(a), &elen, &ebyval, &ealign);
+	deconstruct_array(a, ARR_ELEMTYPE(a), elen, ebyval, ealign, &elems, &nulls, &n);
+	st->probes = palloc0(sizeof(SbProbe) * Max(1, n));
+	st->order = palloc(sizeof(SbProbe *) * Max(1, n));
+	for (int i = 0; i < n; i++)
+	{
+		SbProbe    *p = &st->probes[out];
+
+		p->values[0] = elems[i];
+		if (!nulls[i] && make_probe(st, p))
+			st->order[out++] = p;
+	}
+	qsort(st->order, out, sizeof(SbProbe *), probe_cmp);
+	n = out;
+	out = 0;
+	for (int i = 0; i < n; i++)
+		if (out == 0 || !same_key(st->order[out - 1], st->order[i],
+								  st->probe_info[0].kind))
+			st->order[out++] = st->order[i];
+	st->nprobes = out;
+}
+
+/* Evaluate the probe expressions for this (re)scan. */
+static void
+start_lookups(ForeignScanState *node, SbScanState *st)
+{
+	MemoryContext old;
+
+	MemoryContextReset(st->probe_cxt);
+	old = MemoryContextSwitchTo(st->probe_cxt);
+	if (st->mode == SB_SCAN_ANY)
+		build_any_probes(st, node->ss.ps.ps_ExprContext);
+	else
+		build_eq_probes(st, node->ss.ps.ps_ExprContext);
+	MemoryContextSwitchTo(old);
+	st->next_probe = 0;
+	st->in_lookup = false;
+	st->started = true;
+}
+
+/* The next row of a lookup scan; false at the end. */
+static bool
+next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
+{
+	sb_error	err;
+
+	if (!st->started)
+		start_lookups(node, st);
+	for (;;)
+	{
+		if (st->in_lookup)
+		{
+			int			r = sb_lookup_next(st->bundle, &st->it, row, &err);
+
+			if (r < 0)
+				SbReportError(&err, st->label);
+			if (r == 1)
+			{
+				st->nfound++;
+				return true;
+			}
+			st->in_lookup = false;
+		}
+		if (st->next_probe >= st->nprobes)
+			return false;
+		st->current = st->order[st->next_probe++];
+		sb_lookup_start(st->bundle, st->current->parts, st->current->hash, &st->it);
+		st->nlookups++;
+		st->in_lookup = true;
+	}
+}
+
+/* The next row of the scan; false at the end. */
+static bool
+next_row(ForeignScanState *node, SbScanState *st, uint64 *row)
+{
+	if (st->mode != SB_SCAN_SEQ)
+		return next_lookup_row(node, st, row);
+	if (st->next_row >= st->bundle->row_count)
+		return false;
+	*row = st->next_row++;
+	return true;
+}
+
+/*
+ * The value of an approximate bundle's unstored key column: the probe
+ * value when the scan looked it up with a value of the column's type.
+ */
+static bool
+unstored_key_value(SbScanState *st, int keypos, Oid coltype, Datum *value)
+{
+	if (st->mode == SB_SCAN_SEQ || st->current == NULL ||
+		keypos >= st->nkeyparts || st->probe_types[keypos] != coltype)
+		return false;
+	*value = st->current->values[keypos];
+	return true;
+}
+
+/* Fill the slot with the fetched columns of a row. */
+static void
+fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
+		  uint64 row)
+{
+	const sb_bundle *b = st->bundle;
+	const unsigned char *rowslot = sb_row_slot(b, row);
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	MemoryContext old = NULL;
+
+	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+	if (st->any_binary)
+	{
+		MemoryContextReset(st->row_cxt);
+		old = MemoryContextSwitchTo(st->row_cxt);
+	}
+	for (int i = 0; i < st->nfetch; i++)
+	{
+		int			a = st->fetch[i];
+		SbColumnMap *cm = &st->cols[a];
+		const sb_column *c = &b->columns[cm->bcol];
+
+		if (cm->keypos >= 0)
+			slot->tts_isnull[a] = !unstored_key_value(st, cm->keypos,
+													  TupleDescAttr(desc, a)->atttypid,
+													  &slot->tts_values[a]);
+		else if (!sb_slot_isnull(b, rowslot, cm->bcol))
+		{
+			slot->tts_values[a] = SbFetchDatum(b, rowslot, cm->bcol, c, &cm->recv,
+											   cm->typioparam, cm->typmod,
+											   st->label);
+			slot->tts_isnull[a] = false;
+		}
+	}
+	if (old)
+		MemoryContextSwitchTo(old);
+	ExecStoreVirtualTuple(slot);
+}
+
+/*
+ * sbIterateForeignScan
+ *		Return the next row as a virtual tuple pointing into the mapping.
+ */
+TupleTableSlot *
+sbIterateForeignScan(ForeignScanState *node)
+{
+	SbScanState *st = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	uint64		row;
+
+	ExecClearTuple(slot);
+	if (next_row(node, st, &row))
+		fill_slot(node, st, slot, row);
+	return slot;
+}
+
+/*
+ * sbReScanForeignScan
+ *		Start over; lookups re-evaluate their probe values.
+ */
+void
+sbReScanForeignScan(ForeignScanState *node)
+{
+	SbScanState *st = node->fdw_state;
+
+	st->next_row = 0;
+	st->started = false;
+	st->in_lookup = false;
+	st->current = NULL;
+}
+
+/*
+ * sbEndForeignScan
+ *		Release the scan's pin on the bundle.
+ */
+void
+sbEndForeignScan(ForeignScanState *node)
+{
+	SbScanState *st = node->fdw_state;
+
+	if (st && st->ref)
+		SbUnpinBundle(st->ref);
+}
+
+/* The lookup keys of a scan as text: "id = $1" or "id = ANY (...)". */
+static char *
+lookup_keys_text(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	SbScanMode	mode = intVal(list_nth(plan->fdw_private, SbPrivMode));
+	List	   *names = list_nth(plan->fdw_private, SbPrivKeyNames);
+	List	   *context = set_deparse_context_plan(es->deparse_cxt,
+												   (Plan *) plan, NIL);
+	StringInfoData buf;
+	ListCell   *ln,
+			   *le;
+
+	initStringInfo(&buf);
+	forboth(ln, names, le, plan->fdw_exprs)
+	{
+		char	   *expr = deparse_expression(lfirst(le), context, true, false);
+
+		appendStringInfo(&buf, "%s%s = %s%s%s", buf.len ? ", " : "",
+						 quote_identifier(strVal(lfirst(ln))),
+						 mode == SB_SCAN_ANY ? "ANY (" : "", expr,
+						 mode == SB_SCAN_ANY ? ")" : "");
+	}
+	return buf.data;
+}
+
+/*
+ * sbExplainForeignScan
+ *		Show the bundle and its rows; with VERBOSE the lookup keys; with
+ *		ANALYZE the lookups made and the rows they found.
+ */
+void
+sbExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	SbScanState *st = node->fdw_state;
+	SbScanMode	mode = intVal(list_nth(plan->fdw_private, SbPrivMode));
+	int64		rows = intVal(list_nth(plan->fdw_private, SbPrivRows));
+
+	ExplainPropertyText("Bundle", strVal(list_nth(plan->fdw_private, SbPrivLabel)), es);
+	if (st && st->bundle)
+		rows = (int64) st->bundle->row_count;
+	ExplainPropertyInteger("Bundle Rows", NULL, rows, es);
+	if (es->verbose && mode != SB_SCAN_SEQ)
+		ExplainPropertyText("Lookup Keys", lookup_keys_text(node, es), es);
+	if (es->analyze && st && mode != SB_SCAN_SEQ)
+	{
+		ExplainPropertyInteger("Lookups", NULL, st->nlookups, es);
+		ExplainPropertyInteger("Rows Found", NULL, st->nfound, es);
+	}
+}

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * sharedbuf.c
+ *	  Module entry points: settings, the foreign-data wrapper handler.
+ *
+ * sharedbuf needs no shared memory and works without
+ * shared_preload_libraries: every backend maps bundle files on its own,
+ * and the operating system's page cache shares their pages.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "foreign/fdwapi.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+char	   *sb_directory_setting = NULL;
+
+PG_FUNCTION_INFO_V1(sharedbuf_fdw_handler);
+
+void		_PG_init(void);
+
+/* Define the settings and register transaction callbacks. */
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("sharedbuf.directory",
+							   "Directory that holds bundle files.",
+							   "A relative path is taken from the data directory; each database "
+							   "has a subdirectory named by its OID.",
+							   &sb_directory_setting,
+							   "sharedbuf",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+	MarkGUCPrefixReserved("sharedbuf");
+	SbSwapInit();
+}
+
+/*
+ * sharedbuf_fdw_handler
+ *		Return the FdwRoutine of the sharedbuf foreign-data wrapper.
+ */
+Datum
+sharedbuf_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = sbGetForeignRelSize;
+	routine->GetForeignPaths = sbGetForeignPaths;
+	routine->GetForeignPlan = sbGetForeignPlan;
+	routine->BeginForeignScan = sbBeginForeignScan;
+	routine->IterateForeignScan = sbIterateForeignScan;
+	routine->ReScanForeignScan = sbReScanForeignScan;
+	routine->EndForeignScan = sbEndForeignScan;
+	routine->ExplainForeignScan = sbExplainForeignScan;
+
+	PG_RETURN_POINTER(routine);
+}

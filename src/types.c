@@ -1,0 +1,268 @@
+/*-------------------------------------------------------------------------
+ *
+ * types.c
+ *	  How values of each type are stored in a bundle and read back.
+ *
+ * Most types are stored as their datum image, exactly as in a heap tuple,
+ * so scans can hand out pointers into the mapping.  Types whose images
+ * embed OIDs that differ between databases (enums, composite types, arrays
+ * of non-built-in types, ranges over non-built-in types) are stored in
+ * their binary send form and rebuilt with their receive function.  Keys
+ * must compare by bytes, so only types whose equality is byte equality of
+ * a canonical form can be keys; types matched by name
+ * ("schema.type") bind a bundle column to a table column.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "access/detoast.h"
+#include "access/transam.h"
+#include "access/tupmacs.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+/* "schema.type" for a type, as recorded in bundles. */
+char *
+SbQualifiedTypeName(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type t;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	t = (Form_pg_type) GETSTRUCT(tup);
+	result = psprintf("%s.%s", get_namespace_name(t->typnamespace),
+					  NameStr(t->typname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/* Does a (base) type's datum image embed database-specific OIDs? */
+static bool
+needs_binary_form(Oid typid)
+{
+	char		typtype = get_typtype(typid);
+	Oid			elem;
+
+	if (typtype == TYPTYPE_ENUM || typtype == TYPTYPE_COMPOSITE)
+		return true;
+	if ((typtype == TYPTYPE_RANGE || typtype == TYPTYPE_MULTIRANGE) &&
+		typid >= FirstGenbkiObjectId)
+		return true;
+	elem = get_element_type(typid);
+	if (OidIsValid(elem))
+	{
+		elem = getBaseType(elem);
+		return elem >= FirstGenbkiObjectId || needs_binary_form(elem);
+	}
+	return false;
+}
+
+/* Describe how values of a column type are stored. */
+void
+SbDescribeType(Oid typid, int32 typmod, SbTypeInfo *info)
+{
+	Oid			base = getBaseType(typid);
+	char		typtype = get_typtype(base);
+
+	memset(info, 0, sizeof(*info));
+	info->typid = typid;
+	info->basetypid = base;
+	info->typmod = typmod;
+	info->type_name = SbQualifiedTypeName(typid);
+	if (typtype == TYPTYPE_PSEUDO)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("values of type %s cannot be stored in a bundle",
+						format_type_be(typid)),
+				 errhint("Cast the column to a concrete type in the query.")));
+	if (needs_binary_form(base))
+	{
+		Oid			send;
+		bool		isvarlena;
+
+		getTypeBinaryOutputInfo(base, &send, &isvarlena);
+		info->storage = SB_STORAGE_BINARY;
+		info->typlen = -1;
+		info->typbyval = false;
+		info->typalign = TYPALIGN_INT;
+		info->flags = SB_COLF_SHORT_VARLENA;
+		return;
+	}
+	get_typlenbyvalalign(base, &info->typlen, &info->typbyval, &info->typalign);
+	if (info->typlen == -2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("values of type %s cannot be stored in a bundle",
+						format_type_be(typid))));
+	info->storage = SB_STORAGE_DATUM;
+	if (info->typlen == -1 && get_typstorage(base) != TYPSTORAGE_PLAIN)
+		info->flags = SB_COLF_SHORT_VARLENA;
+}
+
+/* Refuse a key column whose collation is not deterministic. */
+static void
+check_key_collation(Oid collation, const char *colname, Oid typid)
+{
+	if (OidIsValid(collation) && !get_collation_isdeterministic(collation))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("key column \"%s\" of type %s uses a nondeterministic collation",
+						colname, format_type_be(typid)),
+				 errdetail("Keys are compared by their bytes, which only a deterministic collation allows."),
+				 errhint("Use COLLATE \"C\" or another deterministic collation for the key.")));
+}
+
+/*
+ * The key kind of a key column's type; refuses a type whose values can be
+ * equal without being byte-equal, naming the type.
+ */
+uint8
+SbKeyKindForType(Oid typid, Oid collation, const char *colname)
+{
+	Oid			base = getBaseType(typid);
+
+	switch (base)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return SB_KEY_INTEGER;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return SB_KEY_FLOAT;
+		case TEXTOID:
+		case VARCHAROID:
+			check_key_collation(collation, colname, typid);
+			return SB_KEY_VARLENA;
+		case BPCHAROID:
+			check_key_collation(collation, colname, typid);
+			return SB_KEY_BPCHAR;
+		case BYTEAOID:
+			return SB_KEY_VARLENA;
+		case NAMEOID:
+			check_key_collation(collation, colname, typid);
+			return SB_KEY_BYTES;
+		case BOOLOID:
+		case CHAROID:
+		case OIDOID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case UUIDOID:
+		case CASHOID:
+		case MACADDROID:
+		case MACADDR8OID:
+			return SB_KEY_BYTES;
+	}
+	if (get_typtype(base) == TYPTYPE_ENUM)
+		return SB_KEY_VARLENA;	/* compared by label, in binary form */
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("key column \"%s\" has type %s, which cannot be a bundle key",
+					colname, format_type_be(typid)),
+			 errdetail("Bundle keys are compared by their bytes, and equal values of type %s can differ in their bytes.",
+					   format_type_be(typid)),
+			 errhint("Use a key of an integer, text, bytea, uuid, date or timestamp type, or cast the key in the query.")));
+	return SB_KEY_NONE;			/* keep compiler quiet */
+}
+
+/* Add a value to the row being written, in the column's stored form. */
+void
+SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti, Datum value,
+			 FmgrInfo *sendfn)
+{
+	sb_error	err;
+	sb_status	st;
+
+	if (ti->storage == SB_STORAGE_BINARY)
+	{
+		bytea	   *b = SendFunctionCall(sendfn, value);
+
+		st = sb_writer_set_varlena(w, col, VARDATA(b), VARSIZE(b) - VARHDRSZ, &err);
+	}
+	else if (ti->typlen > 0 && ti->typbyval)
+	{
+		char		image[8];
+
+		store_att_byval(image, value, ti->typlen);
+		st = sb_writer_set_fixed(w, col, image, &err);
+	}
+	else if (ti->typlen > 0)
+		st = sb_writer_set_fixed(w, col, DatumGetPointer(value), &err);
+	else
+	{
+		struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(value));
+
+		st = sb_writer_set_varlena(w, col, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &err);
+	}
+	if (st != SB_OK)
+		SbReportError(&err, "new bundle");
+}
+
+/*
+ * The Datum of a non-NULL column of a row slot.  Datum images are used in
+ * place: pass-by-reference values point into the mapping.  Binary-form
+ * values are received into the current memory context.
+ */
+Datum
+SbFetchDatum(const sb_bundle *b, const unsigned char *slot, int col,
+			 const sb_column *c, FmgrInfo *recvfn, Oid typioparam,
+			 int32 typmod, const char *label)
+{
+	sb_value	v;
+	sb_error	err;
+
+	if (c->typlen > 0)
+	{
+		const unsigned char *p = slot + c->slot_offset;
+
+		if (!c->typbyval)
+			return PointerGetDatum(p);
+		switch (c->typlen)
+		{
+			case 1:
+				return CharGetDatum(*(const char *) p);
+			case 2:
+				{
+					int16		v16;
+
+					memcpy(&v16, p, 2);
+					return Int16GetDatum(v16);
+				}
+			case 4:
+				{
+					int32		v32;
+
+					memcpy(&v32, p, 4);
+					return Int32GetDatum(v32);
+				}
+			default:
+				{
+					int64		v64;
+
+					memcpy(&v64, p, 8);
+					return Int64GetDatum(v64);
+				}
+		}
+	}
+	if (sb_slot_varlena(b, slot, col, &v, &err) != SB_OK)
+		SbReportError(&err, label);
+	if (c->storage == SB_STORAGE_BINARY)
+	{
+		StringInfoData buf;
+		size_t		hdr = sb_varlena_header_size(v.ptr);
+
+		initStringInfo(&buf);
+		appendBinaryStringInfo(&buf, (const char *) v.ptr + hdr, (int) (v.len - hdr));
+		return ReceiveFunctionCall(recvfn, &buf, typioparam, typmod);
+	}
+	return PointerGetDatum(v.ptr);
+}
