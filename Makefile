@@ -41,6 +41,9 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
+REGRESS = build options scan types equivalence
+ISOLATION = refresh_readers refresh_refresh
+
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format
 SHLIB_LINK = -lm
 

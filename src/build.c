@@ -25,6 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
@@ -269,6 +270,7 @@ static void
 run_query(SbBuildState *bs, const char *query)
 {
 	SPIPlanPtr	plan;
+	CachedPlanSource *source;
 	SPIExecuteOptions options = {0};
 	int			rc;
 
@@ -281,6 +283,12 @@ run_query(SbBuildState *bs, const char *query)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the query of a bundle must be a single statement")));
+	source = linitial(SPI_plan_get_plan_sources(plan));
+	if (source->commandTag != CMDTAG_SELECT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the query of a bundle must be a SELECT, TABLE or VALUES command"),
+				 errdetail("The query is a %s command.", GetCommandTagName(source->commandTag))));
 	options.read_only = true;
 	options.must_return_tuples = true;
 	options.dest = &bs->pub;

@@ -16,14 +16,21 @@
  */
 #include "sharedbuf.h"
 
+#include "access/htup_details.h"
+#include "access/reloptions.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_foreign_table.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -178,7 +185,7 @@ current_key(const SbTableOptions *opts)
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	ref = SbPinBundle(opts->path, opts->bundle, tmp);
+	ref = SbPinBundle(opts->path, opts->label, tmp);
 	for (int k = 0; k < ref->bundle->nkeys; k++)
 		appendStringInfo(&buf, "%s%s", k ? ", " : "",
 						 quote_identifier(ref->bundle->columns[ref->bundle->key_columns[k]].name));
@@ -217,14 +224,48 @@ check_table_columns(Relation rel, const SbBuildResult *r)
 	}
 }
 
-/* Store a new query in the table's options. */
+/*
+ * Store a new query in the table's options.  This updates the catalog row
+ * directly: ALTER FOREIGN TABLE would refuse while the table is open in
+ * this session (a cursor, a loop over it), and the stored query matters
+ * only to later refreshes, which the bundle lock serializes.
+ */
 static void
-store_query(const char *schema, const char *relname, const SbTableOptions *opts,
-			const char *query)
+store_query(Oid relid, const char *query)
 {
-	run_sql(psprintf("ALTER FOREIGN TABLE %s OPTIONS (%s query %s)",
-					 quote_qualified_identifier(schema, relname),
-					 opts->query ? "SET" : "ADD", quote_literal_cstr(query)));
+	Relation	ftrel = table_open(ForeignTableRelationId, RowExclusiveLock);
+	HeapTuple	tup = SearchSysCacheCopy1(FOREIGNTABLEREL, ObjectIdGetDatum(relid));
+	Datum		values[Natts_pg_foreign_table] = {0};
+	bool		nulls[Natts_pg_foreign_table] = {false};
+	bool		replace[Natts_pg_foreign_table] = {false};
+	ArrayBuildState *astate = NULL;
+	List	   *options;
+	ListCell   *lc;
+	bool		isnull;
+	Datum		datum;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for foreign table %u", relid);
+	datum = SysCacheGetAttr(FOREIGNTABLEREL, tup, Anum_pg_foreign_table_ftoptions, &isnull);
+	options = isnull ? NIL : untransformRelOptions(datum);
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "query") != 0)
+			astate = accumArrayResult(astate,
+									  CStringGetTextDatum(psprintf("%s=%s", def->defname,
+																   defGetString(def))),
+									  false, TEXTOID, CurrentMemoryContext);
+	}
+	astate = accumArrayResult(astate, CStringGetTextDatum(psprintf("query=%s", query)),
+							  false, TEXTOID, CurrentMemoryContext);
+	values[Anum_pg_foreign_table_ftoptions - 1] = makeArrayResult(astate, CurrentMemoryContext);
+	replace[Anum_pg_foreign_table_ftoptions - 1] = true;
+	tup = heap_modify_tuple(tup, RelationGetDescr(ftrel), values, nulls, replace);
+	CatalogTupleUpdate(ftrel, &tup->t_self, tup);
+	table_close(ftrel, RowExclusiveLock);
+	CommandCounterIncrement();
 }
 
 /*
@@ -268,15 +309,7 @@ sharedbuf_refresh(PG_FUNCTION_ARGS)
 				  opts->approximate, &result);
 	check_table_columns(rel, &result);
 	if (!PG_ARGISNULL(1))
-	{
-		char	   *schema = get_namespace_name(RelationGetNamespace(rel));
-		char	   *relname = pstrdup(RelationGetRelationName(rel));
-
-		/* ALTER needs the relation closed; the lock stays */
-		table_close(rel, NoLock);
-		store_query(schema, relname, opts, query);
-	}
-	else
-		table_close(rel, NoLock);
+		store_query(relid, query);
+	table_close(rel, NoLock);
 	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
 }

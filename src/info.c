@@ -86,7 +86,7 @@ sharedbuf_info(PG_FUNCTION_ARGS)
 	opts = SbGetTableOptions(relid);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	ref = SbPinBundle(opts->path, opts->bundle ? opts->bundle : opts->path,
+	ref = SbPinBundle(opts->path, opts->label,
 					  CurrentMemoryContext);
 	bundle_values(ref->bundle, opts->bundle ? opts->bundle : "", opts->path,
 				  values, nulls);

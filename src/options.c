@@ -183,6 +183,8 @@ SbGetTableOptions(Oid relid)
 		opts->path = opts->filename;
 	else
 		elog(ERROR, "foreign table %u has neither a bundle nor a filename", relid);
+	/* messages name the bundle, or the table that reads a file */
+	opts->label = opts->bundle ? opts->bundle : get_rel_name(relid);
 	return opts;
 }
 

@@ -97,7 +97,7 @@ describe_relation(Oid relid)
 	Relation	rel;
 
 	info->opts = SbGetTableOptions(relid);
-	info->label = info->opts->bundle ? info->opts->bundle : info->opts->path;
+	info->label = info->opts->label;
 	ref = SbPinBundle(info->opts->path, info->label, tmp);
 	b = ref->bundle;
 	info->rows = (double) b->row_count;
@@ -367,6 +367,18 @@ candidate_join_clauses(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info)
 	return result;
 }
 
+/* Is 'relids' in the list of Relids 'seen'? */
+static bool
+relids_listed(List *seen, Relids relids)
+{
+	ListCell   *lc;
+
+	foreach(lc, seen)
+		if (bms_equal(lfirst(lc), relids))
+			return true;
+	return false;
+}
+
 /*
  * Add parameterized lookup paths: for each join clause on a key column,
  * complete the key from restriction clauses or other join clauses.
@@ -398,7 +410,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info)
 		for (int k = 0; k < info->nkeys; k++)
 			outer = bms_union(outer, bms_difference(chosen[k].rinfo->clause_relids,
 													baserel->relids));
-		if (bms_is_empty(outer) || list_member(seen, outer))
+		if (bms_is_empty(outer) || relids_listed(seen, outer))
 			continue;
 		seen = lappend(seen, outer);
 		add_lookup_path(root, baserel, info, SB_SCAN_EQ, chosen, outer);

@@ -42,6 +42,7 @@ typedef struct SbTableOptions
 	char	   *bundle;			/* bundle name, or NULL with filename */
 	char	   *filename;		/* explicit path, or NULL */
 	char	   *path;			/* the file to map */
+	char	   *label;			/* names the bundle in messages */
 	char	   *query;			/* stored build query, or NULL */
 	char	   *key;			/* stored key columns, or NULL */
 	bool		approximate;	/* stored build option */

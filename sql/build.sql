@@ -1,0 +1,130 @@
+--
+-- Building bundles from queries: sharedbuf_build, sharedbuf_create,
+-- sharedbuf_refresh, the summary they return, and their errors.
+--
+CREATE EXTENSION IF NOT EXISTS sharedbuf;
+SET client_min_messages = warning;
+
+CREATE TABLE build_src AS
+  SELECT g AS id, 'name ' || g AS name, (g % 10)::int4 AS grp
+  FROM generate_series(1, 1000) g;
+
+-- a bundle without a table, then a table over it
+SELECT bundle, rows, distinct_keys FROM sharedbuf_build('build_plain', 'SELECT * FROM build_src', key => 'id');
+CREATE FOREIGN TABLE build_plain (id int4, name text, grp int4)
+  SERVER sharedbuf OPTIONS (bundle 'build_plain');
+SELECT * FROM build_plain WHERE id = 7;
+SELECT count(*), sum(id) FROM build_plain;
+
+-- create: bundle and table in one call; the query and key are stored
+SELECT bundle, rows, distinct_keys, dedup_saved > 0 AS deduped
+  FROM sharedbuf_create('build_t', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src', key => 'id');
+\d build_t
+SELECT generation, rows, query, key, columns, approximate FROM sharedbuf_info('build_t');
+
+-- refresh with the stored query, then with a new one (which is stored)
+INSERT INTO build_src VALUES (1001, 'name 1001', 1);
+SELECT rows FROM sharedbuf_refresh('build_t');
+SELECT generation, rows FROM sharedbuf_info('build_t');
+SELECT rows FROM sharedbuf_refresh('build_t', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src WHERE id <= 500');
+SELECT generation, rows, query FROM sharedbuf_info('build_t');
+SELECT count(*) FROM build_t;
+
+-- a transaction sees its own refresh; ROLLBACK keeps the old bundle
+BEGIN;
+SELECT rows FROM sharedbuf_refresh('build_t', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src WHERE id <= 10');
+SELECT count(*) FROM build_t;
+SELECT name FROM build_t WHERE id = 10;
+SELECT count(*) FROM build_t WHERE id = 11;
+ROLLBACK;
+SELECT count(*), generation FROM build_t, sharedbuf_info('build_t') GROUP BY generation;
+SELECT query FROM sharedbuf_info('build_t');
+
+-- a savepoint rolled back discards its build; a released one keeps it
+BEGIN;
+SAVEPOINT a;
+SELECT rows FROM sharedbuf_refresh('build_t', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src WHERE id <= 20');
+ROLLBACK TO SAVEPOINT a;
+SELECT count(*) FROM build_t;
+SAVEPOINT b;
+SELECT rows FROM sharedbuf_refresh('build_t', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src WHERE id <= 30');
+RELEASE SAVEPOINT b;
+COMMIT;
+SELECT count(*) FROM build_t;
+
+-- two refreshes in one transaction: the last one wins
+BEGIN;
+SELECT rows FROM sharedbuf_refresh('build_t', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src WHERE id <= 40');
+SELECT rows FROM sharedbuf_refresh('build_t', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src WHERE id <= 50');
+COMMIT;
+SELECT count(*) FROM build_t;
+
+-- no temporary files are left behind
+SELECT count(*) AS bundles, bool_and(status = 'ok') AS all_ok
+  FROM sharedbuf_bundles WHERE bundle LIKE 'build%';
+SELECT count(*) AS temp_files
+  FROM pg_ls_dir(current_setting('data_directory') || '/sharedbuf/' ||
+                 (SELECT oid FROM pg_database WHERE datname = current_database())) f
+  WHERE f LIKE '.%';
+
+-- a bundle without a key: scans only
+SELECT rows, distinct_keys FROM sharedbuf_build('build_nokey', 'SELECT id FROM build_src');
+CREATE FOREIGN TABLE build_nokey (id int4) SERVER sharedbuf OPTIONS (bundle 'build_nokey');
+SELECT count(*) FROM build_nokey WHERE id = 5;
+EXPLAIN (COSTS OFF) SELECT * FROM build_nokey WHERE id = 5;
+
+-- composite keys and approximate bundles
+SELECT rows, distinct_keys FROM sharedbuf_create('build_comp',
+  'SELECT grp, id, name FROM build_src', key => 'grp, id');
+SELECT * FROM build_comp WHERE grp = 3 AND id = 13;
+SELECT * FROM build_comp WHERE grp = 4 AND id = 13;
+SELECT rows FROM sharedbuf_create('build_approx', 'SELECT id, name FROM build_src',
+  key => 'id', approximate => true);
+SELECT * FROM build_approx WHERE id = 42;
+SELECT count(*), count(id) FROM build_approx;
+
+-- an empty result builds an empty bundle
+SELECT rows FROM sharedbuf_create('build_empty', 'SELECT id, name FROM build_src WHERE false', key => 'id');
+SELECT count(*) FROM build_empty;
+SELECT * FROM build_empty WHERE id = 1;
+
+-- errors
+SELECT * FROM sharedbuf_build('Bad-Name', 'SELECT 1 AS x');  -- error
+SELECT * FROM sharedbuf_build('../escape', 'SELECT 1 AS x');  -- error
+SELECT * FROM sharedbuf_build(repeat('a', 64), 'SELECT 1 AS x');  -- error
+SELECT * FROM sharedbuf_build(NULL, 'SELECT 1 AS x');  -- error
+SELECT * FROM sharedbuf_build('build_err', NULL);  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT 1 AS x', key => 'y');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT 1 AS x', key => 'x, x');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT 1 AS x', key => '');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT 1 AS x, 2 AS x');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT 1 AS x, 2 AS y', approximate => true);  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT 1 AS x; SELECT 2 AS x');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'CREATE TABLE build_nope (a int)');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'DELETE FROM build_src RETURNING id');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT * FROM no_such_table');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT 1/0 AS x');  -- error
+SELECT * FROM sharedbuf_build('build_err', 'SELECT');  -- error
+SELECT * FROM sharedbuf_create('build_t', 'SELECT 1 AS x');  -- error: table exists
+SELECT * FROM sharedbuf_create('build_x', 'SELECT 1 AS x', server => 'no_server');  -- error
+SELECT * FROM sharedbuf_refresh('build_src');  -- error: not a foreign table
+SELECT * FROM sharedbuf_refresh('build_plain');  -- error: no stored query
+SELECT * FROM sharedbuf_refresh('build_t', 'SELECT id FROM build_src');  -- error: table columns missing
+SELECT * FROM sharedbuf_refresh('build_t', 'SELECT id::int8, name, grp, grp::text AS grp_text FROM build_src');  -- error: type changed
+SELECT count(*) FROM build_t;
+SELECT count(*) AS bundles_named_build_err FROM sharedbuf_bundles WHERE bundle = 'build_err';
+
+-- a failed build in a transaction leaves the old bundle
+BEGIN;
+SELECT * FROM sharedbuf_refresh('build_t', 'SELECT id, name, grp, (1/(id - 7))::text AS grp_text FROM build_src');  -- error
+ROLLBACK;
+SELECT count(*) FROM build_t;
+
+-- PREPARE TRANSACTION is refused after a build
+BEGIN;
+SELECT rows FROM sharedbuf_refresh('build_t');
+PREPARE TRANSACTION 'build_prep';  -- error
+SELECT count(*) FROM build_t;
+
+DROP FOREIGN TABLE build_plain, build_t, build_nokey, build_comp, build_approx, build_empty;
+DROP TABLE build_src;
