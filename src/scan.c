@@ -511,7 +511,10 @@ sbEndForeignScan(ForeignScanState *node)
 		SbUnpinBundle(st->ref);
 }
 
-/* The lookup keys of a scan as text: "id = $1" or "id = ANY (...)". */
+/*
+ * The lookup keys of a scan as text: the key columns, and with VERBOSE the
+ * values probed, "id = $1" or "id = ANY (...)".
+ */
 static char *
 lookup_keys_text(ForeignScanState *node, ExplainState *es)
 {
@@ -527,20 +530,21 @@ lookup_keys_text(ForeignScanState *node, ExplainState *es)
 	initStringInfo(&buf);
 	forboth(ln, names, le, plan->fdw_exprs)
 	{
-		char	   *expr = deparse_expression(lfirst(le), context, true, false);
-
-		appendStringInfo(&buf, "%s%s = %s%s%s", buf.len ? ", " : "",
-						 quote_identifier(strVal(lfirst(ln))),
-						 mode == SB_SCAN_ANY ? "ANY (" : "", expr,
-						 mode == SB_SCAN_ANY ? ")" : "");
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+						 quote_identifier(strVal(lfirst(ln))));
+		if (es->verbose)
+			appendStringInfo(&buf, " = %s%s%s", mode == SB_SCAN_ANY ? "ANY (" : "",
+							 deparse_expression(lfirst(le), context, true, false),
+							 mode == SB_SCAN_ANY ? ")" : "");
 	}
 	return buf.data;
 }
 
 /*
  * sbExplainForeignScan
- *		Show the bundle and its rows; with VERBOSE the lookup keys; with
- *		ANALYZE the lookups made and the rows they found.
+ *		Show the bundle and its rows, the key columns of a lookup (with
+ *		VERBOSE, the values probed), and with ANALYZE the lookups made and
+ *		the rows they found.
  */
 void
 sbExplainForeignScan(ForeignScanState *node, ExplainState *es)
@@ -554,7 +558,7 @@ sbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (st && st->bundle)
 		rows = (int64) st->bundle->row_count;
 	ExplainPropertyInteger("Bundle Rows", NULL, rows, es);
-	if (es->verbose && mode != SB_SCAN_SEQ)
+	if (mode != SB_SCAN_SEQ)
 		ExplainPropertyText("Lookup Keys", lookup_keys_text(node, es), es);
 	if (es->analyze && st && mode != SB_SCAN_SEQ)
 	{
