@@ -337,7 +337,8 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 
 	bs->dir = SbDatabaseDirectory(true);
 	SbLockBundle(name);
-	SbRemoveStaleTemps(name);
+	SbResolveTemps(name);
+	SbMakeXidDurable(name);
 	bs->temp = SbTempPath(name);
 	MemoryContextSwitchTo(old);
 
@@ -346,8 +347,10 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 		elog(ERROR, "query of bundle \"%s\" produced no result description", name);
 	old = MemoryContextSwitchTo(cxt);
 	add_metadata(bs, query);
+	SbTestPause("before_finish");
 	if (sb_writer_finish(bs->writer, &stats, &err) != SB_OK)
 		SbReportError(&err, name);
+	SbTestPause("after_finish");
 	MemoryContextSwitchTo(old);
 	SbRegisterPendingSwap(name, bs->temp, SbBundlePath(name));
 

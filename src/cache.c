@@ -161,6 +161,23 @@ refresh_entry(SbCacheEntry *e, const char *label)
 	e->checked_swaps = sb_swap_generation;
 }
 
+/*
+ * The first time this backend maps a bundle of this database, settle
+ * files a crashed build may have left next to it.
+ */
+static void
+settle_crashed_builds(const char *path, const char *label)
+{
+	char	   *dir = SbDatabaseDirectory(false);
+	size_t		dlen = strlen(dir);
+
+	if (strncmp(path, dir, dlen) == 0 && path[dlen] == '/' &&
+		strcmp(path + dlen + 1 + strlen(label), SB_BUNDLE_SUFFIX) == 0 &&
+		strncmp(path + dlen + 1, label, strlen(label)) == 0)
+		SbResolveTempsIfIdle(label);
+	pfree(dir);
+}
+
 /* Memory-context callback: release a pin. */
 static void
 unpin_callback(void *arg)
@@ -187,7 +204,10 @@ SbPinBundle(const char *path, const char *label, MemoryContext cxt)
 		init_cache();
 	e = hash_search(sb_cache, path, HASH_ENTER, &found);
 	if (!found)
+	{
 		e->mapping = NULL;
+		settle_crashed_builds(path, label);
+	}
 	if (!checked_this_statement(e))
 		refresh_entry(e, label);
 

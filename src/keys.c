@@ -24,6 +24,7 @@
 #include "catalog/pg_opclass.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 
 /* Is a probe value of type 'probetype' usable for a key of this kind? */
@@ -107,14 +108,20 @@ probe_float(const SbProbeInfo *pi, Datum value, sb_key_part *part,
 	double		d = pi->probetype == FLOAT4OID ?
 		(double) DatumGetFloat4(value) : DatumGetFloat8(value);
 
+	/*
+	 * Canonical form, as the format hashes keys: -0 is 0 and every NaN is
+	 * one, so that probes of one key compare equal ("= ANY" deduplicates).
+	 */
+	if (d == 0.0)
+		d = 0.0;
 	if (pi->typlen == 8)
 	{
-		scratch->f8 = d;
+		scratch->f8 = isnan(d) ? get_float8_nan() : d;
 		part->data = &scratch->f8;
 		part->len = 8;
 		return true;
 	}
-	scratch->f4 = (float4) d;
+	scratch->f4 = isnan(d) ? get_float4_nan() : (float4) d;
 	part->data = &scratch->f4;
 	part->len = 4;
 	return isnan(d) || (double) scratch->f4 == d;
@@ -152,6 +159,10 @@ SbProbeToKeyPart(const SbProbeInfo *pi, Datum value, sb_key_part *part,
 
 				part->data = VARDATA_ANY(v);
 				part->len = VARSIZE_ANY_EXHDR(v);
+				/* trailing blanks of char(n) are insignificant */
+				if (pi->kind == SB_KEY_BPCHAR)
+					while (part->len > 0 && ((const char *) part->data)[part->len - 1] == ' ')
+						part->len--;
 				return true;
 			}
 		default:

@@ -8,7 +8,8 @@
  * named by the database's OID.  A bundle is named, never pathed: a name is
  * a lower-case identifier, so it cannot leave that directory.  A bundle
  * being built is written to a hidden temporary file next to it, named
- * after the bundle and the building backend's PID.
+ * after the bundle, the building transaction and the backend's PID, so
+ * that a file left by a crash can be settled by whoever finds it.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,7 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access/transam.h"
+#include "access/xact.h"
 #include "miscadmin.h"
+#include "storage/procarray.h"
 #include "storage/fd.h"
 
 #define SB_MAX_NAME		63
@@ -90,7 +94,11 @@ SbBundlePath(const char *name)
 	return path;
 }
 
-/* A fresh temporary file name for building a bundle. */
+/*
+ * A fresh temporary file name for building a bundle in this transaction:
+ * ".<name>.<xid>.<pid>.<n>.tmp".  The transaction ID lets a later backend
+ * decide what to do with a file left behind by a crash.
+ */
 char *
 SbTempPath(const char *name)
 {
@@ -98,41 +106,91 @@ SbTempPath(const char *name)
 	char	   *dir = SbDatabaseDirectory(false);
 	char	   *path;
 
-	path = psprintf("%s/.%s.%d.%u.tmp", dir, name, MyProcPid, ++counter);
+	path = psprintf("%s/.%s.%u.%d.%u.tmp", dir, name, GetTopTransactionId(),
+					MyProcPid, ++counter);
 	pfree(dir);
 	return path;
 }
 
+/* Parse a temporary file name of bundle 'name'; false if it is not one. */
+static bool
+parse_temp_name(const char *fname, const char *name, TransactionId *xid, int *pid)
+{
+	size_t		nlen = strlen(name);
+	size_t		flen = strlen(fname);
+	unsigned int x;
+	int			p;
+
+	if (fname[0] != '.' || strncmp(fname + 1, name, nlen) != 0 ||
+		fname[nlen + 1] != '.' || flen < 4 ||
+		strcmp(fname + flen - 4, ".tmp") != 0 ||
+		sscanf(fname + nlen + 2, "%u.%d.", &x, &p) != 2)
+		return false;
+	*xid = (TransactionId) x;
+	*pid = p;
+	return true;
+}
+
 /*
- * Remove temporary files of a bundle left by backends that no longer run
- * (a crash during a build leaves one behind).
+ * Settle one temporary file left by another backend: if its transaction
+ * committed but the backend died before renaming it, finish the swap; if
+ * the transaction aborted or died, remove the file; if it is still in
+ * progress, leave it.
+ */
+static void
+resolve_temp(const char *dir, const char *fname, const char *name,
+			 TransactionId xid, int pid)
+{
+	char	   *temp = psprintf("%s/%s", dir, fname);
+	bool		committed;
+
+	if (!TransactionIdIsNormal(xid) ||
+		TransactionIdPrecedes(xid, ShmemVariableCache->oldestClogXid))
+		committed = false;
+	else if (TransactionIdIsInProgress(xid))
+		return;
+	else
+		committed = TransactionIdDidCommit(xid);
+	if (committed)
+	{
+		char	   *final = psprintf("%s/%s%s", dir, name, SB_BUNDLE_SUFFIX);
+
+		ereport(LOG,
+				(errmsg("completing the swap of bundle \"%s\" committed by transaction %u",
+						name, xid)));
+		(void) durable_rename(temp, final, WARNING);
+		pfree(final);
+	}
+	else if (unlink(temp) != 0 && errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", temp)));
+	(void) pid;
+	pfree(temp);
+}
+
+/*
+ * Settle the temporary files of a bundle left behind by backends that
+ * crashed: a committed build is swapped in, any other is removed.  Files
+ * of transactions still running are left alone.
  */
 void
-SbRemoveStaleTemps(const char *name)
+SbResolveTemps(const char *name)
 {
 	char	   *dir = SbDatabaseDirectory(false);
 	DIR		   *d = AllocateDir(dir);
 	struct dirent *de;
-	size_t		nlen = strlen(name);
 
+	if (d == NULL && errno == ENOENT)
+		return;
 	while ((de = ReadDir(d, dir)) != NULL)
 	{
+		TransactionId xid;
 		int			pid;
-		char	   *path;
 
-		if (de->d_name[0] != '.' || strncmp(de->d_name + 1, name, nlen) != 0 ||
-			de->d_name[nlen + 1] != '.' ||
-			sscanf(de->d_name + nlen + 2, "%d.", &pid) != 1 ||
-			strcmp(de->d_name + strlen(de->d_name) - 4, ".tmp") != 0)
-			continue;
-		if (pid == MyProcPid || kill(pid, 0) == 0 || errno != ESRCH)
-			continue;
-		path = psprintf("%s/%s", dir, de->d_name);
-		if (unlink(path) != 0 && errno != ENOENT)
-			ereport(WARNING,
-					(errcode_for_file_access(),
-					 errmsg("could not remove file \"%s\": %m", path)));
-		pfree(path);
+		if (parse_temp_name(de->d_name, name, &xid, &pid) &&
+			!(pid == MyProcPid && TransactionIdIsCurrentTransactionId(xid)))
+			resolve_temp(dir, de->d_name, name, xid, pid);
 	}
 	FreeDir(d);
 	pfree(dir);

@@ -15,6 +15,8 @@
  */
 #include "sharedbuf.h"
 
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "nodes/nodeFuncs.h"
@@ -24,6 +26,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 
 /* One probe key of a lookup scan. */
 typedef struct SbProbe
@@ -81,6 +84,28 @@ typedef struct SbScanState
 	int64		nfound;
 } SbScanState;
 
+/*
+ * A bundle column's type for messages: as SQL writes it, with its typmod,
+ * if this database has a type of that "schema.type" name; else the name.
+ */
+static char *
+bundle_type_text(const sb_column *c)
+{
+	for (const char *dot = strchr(c->type_name, '.'); dot; dot = strchr(dot + 1, '.'))
+	{
+		char	   *schema = pnstrdup(c->type_name, dot - c->type_name);
+		Oid			nsp = LookupExplicitNamespace(schema, true);
+		Oid			typid = OidIsValid(nsp) ?
+			GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+							CStringGetDatum(dot + 1), ObjectIdGetDatum(nsp)) :
+			InvalidOid;
+
+		if (OidIsValid(typid))
+			return format_type_with_typemod(typid, c->typmod);
+	}
+	return pstrdup(c->type_name);
+}
+
 /* Check that a table column's type is the bundle column's. */
 static void
 check_column_type(Relation rel, Form_pg_attribute att, const sb_column *c,
@@ -100,7 +125,7 @@ check_column_type(Relation rel, Form_pg_attribute att, const sb_column *c,
 						NameStr(att->attname), RelationGetRelationName(rel), label),
 				 errdetail("The table column has type %s; the bundle column \"%s\" has type %s.",
 						   format_type_with_typemod(att->atttypid, att->atttypmod),
-						   c->name, c->type_name)));
+						   c->name, bundle_type_text(c))));
 }
 
 /* Find the bundle column of a table column; error if there is none. */

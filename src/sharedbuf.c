@@ -12,11 +12,13 @@
 #include "sharedbuf.h"
 
 #include "foreign/fdwapi.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
 char	   *sb_directory_setting = NULL;
+char	   *sb_test_pause_setting = NULL;
 
 PG_FUNCTION_INFO_V1(sharedbuf_fdw_handler);
 
@@ -34,6 +36,14 @@ _PG_init(void)
 							   "sharedbuf",
 							   PGC_SUSET,
 							   0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("sharedbuf.test_pause",
+							   "Pauses a backend at a named point of a build, for crash tests.",
+							   NULL,
+							   &sb_test_pause_setting,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("sharedbuf");
 	SbSwapInit();
@@ -58,4 +68,17 @@ sharedbuf_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ExplainForeignScan = sbExplainForeignScan;
 
 	PG_RETURN_POINTER(routine);
+}
+
+/*
+ * Crash tests: if sharedbuf.test_pause names this point, log it and sleep
+ * for a minute, so that a test can kill the backend here.
+ */
+void
+SbTestPause(const char *point)
+{
+	if (sb_test_pause_setting == NULL || strcmp(sb_test_pause_setting, point) != 0)
+		return;
+	ereport(LOG, (errmsg("sharedbuf: paused at %s", point)));
+	pg_usleep(60L * 1000000L);
 }

@@ -28,13 +28,15 @@
 
 /* in sharedbuf.c */
 extern char *sb_directory_setting;
+extern char *sb_test_pause_setting;
+extern void SbTestPause(const char *point);
 
 /* in paths.c */
 extern void SbCheckBundleName(const char *name);
 extern char *SbDatabaseDirectory(bool create);
 extern char *SbBundlePath(const char *name);
 extern char *SbTempPath(const char *name);
-extern void SbRemoveStaleTemps(const char *name);
+extern void SbResolveTemps(const char *name);
 
 /* in options.c */
 typedef struct SbTableOptions
@@ -144,6 +146,8 @@ extern Datum SbBuildResultDatum(FunctionCallInfo fcinfo,
 
 /* in swap.c */
 extern void SbLockBundle(const char *name);
+extern void SbMakeXidDurable(const char *name);
+extern void SbResolveTempsIfIdle(const char *name);
 extern void SbRegisterPendingSwap(const char *name, const char *temp,
 								  const char *final);
 extern const char *SbPendingPath(const char *final);

@@ -3,11 +3,17 @@
  * swap.c
  *	  Swapping a new bundle in at commit, and serializing builds.
  *
- * A build writes a temporary file next to the bundle and fsyncs it.  The
- * file is renamed over the bundle just before the transaction commits (and
- * the directory fsynced), or removed if the transaction or the
- * subtransaction that built it aborts.  Until then, this backend's later
- * statements in the transaction read the new file, and every other
+ * A build writes a temporary file next to the bundle and fsyncs it; its
+ * name carries the building transaction's ID.  Before the commit record is
+ * written, the directory is fsynced so the file survives a crash; once the
+ * commit is durable, the file is renamed over the bundle (and the
+ * directory fsynced again).  If the transaction or the subtransaction
+ * that built it aborts, the file is removed.  A backend that dies between
+ * its commit and the rename leaves a complete file behind, which the next
+ * build or reader of the bundle renames into place because its
+ * transaction committed (see SbResolveTemps); a file of a transaction that
+ * never committed is removed instead.  Until the swap, this backend's
+ * later statements in the transaction read the new file, and every other
  * backend keeps reading the old one.  Builds of one bundle take a
  * transaction-level lock that conflicts only with other builds of it, so
  * readers are never blocked.
@@ -20,7 +26,9 @@
 
 #include "access/xact.h"
 #include "common/hashfn.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
+#include "replication/message.h"
 #include "storage/fd.h"
 #include "storage/lock.h"
 #include "utils/memutils.h"
@@ -40,6 +48,31 @@ static List *pending_swaps = NIL;	/* in TopMemoryContext */
 /* Bumped whenever the pending swaps change, so caches look again. */
 uint64		sb_swap_generation = 0;
 
+/* The lock tag that serializes builds of a bundle of this database. */
+static void
+bundle_locktag(LOCKTAG *tag, const char *name)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) name,
+										(int) strlen(name), 0);
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h,
+						 SB_LOCKTAG_MARK);
+}
+
+/*
+ * Make this transaction's ID durable before a temporary file bears it.
+ * A transaction that writes no WAL can die without a trace, and after
+ * crash recovery its ID would be handed out again; a file named after it
+ * could then be taken for the work of a later transaction that commits.
+ * One flushed WAL record naming the ID prevents that.
+ */
+void
+SbMakeXidDurable(const char *name)
+{
+	(void) GetTopTransactionId();
+	XLogFlush(LogLogicalMessage("sharedbuf", name, strlen(name), true));
+}
+
 /*
  * Take the transaction-level lock that serializes builds of a bundle of
  * this database.  It does not conflict with anything readers do.
@@ -48,12 +81,32 @@ void
 SbLockBundle(const char *name)
 {
 	LOCKTAG		tag;
-	uint64		h = hash_bytes_extended((const unsigned char *) name,
-										(int) strlen(name), 0);
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h,
-						 SB_LOCKTAG_MARK);
+	bundle_locktag(&tag, name);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/*
+ * A reader's chance to settle files left by a crash: only if no build of
+ * the bundle is running (never wait), holding the build lock briefly.
+ */
+void
+SbResolveTempsIfIdle(const char *name)
+{
+	LOCKTAG		tag;
+
+	bundle_locktag(&tag, name);
+	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+		return;
+	PG_TRY();
+	{
+		SbResolveTemps(name);
+	}
+	PG_FINALLY();
+	{
+		LockRelease(&tag, ExclusiveLock, true);
+	}
+	PG_END_TRY();
 }
 
 /* Remove a pending swap's temporary file and free the entry. */
@@ -114,19 +167,58 @@ SbPendingPath(const char *final)
 	return NULL;
 }
 
-/* Rename every pending file into place, then fsync their directories. */
+/* Make the directory entries of the pending files durable before commit. */
 static void
-apply_swaps(void)
+sync_pending_files(void)
 {
 	ListCell   *lc;
 
 	foreach(lc, pending_swaps)
 	{
 		SbPendingSwap *s = lfirst(lc);
+		char	   *dir = pstrdup(s->temp);
 
-		if (durable_rename(s->temp, s->final, ERROR) != 0)
-			elog(ERROR, "could not rename \"%s\"", s->temp);
+		get_parent_directory(dir);
+		fsync_fname(dir, true);
+		pfree(dir);
 	}
+}
+
+/*
+ * Rename every pending file into place once the commit is durable.  This
+ * runs after the commit and must not fail: a failure leaves the file for
+ * SbResolveTemps to settle, and only warns.
+ */
+static void
+apply_swaps(void)
+{
+	ListCell   *lc;
+
+	SbTestPause("before_rename");
+	foreach(lc, pending_swaps)
+	{
+		SbPendingSwap *s = lfirst(lc);
+
+		/* a resolver may have completed the swap already: ENOENT is fine */
+		if (rename(s->temp, s->final) != 0)
+		{
+			if (errno != ENOENT)
+				ereport(WARNING,
+						(errcode_for_file_access(),
+						 errmsg("could not rename file \"%s\" to \"%s\": %m",
+								s->temp, s->final)));
+			continue;
+		}
+		(void) fsync_fname_ext(s->final, false, false, WARNING);
+		{
+			char	   *dir = pstrdup(s->final);
+
+			get_parent_directory(dir);
+			(void) fsync_fname_ext(dir, true, false, WARNING);
+			pfree(dir);
+		}
+	}
+	SbTestPause("after_rename");
 	foreach(lc, pending_swaps)
 	{
 		SbPendingSwap *s = lfirst(lc);
@@ -158,7 +250,7 @@ discard_swaps(SubTransactionId subid)
 	sb_swap_generation++;
 }
 
-/* Transaction callback: swap at pre-commit, discard at abort. */
+/* Transaction callback: sync at pre-commit, swap at commit, discard at abort. */
 static void
 xact_callback(XactEvent event, void *arg)
 {
@@ -168,6 +260,11 @@ xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			sync_pending_files();
+			SbTestPause("pre_commit");
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
 			apply_swaps();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
