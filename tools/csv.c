@@ -1,0 +1,533 @@
+/*-------------------------------------------------------------------------
+ *
+ * csv.c
+ *	  Reading and writing CSV exactly as PostgreSQL's COPY (FORMAT csv).
+ *
+ * Reading follows COPY FROM: a field may be quoted in whole or in parts;
+ * inside quotes "" is a quote and delimiters and line breaks are data; an
+ * unquoted empty field is NULL and a quoted one the empty string.  The
+ * first line break fixes the line-ending style (LF, CRLF or CR) and an
+ * unquoted break of another style is an error, as COPY reports it.  A line
+ * holding only \. ends the data.  The input must be valid UTF-8 without
+ * NUL bytes, as in a UTF8 database.
+ *
+ * Writing follows COPY TO: a value is quoted only when it must be: when it
+ * is empty (which would read back as NULL), contains a delimiter, quote,
+ * CR or LF, or, as the only column, is \. (the end-of-data marker).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "csv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "util.h"
+
+#define INPUT_BUFFER	(256 * 1024)
+
+/* Line-ending styles, as COPY tells them apart. */
+typedef enum eol_style
+{
+	EOL_UNKNOWN,
+	EOL_NL,
+	EOL_CR,
+	EOL_CRNL
+} eol_style;
+
+struct csv_reader
+{
+	FILE	   *fp;
+	char	   *name;
+	unsigned char *in;			/* input buffer */
+	size_t		in_len;
+	size_t		in_pos;
+	bool		in_eof;
+	bool		done;			/* end of data seen */
+	eol_style	eol;
+	uint64_t	line;			/* physical line of the next byte */
+	uint64_t	rec_line;		/* line where the current record began */
+	strbuf		rec;			/* field bytes, each NUL-terminated */
+	size_t	   *starts;			/* field start in rec, or SIZE_MAX: NULL */
+	csv_field  *fields;
+	int			nfields;
+	int			cap;
+	int			u_need;			/* UTF-8 continuation bytes still due */
+	unsigned char u_lo,
+				u_hi;			/* allowed range of the next one */
+	unsigned char u_seq[4];		/* the sequence so far, for messages */
+	int			u_len;
+	char		err[512];
+};
+
+/*
+ * Start reading CSV from an open stream; 'name' is used in messages.  With
+ * fp NULL the caller fills the input buffer itself.
+ */
+csv_reader *
+csv_open(FILE *fp, const char *name)
+{
+	csv_reader *r = xmalloc(sizeof(csv_reader));
+
+	memset(r, 0, sizeof(*r));
+	r->fp = fp;
+	r->name = xstrdup(name);
+	r->in = xmalloc(INPUT_BUFFER);
+	r->line = 1;
+	r->cap = 16;
+	r->starts = xmalloc(r->cap * sizeof(size_t));
+	r->fields = xmalloc(r->cap * sizeof(csv_field));
+	strbuf_init(&r->rec);
+	return r;
+}
+
+/* Release a reader (the stream stays open). */
+void
+csv_close(csv_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->in);
+	free(r->starts);
+	free(r->fields);
+	strbuf_free(&r->rec);
+	free(r);
+}
+
+/* Refill the input buffer; false at end of input or on a read error. */
+static bool
+refill(csv_reader *r)
+{
+	size_t		n;
+
+	if (r->in_eof || r->fp == NULL)
+		return false;
+	n = fread(r->in, 1, INPUT_BUFFER, r->fp);
+	r->in_len = n;
+	r->in_pos = 0;
+	if (n == 0)
+	{
+		r->in_eof = true;
+		if (ferror(r->fp))
+			snprintf(r->err, sizeof(r->err), "could not read file \"%s\": %s",
+					 r->name, strerror(errno ? errno : EIO));
+		return false;
+	}
+	return true;
+}
+
+/* The next input byte without consuming it, or -1 at the end. */
+static inline int
+peek_byte(csv_reader *r)
+{
+	if (r->in_pos >= r->in_len && !refill(r))
+		return -1;
+	return r->in[r->in_pos];
+}
+
+/* Consume and return the next input byte, or -1 at the end. */
+static inline int
+next_byte(csv_reader *r)
+{
+	if (r->in_pos >= r->in_len && !refill(r))
+		return -1;
+	return r->in[r->in_pos++];
+}
+
+/* Report a byte that breaks UTF-8, as PostgreSQL words it. */
+static int
+bad_encoding(csv_reader *r)
+{
+	char		hex[32] = "";
+	size_t		n = 0;
+
+	for (int i = 0; i < r->u_len && n + 6 < sizeof(hex); i++)
+		n += snprintf(hex + n, sizeof(hex) - n, "%s0x%02x", i ? " " : "",
+					  r->u_seq[i]);
+	snprintf(r->err, sizeof(r->err),
+			 "line %llu: invalid byte sequence for encoding \"UTF8\": %s",
+			 (unsigned long long) r->line, hex);
+	return CSV_BAD_DATA;
+}
+
+/* Start of a UTF-8 sequence: set how many bytes follow, and their range. */
+static bool
+utf8_lead(csv_reader *r, unsigned char c)
+{
+	r->u_lo = 0x80;
+	r->u_hi = 0xBF;
+	if (c >= 0xC2 && c <= 0xDF)
+		r->u_need = 1;
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		r->u_need = 2;
+		if (c == 0xE0)
+			r->u_lo = 0xA0;		/* overlong */
+		else if (c == 0xED)
+			r->u_hi = 0x9F;		/* surrogates */
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		r->u_need = 3;
+		if (c == 0xF0)
+			r->u_lo = 0x90;		/* overlong */
+		else if (c == 0xF4)
+			r->u_hi = 0x8F;		/* beyond U+10FFFF */
+	}
+	else
+		return false;
+	return true;
+}
+
+/* Feed one byte to the UTF-8 check; false if it makes the input invalid. */
+static inline bool
+utf8_ok(csv_reader *r, int c)
+{
+	if (r->u_need == 0)
+	{
+		r->u_seq[0] = (unsigned char) c;
+		r->u_len = 1;
+		if (c >= 0x01 && c < 0x80)
+			return true;
+		return c != 0 && utf8_lead(r, (unsigned char) c);
+	}
+	r->u_seq[r->u_len++] = (unsigned char) c;
+	if (c < r->u_lo || c > r->u_hi)
+		return false;
+	r->u_lo = 0x80;
+	r->u_hi = 0xBF;
+	r->u_need--;
+	return true;
+}
+
+/* Begin a new field of the current record. */
+static void
+start_field(csv_reader *r)
+{
+	if (r->nfields == r->cap)
+	{
+		r->cap *= 2;
+		r->starts = xrealloc(r->starts, r->cap * sizeof(size_t));
+		r->fields = xrealloc(r->fields, r->cap * sizeof(csv_field));
+	}
+	r->starts[r->nfields] = r->rec.len;
+	r->nfields++;
+}
+
+/* End the current field; an unquoted empty field is NULL. */
+static void
+end_field(csv_reader *r, bool saw_quote)
+{
+	int			f = r->nfields - 1;
+
+	if (!saw_quote && r->rec.len == r->starts[f])
+		r->starts[f] = SIZE_MAX;
+	else
+		strbuf_appendc(&r->rec, '\0');
+}
+
+/* Point the field array into the record buffer, now that it is final. */
+static void
+finish_record(csv_reader *r)
+{
+	for (int f = 0; f < r->nfields; f++)
+	{
+		size_t		s = r->starts[f];
+
+		if (s == SIZE_MAX)
+		{
+			r->fields[f].data = NULL;
+			r->fields[f].len = 0;
+		}
+		else
+		{
+			r->fields[f].data = r->rec.data + s;
+			r->fields[f].len = strlen(r->rec.data + s);
+		}
+	}
+}
+
+/*
+ * An unquoted line break ends the record: check it against the style the
+ * first one set, as COPY does.  'c' is the CR or LF just consumed.
+ */
+static int
+line_break(csv_reader *r, int c)
+{
+	if (c == '\r')
+	{
+		if (r->eol == EOL_NL)
+			goto bad_cr;
+		if (peek_byte(r) == '\n')
+		{
+			if (r->eol == EOL_CR)
+				goto bad_nl;
+			next_byte(r);
+			r->eol = EOL_CRNL;
+		}
+		else if (r->eol == EOL_CRNL)
+			goto bad_cr;
+		else
+			r->eol = EOL_CR;
+	}
+	else
+	{
+		if (r->eol == EOL_CR || r->eol == EOL_CRNL)
+			goto bad_nl;
+		r->eol = EOL_NL;
+	}
+	r->line++;
+	return CSV_RECORD;
+
+bad_cr:
+	snprintf(r->err, sizeof(r->err),
+			 "line %llu: unquoted carriage return found in data (use a quoted CSV field to represent carriage return)",
+			 (unsigned long long) r->line);
+	return CSV_BAD_DATA;
+bad_nl:
+	snprintf(r->err, sizeof(r->err),
+			 "line %llu: unquoted newline found in data (use a quoted CSV field to represent newline)",
+			 (unsigned long long) r->line);
+	return CSV_BAD_DATA;
+}
+
+/* Count a line break inside a quoted field, for line numbers. */
+static inline void
+count_quoted_break(csv_reader *r, int c)
+{
+	if (c == '\n' || (c == '\r' && r->eol == EOL_CR))
+		r->line++;
+}
+
+/*
+ * Is the input at an end-of-data marker: \. alone on its line?  Only
+ * called at the start of a line; the caller stops reading if so.
+ */
+static bool
+at_end_marker(csv_reader *r)
+{
+	size_t		avail;
+
+	if (peek_byte(r) != '\\')
+		return false;
+	/* keep the three bytes we look at in one buffer */
+	avail = r->in_len - r->in_pos;
+	if (avail < 3 && !r->in_eof && r->fp != NULL)
+	{
+		memmove(r->in, r->in + r->in_pos, avail);
+		r->in_len = avail + fread(r->in + avail, 1, INPUT_BUFFER - avail, r->fp);
+		r->in_pos = 0;
+		avail = r->in_len;
+	}
+	if (avail < 2 || r->in[r->in_pos + 1] != '.')
+		return false;
+	if (avail > 2 && r->in[r->in_pos + 2] != '\n' && r->in[r->in_pos + 2] != '\r')
+		return false;
+	return true;
+}
+
+/* Scan the bytes of one record into the field buffer. */
+static int
+scan_record(csv_reader *r)
+{
+	bool		in_quote = false,
+				saw_quote = false;
+	int			c;
+
+	start_field(r);
+	while ((c = next_byte(r)) >= 0)
+	{
+		if (!utf8_ok(r, c))
+			return bad_encoding(r);
+		if (in_quote)
+		{
+			if (c != '"')
+			{
+				count_quoted_break(r, c);
+				strbuf_appendc(&r->rec, (char) c);
+			}
+			else if (peek_byte(r) == '"')
+				strbuf_appendc(&r->rec, (char) next_byte(r));
+			else
+				in_quote = false;
+		}
+		else if (c == ',')
+		{
+			end_field(r, saw_quote);
+			saw_quote = false;
+			start_field(r);
+		}
+		else if (c == '"')
+			in_quote = saw_quote = true;
+		else if (c == '\n' || c == '\r')
+		{
+			end_field(r, saw_quote);
+			return line_break(r, c);
+		}
+		else
+			strbuf_appendc(&r->rec, (char) c);
+	}
+	if (r->err[0] != '\0')
+		return CSV_IO_ERROR;
+	if (in_quote)
+	{
+		snprintf(r->err, sizeof(r->err), "line %llu: unterminated CSV quoted field",
+				 (unsigned long long) r->rec_line);
+		return CSV_BAD_DATA;
+	}
+	if (r->u_need > 0)
+		return bad_encoding(r);
+	end_field(r, saw_quote);
+	return CSV_RECORD;
+}
+
+/*
+ * Read the next record.  Returns CSV_RECORD, CSV_END at the end of the
+ * data, or CSV_BAD_DATA or CSV_IO_ERROR with a message in csv_error().
+ */
+int
+csv_read(csv_reader *r)
+{
+	int			st;
+
+	if (r->done)
+		return CSV_END;
+	strbuf_reset(&r->rec);
+	r->nfields = 0;
+	r->rec_line = r->line;
+	if (peek_byte(r) < 0 || at_end_marker(r))
+	{
+		r->done = true;
+		return r->err[0] != '\0' ? CSV_IO_ERROR : CSV_END;
+	}
+	st = scan_record(r);
+	if (st != CSV_RECORD)
+	{
+		r->done = true;
+		return st;
+	}
+	finish_record(r);
+	return CSV_RECORD;
+}
+
+/* Number of fields in the current record. */
+int
+csv_nfields(const csv_reader *r)
+{
+	return r->nfields;
+}
+
+/* The fields of the current record, valid until the next csv_read(). */
+const csv_field *
+csv_fields(const csv_reader *r)
+{
+	return r->fields;
+}
+
+/* Physical line number where the current record began. */
+uint64_t
+csv_record_line(const csv_reader *r)
+{
+	return r->rec_line;
+}
+
+/* Message of the last failure. */
+const char *
+csv_error(const csv_reader *r)
+{
+	return r->err;
+}
+
+/*
+ * Parse a string holding one CSV record (a command-line key).  On success
+ * *fields points into *storage; the caller frees both.
+ */
+bool
+csv_parse_string(const char *s, int *nfields, csv_field **fields,
+				 char **storage, const char **errmsg)
+{
+	static char msg[600];
+	size_t		len = strlen(s);
+	csv_reader *r = csv_open(NULL, "key");
+	int			st;
+	bool		ok = false;
+
+	*errmsg = msg;
+	if (len > INPUT_BUFFER)
+		r->in = xrealloc(r->in, len);
+	memcpy(r->in, s, len);
+	r->in_len = len;
+	r->in_eof = true;
+	st = csv_read(r);
+	if (st == CSV_RECORD || st == CSV_END)
+	{
+		/* an empty string is one NULL field */
+		ok = true;
+		*nfields = st == CSV_RECORD ? r->nfields : 1;
+		*storage = xmalloc(r->rec.len + 1);
+		memcpy(*storage, r->rec.data, r->rec.len + 1);
+		*fields = xmalloc(*nfields * sizeof(csv_field));
+		for (int f = 0; f < *nfields; f++)
+		{
+			const csv_field *in = &r->fields[f];
+
+			(*fields)[f].data = st == CSV_RECORD && in->data ?
+				*storage + (in->data - r->rec.data) : NULL;
+			(*fields)[f].len = st == CSV_RECORD ? in->len : 0;
+		}
+	}
+	else
+		snprintf(msg, sizeof(msg), "invalid key \"%s\": %s", s, r->err);
+	if (ok && csv_read(r) != CSV_END)
+	{
+		snprintf(msg, sizeof(msg), "key \"%s\" holds more than one CSV record", s);
+		free(*fields);
+		free(*storage);
+		ok = false;
+	}
+	csv_close(r);
+	return ok;
+}
+
+/* Must COPY TO quote this value? */
+static bool
+needs_quotes(const char *s, size_t len, bool single_column)
+{
+	if (len == 0)
+		return true;
+	if (single_column && len == 2 && s[0] == '\\' && s[1] == '.')
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			return true;
+	return false;
+}
+
+/*
+ * Write a non-NULL value as COPY TO writes it ('single_column': the row
+ * has just this one).  A NULL is written as nothing at all.
+ */
+void
+csv_write_value(FILE *out, const char *s, size_t len, bool single_column)
+{
+	const char *q;
+
+	if (!needs_quotes(s, len, single_column))
+	{
+		fwrite(s, 1, len, out);
+		return;
+	}
+	putc('"', out);
+	while ((q = memchr(s, '"', len)) != NULL)
+	{
+		fwrite(s, 1, q - s + 1, out);
+		putc('"', out);
+		len -= q - s + 1;
+		s = q + 1;
+	}
+	fwrite(s, 1, len, out);
+	putc('"', out);
+}

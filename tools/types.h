@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ *
+ * types.h
+ *	  Text <-> datum image conversion for the basic PostgreSQL types.
+ *
+ * Each supported type has PostgreSQL's text input and output rules and its
+ * pg_type storage attributes; images are exactly what the server stores
+ * (PostgreSQL 15, this machine's byte order), so that the extension can
+ * serve a bundle's values unchanged.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SBUNDLE_TYPES_H
+#define SBUNDLE_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sbformat.h"
+#include "strbuf.h"
+
+/* A value parsed from text, in the form the writer takes. */
+typedef struct sbt_value
+{
+	unsigned char image[16];	/* a fixed-length image */
+	const void *data;			/* a variable-length payload */
+	size_t		len;
+	strbuf		scratch;		/* storage for decoded payloads */
+} sbt_value;
+
+/* Parse NUL-terminated text 's' of length 'len'; false with a message. */
+typedef bool (*sbt_in_fn) (const char *s, size_t len, sbt_value *v,
+						   char *err, size_t errlen);
+
+/* Append the text of an image (with its varlena header); false if invalid. */
+typedef bool (*sbt_out_fn) (const unsigned char *image, size_t len,
+							strbuf *out);
+
+typedef struct sbt_type
+{
+	const char *typname;		/* pg_type.typname, e.g. "int4" */
+	const char *qualified;		/* e.g. "pg_catalog.int4" */
+	int16_t		typlen;
+	bool		typbyval;
+	char		typalign;
+	uint8_t		key_kind;
+	uint8_t		flags;			/* SB_COLF_* */
+	sbt_in_fn	in;
+	sbt_out_fn	out;
+} sbt_type;
+
+extern const sbt_type *sbt_lookup(const char *name);
+extern const sbt_type *sbt_for_column(const sb_column *c);
+extern const char *sbt_names(void);
+extern void sbt_fill_column(const sbt_type *t, sb_column *c);
+extern void sbt_value_init(sbt_value *v);
+extern void sbt_value_free(sbt_value *v);
+extern bool sbt_parse(const sbt_type *t, const char *s, size_t len,
+					  sbt_value *v, char *err, size_t errlen);
+extern bool sbt_format(const sbt_type *t, const unsigned char *image,
+					   size_t len, strbuf *out);
+extern void sbt_key_part(const sbt_type *t, uint8_t key_kind,
+						 const sbt_value *v, sb_key_part *part);
+
+#endif							/* SBUNDLE_TYPES_H */
