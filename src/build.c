@@ -208,7 +208,7 @@ add_metadata(SbBuildState *bs, const char *query)
 
 	for (int i = 0; i < lengthof(entries); i++)
 		if (sb_writer_add_meta(bs->writer, entries[i][0], entries[i][1], &err) != SB_OK)
-			SbReportError(&err, bs->name);
+			SbReportBuildError(&err, bs->name);
 }
 
 /* DestReceiver startup: the result's shape is known; create the writer. */
@@ -235,7 +235,7 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 	opts.ncolumns = desc->natts;
 	opts.columns = cols;
 	if (sb_writer_create(&opts, &bs->writer, &err) != SB_OK)
-		SbReportError(&err, bs->name);
+		SbReportBuildError(&err, bs->name);
 }
 
 /* DestReceiver: stream one row into the writer. */
@@ -251,9 +251,9 @@ build_receive(TupleTableSlot *slot, DestReceiver *self)
 	for (int i = 0; i < bs->natts; i++)
 		if (!slot->tts_isnull[i])
 			SbStoreDatum(bs->writer, i, &bs->types[i], slot->tts_values[i],
-						 &bs->sendfns[i]);
+						 &bs->sendfns[i], bs->name);
 	if (sb_writer_end_row(bs->writer, &err) != SB_OK)
-		SbReportError(&err, bs->name);
+		SbReportBuildError(&err, bs->name);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->row_cxt);
 	return true;
@@ -349,7 +349,7 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	add_metadata(bs, query);
 	SbTestPause("before_finish");
 	if (sb_writer_finish(bs->writer, &stats, &err) != SB_OK)
-		SbReportError(&err, name);
+		SbReportBuildError(&err, name);
 	SbTestPause("after_finish");
 	MemoryContextSwitchTo(old);
 	SbRegisterPendingSwap(name, bs->temp, SbBundlePath(name));

@@ -47,10 +47,10 @@ corruption_message(sb_status code, const char *what)
 
 /*
  * Raise an ERROR for a failed format-library call on bundle 'what' (its
- * name, or its path for a filename table).
+ * name, or the table that reads a file); 'writing' if it was building.
  */
-void
-SbReportError(const sb_error *err, const char *what)
+static void
+report(const sb_error *err, const char *what, bool writing)
 {
 	switch (err->code)
 	{
@@ -58,7 +58,9 @@ SbReportError(const sb_error *err, const char *what)
 			errno = err->sys_errno;
 			ereport(ERROR,
 					(errcode_for_file_access(),
-					 errmsg("could not access bundle \"%s\": %m", what),
+					 writing ?
+					 errmsg("could not write bundle \"%s\": %m", what) :
+					 errmsg("could not read bundle \"%s\": %m", what),
 					 errdetail("%s", detail_sentence(err->detail))));
 			break;
 		case SB_ERR_NOMEM:
@@ -97,5 +99,21 @@ SbReportError(const sb_error *err, const char *what)
 					 errdetail("%s", detail_sentence(err->detail)),
 					 errhint("Rebuild the bundle, for example with sharedbuf_refresh().")));
 	}
+	pg_unreachable();
+}
+
+/* Raise an ERROR for a failure reading bundle 'what'. */
+void
+SbReportError(const sb_error *err, const char *what)
+{
+	report(err, what, false);
+	pg_unreachable();
+}
+
+/* Raise an ERROR for a failure building bundle 'what'. */
+void
+SbReportBuildError(const sb_error *err, const char *what)
+{
+	report(err, what, true);
 	pg_unreachable();
 }

@@ -20,6 +20,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -440,15 +441,39 @@ next_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 
 /*
  * The value of an approximate bundle's unstored key column: the probe
- * value when the scan looked it up with a value of the column's type.
+ * value when the scan looked it up with a value of the column's (base)
+ * type or a binary-compatible one, or converted from an integer probe of
+ * another width.
  */
 static bool
 unstored_key_value(SbScanState *st, int keypos, Oid coltype, Datum *value)
 {
+	const SbProbeInfo *pi;
+	Oid			base = getBaseType(coltype);
+	int64		v;
+
 	if (st->mode == SB_SCAN_SEQ || st->current == NULL ||
-		keypos >= st->nkeyparts || st->probe_types[keypos] != coltype)
+		keypos >= st->nkeyparts)
 		return false;
-	*value = st->current->values[keypos];
+	pi = &st->probe_info[keypos];
+	if (pi->probetype == base ||
+		(pi->kind == SB_KEY_VARLENA && IsBinaryCoercible(pi->probetype, base)))
+	{
+		*value = st->current->values[keypos];
+		return true;
+	}
+	/* an integer probe of another width: its key part holds it as int8 */
+	if (pi->kind != SB_KEY_INTEGER)
+		return false;
+	v = st->current->parts[keypos].ival;
+	if (base == INT8OID)
+		*value = Int64GetDatum(v);
+	else if (base == INT4OID && v >= PG_INT32_MIN && v <= PG_INT32_MAX)
+		*value = Int32GetDatum((int32) v);
+	else if (base == INT2OID && v >= PG_INT16_MIN && v <= PG_INT16_MAX)
+		*value = Int16GetDatum((int16) v);
+	else
+		return false;
 	return true;
 }
 

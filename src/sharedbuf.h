@@ -57,6 +57,8 @@ extern void SbCheckTable(Relation rel);
 /* in errors.c */
 extern void SbReportError(const sb_error *err, const char *what)
 			pg_attribute_noreturn();
+extern void SbReportBuildError(const sb_error *err, const char *what)
+			pg_attribute_noreturn();
 
 /* in cache.c */
 typedef struct SbMapping SbMapping;
@@ -91,7 +93,7 @@ extern void SbDescribeType(Oid typid, int32 typmod, SbTypeInfo *info);
 extern uint8 SbKeyKindForType(Oid typid, Oid collation, const char *colname);
 extern char *SbQualifiedTypeName(Oid typid);
 extern void SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti,
-						 Datum value, FmgrInfo *sendfn);
+						 Datum value, FmgrInfo *sendfn, const char *bundle);
 extern Datum SbFetchDatum(const sb_bundle *b, const unsigned char *slot,
 						  int col, const sb_column *c, FmgrInfo *recvfn,
 						  Oid typioparam, int32 typmod, const char *label);

@@ -177,7 +177,7 @@ SbKeyKindForType(Oid typid, Oid collation, const char *colname)
 /* Add a value to the row being written, in the column's stored form. */
 void
 SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti, Datum value,
-			 FmgrInfo *sendfn)
+			 FmgrInfo *sendfn, const char *bundle)
 {
 	sb_error	err;
 	sb_status	st;
@@ -204,7 +204,7 @@ SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti, Datum value,
 		st = sb_writer_set_varlena(w, col, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &err);
 	}
 	if (st != SB_OK)
-		SbReportError(&err, "new bundle");
+		SbReportBuildError(&err, bundle);
 }
 
 /*
