@@ -47,6 +47,7 @@ typedef struct SbBuildState
 	MemoryContext row_cxt;
 	MemoryContextCallback cleanup;
 	SbBuildResult *result;
+	MemoryContext caller_cxt;	/* where the result lives */
 } SbBuildState;
 
 /* Memory-context callback: free the writer, removing an unfinished file. */
@@ -150,10 +151,16 @@ describe_columns(SbBuildState *bs, TupleDesc desc)
 	return cols;
 }
 
-/* Record the result's column names and types, for sharedbuf_create(). */
+/*
+ * Record the result's column names and types, for sharedbuf_create(), in
+ * the caller's memory context: this runs inside SPI.
+ */
 static void
-remember_columns(SbBuildResult *r, TupleDesc desc)
+remember_columns(SbBuildState *bs, TupleDesc desc)
 {
+	SbBuildResult *r = bs->result;
+	MemoryContext old = MemoryContextSwitchTo(bs->caller_cxt);
+
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -163,6 +170,7 @@ remember_columns(SbBuildResult *r, TupleDesc desc)
 		r->coltypmods = lappend_int(r->coltypmods, att->atttypmod);
 		r->colcollations = lappend_oid(r->colcollations, att->attcollation);
 	}
+	MemoryContextSwitchTo(old);
 }
 
 /* The generation of the bundle being replaced, plus one. */
@@ -221,7 +229,7 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 	sb_error	err;
 	uint64		seed = 0;
 
-	remember_columns(bs->result, desc);
+	remember_columns(bs, desc);
 	if (!pg_strong_random(&seed, sizeof(seed)))
 		seed = (uint64) GetCurrentTimestamp();
 	opts.path = bs->temp;
@@ -329,6 +337,7 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	bs->keyspec = keyspec;
 	bs->approximate = approximate;
 	bs->result = result;
+	bs->caller_cxt = old;
 	bs->row_cxt = AllocSetContextCreate(cxt, "sharedbuf build row",
 										ALLOCSET_DEFAULT_SIZES);
 	bs->cleanup.func = free_writer;
