@@ -58,8 +58,9 @@ needs_binary_form(Oid typid)
 	elem = get_element_type(typid);
 	if (OidIsValid(elem))
 	{
-		elem = getBaseType(elem);
-		return elem >= FirstGenbkiObjectId || needs_binary_form(elem);
+		/* an array of domains records the domain's OID as element type */
+		return elem >= FirstGenbkiObjectId ||
+			needs_binary_form(getBaseType(elem));
 	}
 	return false;
 }
