@@ -5,10 +5,10 @@
 
 EXTENSION = sharedbuf
 MODULE_big = sharedbuf
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 PGFILEDESC = "sharedbuf - shared memory-mapped lookup bundles"
 
-DATA = sharedbuf--0.1.0.sql
+DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql
 
 FORMAT_OBJS = \
 	src/format/sbaccess.o \
@@ -18,6 +18,7 @@ FORMAT_OBJS = \
 	src/format/sbhash.o \
 	src/format/sbio.o \
 	src/format/sblookup.o \
+	src/format/sbprewarm.o \
 	src/format/sbreader.o \
 	src/format/sbschema.o \
 	src/format/sbsort.o \
@@ -25,12 +26,14 @@ FORMAT_OBJS = \
 	src/format/sbwriter.o
 
 EXT_OBJS = \
+	src/analyze.o \
 	src/build.o \
 	src/cache.o \
 	src/errors.o \
 	src/functions.o \
 	src/info.o \
 	src/keys.o \
+	src/operations.o \
 	src/options.o \
 	src/paths.o \
 	src/planner.o \

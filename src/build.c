@@ -16,12 +16,16 @@
  */
 #include "sharedbuf.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -48,9 +52,16 @@ typedef struct SbBuildState
 	MemoryContextCallback cleanup;
 	SbBuildResult *result;
 	MemoryContext caller_cxt;	/* where the result lives */
+	char	   *progress;		/* progress file, for sharedbuf_progress() */
+	int			progress_fd;
+	TimestampTz started;
+	TimestampTz reported;
 } SbBuildState;
 
-/* Memory-context callback: free the writer, removing an unfinished file. */
+/*
+ * Memory-context callback: free the writer, removing an unfinished file,
+ * and the progress file.
+ */
 static void
 free_writer(void *arg)
 {
@@ -59,6 +70,49 @@ free_writer(void *arg)
 	if (bs->writer)
 		sb_writer_free(bs->writer);
 	bs->writer = NULL;
+	if (bs->progress_fd >= 0)
+		close(bs->progress_fd);
+	bs->progress_fd = -1;
+	if (bs->progress)
+		(void) unlink(bs->progress);
+	bs->progress = NULL;
+}
+
+/* Write the build's progress: "bundle pid rows bytes start", space-padded. */
+static void
+report_progress(SbBuildState *bs)
+{
+	char		line[160];
+	int			n;
+
+	if (bs->progress_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%s %d " UINT64_FORMAT " " UINT64_FORMAT " " INT64_FORMAT,
+				 bs->name, MyProcPid,
+				 bs->writer ? sb_writer_rows(bs->writer) : 0,
+				 bs->writer ? sb_writer_bytes(bs->writer) : 0,
+				 (int64) bs->started);
+	memset(line + n, ' ', sizeof(line) - n - 1);
+	line[sizeof(line) - 1] = '\n';
+	if (pwrite(bs->progress_fd, line, sizeof(line), 0) != sizeof(line))
+	{
+		/* progress is informative only: stop reporting, keep building */
+		close(bs->progress_fd);
+		bs->progress_fd = -1;
+	}
+}
+
+/* Start reporting progress in a file next to the temporary bundle. */
+static void
+start_progress(SbBuildState *bs)
+{
+	size_t		len = strlen(bs->temp);
+
+	bs->progress = psprintf("%.*s.progress", (int) (len - 4), bs->temp);
+	/* owned by the build's memory context, like the writer's files */
+	bs->progress_fd = open(bs->progress, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+	bs->started = bs->reported = GetCurrentTimestamp();
+	report_progress(bs);
 }
 
 /* Key position of each result column from the key specification. */
@@ -264,6 +318,16 @@ build_receive(TupleTableSlot *slot, DestReceiver *self)
 		SbReportBuildError(&err, bs->name);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->row_cxt);
+	if ((sb_writer_rows(bs->writer) & 4095) == 0)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (now - bs->reported >= USECS_PER_SEC)
+		{
+			bs->reported = now;
+			report_progress(bs);
+		}
+	}
 	return true;
 }
 
@@ -340,6 +404,7 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	bs->caller_cxt = old;
 	bs->row_cxt = AllocSetContextCreate(cxt, "sharedbuf build row",
 										ALLOCSET_DEFAULT_SIZES);
+	bs->progress_fd = -1;
 	bs->cleanup.func = free_writer;
 	bs->cleanup.arg = bs;
 	MemoryContextRegisterResetCallback(cxt, &bs->cleanup);
@@ -349,6 +414,7 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	SbResolveTemps(name);
 	SbMakeXidDurable(name);
 	bs->temp = SbTempPath(name);
+	start_progress(bs);
 	MemoryContextSwitchTo(old);
 
 	run_query(bs, query);

@@ -269,22 +269,16 @@ store_query(Oid relid, const char *query)
 }
 
 /*
- * sharedbuf_refresh(table regclass, query text)
- *		Rebuild a table's bundle from its stored query (or a new one, which
- *		is then stored) and swap it in at commit.
+ * Rebuild the bundle of the foreign table 'relid' from its stored query,
+ * or from 'query' (then stored), swapping it in at commit.
  */
-Datum
-sharedbuf_refresh(PG_FUNCTION_ARGS)
+void
+SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
 {
-	Oid			relid;
-	Relation	rel;
+	Relation	rel = table_open(relid, AccessShareLock);
 	SbTableOptions *opts;
-	SbBuildResult result = {0};
-	char	   *query;
+	const char *use;
 
-	require_arg(fcinfo, 0, "table");
-	relid = PG_GETARG_OID(0);
-	rel = table_open(relid, AccessShareLock);
 	SbCheckTable(rel);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE,
@@ -296,20 +290,34 @@ sharedbuf_refresh(PG_FUNCTION_ARGS)
 				 errmsg("foreign table \"%s\" reads a file, not a bundle of this database",
 						RelationGetRelationName(rel)),
 				 errhint("Only tables with the \"bundle\" option can be refreshed.")));
-	query = PG_ARGISNULL(1) ? opts->query : text_arg(fcinfo, 1);
-	if (query == NULL)
+	use = query ? query : opts->query;
+	if (use == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("foreign table \"%s\" has no stored query",
 						RelationGetRelationName(rel)),
 				 errhint("Pass the query to sharedbuf_refresh().")));
 
-	SbBuildBundle(opts->bundle, query,
+	SbBuildBundle(opts->bundle, use,
 				  opts->key ? opts->key : current_key(opts),
-				  opts->approximate, &result);
-	check_table_columns(rel, &result);
-	if (!PG_ARGISNULL(1))
+				  opts->approximate, result);
+	check_table_columns(rel, result);
+	if (query)
 		store_query(relid, query);
 	table_close(rel, NoLock);
+}
+
+/*
+ * sharedbuf_refresh(table regclass, query text)
+ *		Rebuild a table's bundle from its stored query (or a new one, which
+ *		is then stored) and swap it in at commit.
+ */
+Datum
+sharedbuf_refresh(PG_FUNCTION_ARGS)
+{
+	SbBuildResult result = {0};
+
+	require_arg(fcinfo, 0, "table");
+	SbRefreshTable(PG_GETARG_OID(0), text_arg(fcinfo, 1), &result);
 	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
 }

@@ -112,18 +112,23 @@ SbTempPath(const char *name)
 	return path;
 }
 
-/* Parse a temporary file name of bundle 'name'; false if it is not one. */
+/*
+ * Parse the name of a file of a build of bundle 'name' ending in 'suffix'
+ * (".tmp" or ".progress"); false if it is not one.
+ */
 static bool
-parse_temp_name(const char *fname, const char *name, TransactionId *xid, int *pid)
+parse_temp_name(const char *fname, const char *name, const char *suffix,
+				TransactionId *xid, int *pid)
 {
 	size_t		nlen = strlen(name);
 	size_t		flen = strlen(fname);
+	size_t		slen = strlen(suffix);
 	unsigned int x;
 	int			p;
 
 	if (fname[0] != '.' || strncmp(fname + 1, name, nlen) != 0 ||
-		fname[nlen + 1] != '.' || flen < 4 ||
-		strcmp(fname + flen - 4, ".tmp") != 0 ||
+		fname[nlen + 1] != '.' || flen < slen ||
+		strcmp(fname + flen - slen, suffix) != 0 ||
 		sscanf(fname + nlen + 2, "%u.%d.", &x, &p) != 2)
 		return false;
 	*xid = (TransactionId) x;
@@ -188,9 +193,14 @@ SbResolveTemps(const char *name)
 		TransactionId xid;
 		int			pid;
 
-		if (parse_temp_name(de->d_name, name, &xid, &pid) &&
-			!(pid == MyProcPid && TransactionIdIsCurrentTransactionId(xid)))
-			resolve_temp(dir, de->d_name, name, xid, pid);
+		if (parse_temp_name(de->d_name, name, ".tmp", &xid, &pid))
+		{
+			if (!(pid == MyProcPid && TransactionIdIsCurrentTransactionId(xid)))
+				resolve_temp(dir, de->d_name, name, xid, pid);
+		}
+		else if (parse_temp_name(de->d_name, name, ".progress", &xid, &pid) &&
+				 kill(pid, 0) != 0 && errno == ESRCH)
+			(void) unlink(psprintf("%s/%s", dir, de->d_name));
 	}
 	FreeDir(d);
 	pfree(dir);

@@ -129,10 +129,13 @@ check_column_type(Relation rel, Form_pg_attribute att, const sb_column *c,
 						   c->name, bundle_type_text(c))));
 }
 
-/* Find the bundle column of a table column; error if there is none. */
-static int
-bundle_column(const sb_bundle *b, Relation rel, Form_pg_attribute att,
-			  const char *label)
+/*
+ * Find the bundle column a table column reads, checking its type; error
+ * if there is none.
+ */
+int
+SbBundleColumnFor(const sb_bundle *b, Relation rel, Form_pg_attribute att,
+				  const char *label)
 {
 	char	   *name = SbColumnName(RelationGetRelid(rel), att->attnum);
 
@@ -169,7 +172,7 @@ map_columns(SbScanState *st, Relation rel, List *attrs)
 		cm->keypos = -1;
 		if (att->attisdropped)
 			continue;
-		cm->bcol = bundle_column(st->bundle, rel, att, st->label);
+		cm->bcol = SbBundleColumnFor(st->bundle, rel, att, st->label);
 		cm->keypos = st->bundle->columns[cm->bcol].slot_offset == SB_NOT_STORED ?
 			st->bundle->columns[cm->bcol].key_position - 1 : -1;
 		cm->binary = st->bundle->columns[cm->bcol].storage == SB_STORAGE_BINARY;
@@ -271,6 +274,8 @@ sbBeginForeignScan(ForeignScanState *node, int eflags)
 	if (st->mode != SB_SCAN_SEQ)
 		init_lookup(st, plan, list_nth(plan->fdw_private, SbPrivKeyNames),
 					&node->ss.ps);
+	if (st->mode == SB_SCAN_SEQ)
+		sb_advise_scan(st->bundle, true);
 }
 
 /* Compute a probe's key parts from its values; false if it cannot match. */
@@ -558,7 +563,11 @@ sbEndForeignScan(ForeignScanState *node)
 	SbScanState *st = node->fdw_state;
 
 	if (st && st->ref)
+	{
+		if (st->mode == SB_SCAN_SEQ && st->bundle)
+			sb_advise_scan(st->bundle, false);
 		SbUnpinBundle(st->ref);
+	}
 }
 
 /*

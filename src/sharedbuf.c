@@ -19,6 +19,15 @@ PG_MODULE_MAGIC;
 
 char	   *sb_directory_setting = NULL;
 char	   *sb_test_pause_setting = NULL;
+int			sb_prewarm_setting = 0;
+
+static const struct config_enum_entry prewarm_options[] = {
+	{"none", 0, false},
+	{"index", SB_PREWARM_INDEX, false},
+	{"rows", SB_PREWARM_INDEX | SB_PREWARM_ROWS, false},
+	{"all", SB_PREWARM_ALL, false},
+	{NULL, 0, false}
+};
 
 PG_FUNCTION_INFO_V1(sharedbuf_fdw_handler);
 
@@ -37,6 +46,16 @@ _PG_init(void)
 							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomEnumVariable("sharedbuf.prewarm",
+							 "What a backend reads into memory when it first maps a bundle.",
+							 "\"index\" makes first lookups as fast as later ones; \"all\" also "
+							 "the rows and values.",
+							 &sb_prewarm_setting,
+							 0,
+							 prewarm_options,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomStringVariable("sharedbuf.test_pause",
 							   "Pauses a backend at a named point of a build, for crash tests.",
 							   NULL,
@@ -66,6 +85,7 @@ sharedbuf_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = sbReScanForeignScan;
 	routine->EndForeignScan = sbEndForeignScan;
 	routine->ExplainForeignScan = sbExplainForeignScan;
+	routine->AnalyzeForeignTable = sbAnalyzeForeignTable;
 
 	PG_RETURN_POINTER(routine);
 }

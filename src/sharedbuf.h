@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "access/tupdesc.h"
+#include "catalog/pg_attribute.h"
 #include "fmgr.h"
 #include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
@@ -29,6 +30,7 @@
 /* in sharedbuf.c */
 extern char *sb_directory_setting;
 extern char *sb_test_pause_setting;
+extern int	sb_prewarm_setting;
 extern void SbTestPause(const char *point);
 
 /* in paths.c */
@@ -146,6 +148,12 @@ extern void SbBuildBundle(const char *name, const char *query,
 extern Datum SbBuildResultDatum(FunctionCallInfo fcinfo,
 								const SbBuildResult *r);
 
+/* in operations.c */
+extern unsigned SbPrewarmFlags(const char *mode);
+
+/* in functions.c */
+extern void SbRefreshTable(Oid relid, const char *query, SbBuildResult *result);
+
 /* in swap.c */
 extern void SbLockBundle(const char *name);
 extern void SbMakeXidDurable(const char *name);
@@ -154,6 +162,10 @@ extern void SbRegisterPendingSwap(const char *name, const char *temp,
 								  const char *final);
 extern const char *SbPendingPath(const char *final);
 extern void SbSwapInit(void);
+
+/* in analyze.c */
+extern bool sbAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+								  BlockNumber *totalpages);
 
 /* in planner.c */
 extern void sbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -184,6 +196,8 @@ typedef enum SbScanMode
 } SbScanMode;
 
 /* in scan.c */
+extern int	SbBundleColumnFor(const sb_bundle *b, Relation rel,
+							  Form_pg_attribute att, const char *label);
 extern void sbBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *sbIterateForeignScan(ForeignScanState *node);
 extern void sbReScanForeignScan(ForeignScanState *node);

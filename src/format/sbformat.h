@@ -320,6 +320,19 @@ extern void sb_lookup_start(const sb_bundle *b, const sb_key_part *parts,
 extern int	sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
 						   sb_error *err);
 
+/* ---------------------------------------------------------------------
+ * Memory hints
+ * ---------------------------------------------------------------------
+ */
+#define SB_PREWARM_INDEX	0x01	/* directory and entries */
+#define SB_PREWARM_ROWS		0x02	/* row slots */
+#define SB_PREWARM_HEAP		0x04	/* value heap */
+#define SB_PREWARM_ALL		0x07
+
+extern uint64_t sb_prewarm(const sb_bundle *b, unsigned what);
+extern void sb_advise_random(const sb_bundle *b);
+extern void sb_advise_scan(const sb_bundle *b, bool sequential);
+
 /* Test seam: a mask applied to every key hash, to force collisions. */
 extern uint64_t sb_test_hash_mask;
 

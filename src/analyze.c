@@ -1,0 +1,161 @@
+/*-------------------------------------------------------------------------
+ *
+ * analyze.c
+ *	  ANALYZE of sharedbuf foreign tables: a random sample of rows.
+ *
+ * Row slots have a fixed width, so any row can be read directly: the
+ * sample is a uniform random choice of distinct row numbers, read in
+ * order.  The planner then has statistics for filters and joins on
+ * non-key columns, as for a heap table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "access/htup_details.h"
+#include "common/pg_prng.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* qsort comparator for row numbers. */
+static int
+row_cmp(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a,
+				y = *(const uint64 *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/* Choose up to 'want' distinct row numbers of 'nrows', in ascending order. */
+static int
+choose_rows(uint64 nrows, int want, uint64 *rows)
+{
+	int			n = 0;
+
+	if (nrows <= (uint64) want)
+	{
+		for (uint64 r = 0; r < nrows; r++)
+			rows[n++] = r;
+		return n;
+	}
+	while (n < want)
+	{
+		int			before;
+
+		while (n < want)
+			rows[n++] = pg_prng_uint64_range(&pg_global_prng_state, 0, nrows - 1);
+		qsort(rows, n, sizeof(uint64), row_cmp);
+		before = n;
+		n = 0;
+		for (int i = 0; i < before; i++)
+			if (n == 0 || rows[n - 1] != rows[i])
+				rows[n++] = rows[i];
+	}
+	return n;
+}
+
+/* Form a heap tuple of the table's columns from one row of the bundle. */
+static HeapTuple
+sample_tuple(const sb_bundle *b, uint64 row, TupleDesc desc, const int *bcols,
+			 FmgrInfo *recv, Oid *ioparams, const char *label)
+{
+	const unsigned char *slot = sb_row_slot(b, row);
+	Datum	   *values = palloc(sizeof(Datum) * Max(1, desc->natts));
+	bool	   *nulls = palloc(sizeof(bool) * Max(1, desc->natts));
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		int			c = bcols[i];
+
+		nulls[i] = c < 0 || sb_slot_isnull(b, slot, c);
+		if (!nulls[i])
+			values[i] = SbFetchDatum(b, slot, c, &b->columns[c], &recv[i],
+									 ioparams[i], TupleDescAttr(desc, i)->atttypmod,
+									 label);
+	}
+	return heap_form_tuple(desc, values, nulls);
+}
+
+/* Map each table column to its bundle column; -1 for dropped ones. */
+static void
+map_sample_columns(const sb_bundle *b, Relation rel, const char *label,
+				   int *bcols, FmgrInfo *recv, Oid *ioparams)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		bcols[i] = -1;
+		if (att->attisdropped)
+			continue;
+		bcols[i] = SbBundleColumnFor(b, rel, att, label);
+		if (b->columns[bcols[i]].storage == SB_STORAGE_BINARY)
+		{
+			Oid			fn;
+
+			getTypeBinaryInputInfo(att->atttypid, &fn, &ioparams[i]);
+			fmgr_info(fn, &recv[i]);
+		}
+	}
+}
+
+/* AcquireSampleRowsFunc: a random sample of the bundle's rows. */
+static int
+acquire_sample_rows(Relation rel, int elevel, HeapTuple *tuples, int targrows,
+					double *totalrows, double *totaldeadrows)
+{
+	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(rel));
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "sharedbuf analyze",
+											  ALLOCSET_DEFAULT_SIZES);
+	SbMappingRef *ref = SbPinBundle(opts->path, opts->label, tmp);
+	const sb_bundle *b = ref->bundle;
+	TupleDesc	desc = RelationGetDescr(rel);
+	int		   *bcols = palloc(sizeof(int) * Max(1, desc->natts));
+	FmgrInfo   *recv = palloc0(sizeof(FmgrInfo) * Max(1, desc->natts));
+	Oid		   *ioparams = palloc0(sizeof(Oid) * Max(1, desc->natts));
+	uint64	   *rows = palloc(sizeof(uint64) * Max(1, targrows));
+	int			n;
+
+	map_sample_columns(b, rel, opts->label, bcols, recv, ioparams);
+	n = choose_rows(b->row_count, targrows, rows);
+	for (int i = 0; i < n; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(tmp);
+		HeapTuple	t;
+
+		t = sample_tuple(b, rows[i], desc, bcols, recv, ioparams, opts->label);
+		MemoryContextSwitchTo(old);
+		tuples[i] = heap_copytuple(t);
+	}
+	*totalrows = (double) b->row_count;
+	*totaldeadrows = 0;
+	ereport(elevel,
+			(errmsg("\"%s\": bundle \"%s\" has %llu rows; %d rows in the sample",
+					RelationGetRelationName(rel), opts->label,
+					(unsigned long long) b->row_count, n)));
+	MemoryContextDelete(tmp);
+	return n;
+}
+
+/*
+ * sbAnalyzeForeignTable
+ *		ANALYZE samples the bundle's rows at random.
+ */
+bool
+sbAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+					  BlockNumber *totalpages)
+{
+	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(relation));
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "sharedbuf analyze",
+											  ALLOCSET_SMALL_SIZES);
+	SbMappingRef *ref = SbPinBundle(opts->path, opts->label, tmp);
+
+	*totalpages = (BlockNumber) Max(1, ref->bundle->size / BLCKSZ);
+	MemoryContextDelete(tmp);
+	*func = acquire_sample_rows;
+	return true;
+}

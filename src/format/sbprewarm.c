@@ -1,0 +1,100 @@
+/*-------------------------------------------------------------------------
+ *
+ * sbprewarm.c
+ *	  Bringing parts of a bundle into memory ahead of use.
+ *
+ * Prewarming asks the kernel to read a range ahead (MADV_WILLNEED), then
+ * touches one byte of every page so that the pages are in the page cache
+ * and in this process's page tables: the first lookups then take no major
+ * and no minor faults.  Lookups themselves get MADV_RANDOM on the index,
+ * so that a cold lookup reads the pages it needs and not megabytes of
+ * read-ahead.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sbinternal.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Advise and touch the pages of [p, p + len); returns the pages touched. */
+static uint64_t
+touch_range(const sb_bundle *b, const unsigned char *p, uint64_t len)
+{
+	long		pagesize = sysconf(_SC_PAGESIZE);
+	uintptr_t	start = (uintptr_t) p & ~((uintptr_t) pagesize - 1);
+	uintptr_t	end = (uintptr_t) p + len;
+	volatile unsigned char sink = 0;
+	uint64_t	pages = 0;
+
+	if (len == 0)
+		return 0;
+	if (b->mapped)
+		(void) madvise((void *) start, end - start, MADV_WILLNEED);
+	for (uintptr_t a = start; a < end; a += (uintptr_t) pagesize)
+	{
+		/* the first page may begin before the mapping's section: clamp */
+		const unsigned char *q = (const unsigned char *) (a < (uintptr_t) p ? (uintptr_t) p : a);
+
+		sink ^= *q;
+		pages++;
+	}
+	(void) sink;
+	return pages;
+}
+
+/* Prewarm the parts of a bundle named by 'what' (SB_PREWARM_* flags). */
+uint64_t
+sb_prewarm(const sb_bundle *b, unsigned what)
+{
+	uint64_t	pages = 0;
+
+	if (what & SB_PREWARM_INDEX)
+	{
+		pages += touch_range(b, b->dir, b->dir_size);
+		pages += touch_range(b, b->entries, b->entries_size);
+	}
+	if (what & SB_PREWARM_ROWS)
+		pages += touch_range(b, b->rows, b->row_count * b->row_size);
+	if (what & SB_PREWARM_HEAP)
+		pages += touch_range(b, b->heap, b->heap_size);
+	return pages;
+}
+
+/* madvise() a section's pages (the range rounded out to whole pages). */
+static void
+advise_range(const unsigned char *p, uint64_t len, int advice)
+{
+	long		pagesize = sysconf(_SC_PAGESIZE);
+	uintptr_t	start = (uintptr_t) p & ~((uintptr_t) pagesize - 1);
+
+	if (len > 0)
+		(void) madvise((void *) start, (uintptr_t) p + len - start, advice);
+}
+
+/*
+ * Advise the kernel that the whole bundle will be read at random, which
+ * is how lookups read it: a page fault then reads that page, not a large
+ * read-around window.
+ */
+void
+sb_advise_random(const sb_bundle *b)
+{
+	if (b->mapped)
+		(void) madvise((void *) b->base, (size_t) b->size, MADV_RANDOM);
+}
+
+/*
+ * Advise the kernel that a scan reads the rows and values in order
+ * (aggressive read-ahead), or, when it ends, that they are random again.
+ */
+void
+sb_advise_scan(const sb_bundle *b, bool sequential)
+{
+	int			advice = sequential ? MADV_SEQUENTIAL : MADV_RANDOM;
+
+	if (!b->mapped)
+		return;
+	advise_range(b->rows, b->row_count * b->row_size, advice);
+	advise_range(b->heap, b->heap_size, advice);
+}
