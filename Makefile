@@ -31,10 +31,12 @@ EXT_OBJS = \
 	src/cache.o \
 	src/errors.o \
 	src/functions.o \
+	src/import.o \
 	src/info.o \
 	src/keys.o \
 	src/operations.o \
 	src/options.o \
+	src/parallel.o \
 	src/paths.o \
 	src/planner.o \
 	src/scan.o \
@@ -44,7 +46,7 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
-REGRESS = build options scan types equivalence
+REGRESS = build options scan types equivalence operations upgrade
 ISOLATION = refresh_readers refresh_refresh
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format
@@ -78,7 +80,8 @@ tools/%.o: tools/%.c
 install: install-tool
 
 install-tool: $(TOOL) installdirs
-	$(INSTALL_PROGRAM) $(TOOL)$(X) '$(DESTDIR)$(bindir)'
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(TOOL)$(X) '$(DESTDIR)$(bindir)/'
 
 uninstall: uninstall-tool
 

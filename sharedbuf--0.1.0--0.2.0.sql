@@ -51,3 +51,13 @@ REVOKE ALL ON FUNCTION sharedbuf_prewarm(regclass, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION sharedbuf_progress() FROM PUBLIC;
 REVOKE ALL ON sharedbuf_builds FROM PUBLIC;
 REVOKE ALL ON FUNCTION sharedbuf_rebuild_all() FROM PUBLIC;
+
+-- Remove a bundle of this database at commit.
+CREATE FUNCTION sharedbuf_drop(
+    bundle text,
+    if_exists boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT VOLATILE;
+
+REVOKE ALL ON FUNCTION sharedbuf_drop(text, boolean) FROM PUBLIC;

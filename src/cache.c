@@ -139,10 +139,16 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 static void
 refresh_entry(SbCacheEntry *e, const char *label)
 {
-	const char *pending = SbPendingPath(e->path);
-	const char *file = pending ? pending : e->path;
+	const char *pending = NULL;
+	bool		changing = SbPendingPath(e->path, &pending);
+	const char *file = changing ? pending : e->path;
 	struct stat st;
 
+	if (file == NULL)			/* dropped earlier in this transaction */
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FILE),
+				 errmsg("bundle \"%s\" does not exist", label),
+				 errdetail("It was dropped in this transaction.")));
 	if (stat(file, &st) != 0)
 	{
 		if (errno == ENOENT)
@@ -217,6 +223,8 @@ SbPinBundle(const char *path, const char *label, MemoryContext cxt)
 	ref = MemoryContextAllocZero(cxt, sizeof(SbMappingRef));
 	ref->mapping = e->mapping;
 	ref->bundle = e->mapping->bundle;
+	ref->dev = e->mapping->dev;
+	ref->ino = e->mapping->ino;
 	ref->mapping->pins++;
 	ref->callback.func = unpin_callback;
 	ref->callback.arg = ref;

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/htup_details.h"
@@ -27,6 +28,7 @@ PG_FUNCTION_INFO_V1(sharedbuf_verify);
 PG_FUNCTION_INFO_V1(sharedbuf_prewarm);
 PG_FUNCTION_INFO_V1(sharedbuf_progress);
 PG_FUNCTION_INFO_V1(sharedbuf_rebuild_all);
+PG_FUNCTION_INFO_V1(sharedbuf_drop);
 
 /* The options of a sharedbuf foreign table, checked; the table stays locked. */
 static SbTableOptions *
@@ -171,6 +173,7 @@ sharedbuf_progress(PG_FUNCTION_ARGS)
 static List *
 refreshable_tables(void)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	List	   *result = NIL;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -191,8 +194,11 @@ refreshable_tables(void)
 		bool		isnull;
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1,
 									  &isnull);
+		MemoryContext spi = MemoryContextSwitchTo(caller);
 
+		/* the list must outlive SPI_finish() */
 		result = lappend_oid(result, DatumGetObjectId(d));
+		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
 	return result;
@@ -231,4 +237,32 @@ sharedbuf_rebuild_all(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * sharedbuf_drop(bundle text, if_exists boolean) returns boolean
+ *		Remove a bundle of this database when the transaction commits;
+ *		backends reading it keep their mapping until they are done.
+ */
+Datum
+sharedbuf_drop(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		if_exists = PG_GETARG_BOOL(1);
+	char	   *path = SbBundlePath(name);
+	const char *pending;
+	struct stat st;
+
+	SbLockBundle(name);
+	if ((SbPendingPath(path, &pending) && pending == NULL) ||
+		(!SbPendingPath(path, &pending) && stat(path, &st) != 0))
+	{
+		if (!if_exists)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("bundle \"%s\" does not exist", name)));
+		PG_RETURN_BOOL(false);
+	}
+	SbRegisterPendingSwap(name, NULL, path);
+	PG_RETURN_BOOL(true);
 }

@@ -282,6 +282,19 @@ sbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 										  any_probe_count(chosen[0].probe)));
 }
 
+/*
+ * Add a path that parallel workers must not run: each participant would
+ * map the bundle on its own, and a refresh in between would let one
+ * statement read two generations.  (The parallel-aware sequential scan
+ * checks for that instead; see parallel.c.)
+ */
+static void
+add_unshared_path(RelOptInfo *baserel, Path *path)
+{
+	path->parallel_safe = false;
+	add_path(baserel, path);
+}
+
 /* Add a lookup path for the given key clauses and outer relations. */
 static void
 add_lookup_path(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info,
@@ -303,10 +316,10 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info,
 	total = startup + probes * SB_LOOKUP_COST +
 		rows * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple) +
 		baserel->baserestrictcost.startup;
-	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-									 NIL, required_outer, NULL,
-									 list_make1(makeInteger(mode))));
+	add_unshared_path(baserel, (Path *)
+					  create_foreignscan_path(root, baserel, NULL, rows, startup,
+											  total, NIL, required_outer, NULL,
+											  list_make1(makeInteger(mode))));
 }
 
 /* Add the sequential path: reads every row slot and value. */
@@ -317,11 +330,11 @@ add_seq_path(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info)
 	Cost		total = startup + info->pages * seq_page_cost +
 		info->rows * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple);
 
-	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL,
-									 baserel->lateral_relids, NULL,
-									 list_make1(makeInteger(SB_SCAN_SEQ))));
+	add_unshared_path(baserel, (Path *)
+					  create_foreignscan_path(root, baserel, NULL, baserel->rows,
+											  startup, total, NIL,
+											  baserel->lateral_relids, NULL,
+											  list_make1(makeInteger(SB_SCAN_SEQ))));
 }
 
 /* Callback for generate_implied_equalities_for_column: our key column? */
@@ -430,6 +443,8 @@ sbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	SbScanMode	mode;
 
 	add_seq_path(root, baserel, info);
+	if (baserel->consider_parallel && bms_is_empty(baserel->lateral_relids))
+		SbAddPartialPath(root, baserel, info->pages, info->rows);
 	mode = find_lookup(root, info, baserel, baserel->baserestrictinfo, chosen);
 	if (mode != SB_SCAN_SEQ)
 		add_lookup_path(root, baserel, info, mode, chosen, baserel->lateral_relids);

@@ -77,8 +77,10 @@ typedef struct SbScanState
 	sb_lookup	it;
 	bool		in_lookup;
 
-	/* sequential scan */
+	/* sequential scan; a parallel one takes chunks [next_row, end_row) */
 	uint64		next_row;
+	uint64		end_row;
+	SbParallelState *parallel;
 
 	/* EXPLAIN ANALYZE */
 	int64		nlookups;
@@ -438,10 +440,39 @@ next_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 {
 	if (st->mode != SB_SCAN_SEQ)
 		return next_lookup_row(node, st, row);
-	if (st->next_row >= st->bundle->row_count)
+	if (st->parallel)
+	{
+		if (st->next_row >= st->end_row &&
+			!SbParallelNextRow(st->parallel, st->bundle->row_count,
+							   &st->next_row, &st->end_row))
+			return false;
+	}
+	else if (st->next_row >= st->bundle->row_count)
 		return false;
 	*row = st->next_row++;
 	return true;
+}
+
+/* The scan's pinned mapping, or NULL for EXPLAIN without ANALYZE. */
+const SbMappingRef *
+SbScanMappingRef(ForeignScanState *node)
+{
+	SbScanState *st = node->fdw_state;
+
+	return st ? st->ref : NULL;
+}
+
+/* Make the scan share its rows through a parallel state. */
+void
+SbScanSetParallel(ForeignScanState *node, SbParallelState *ps)
+{
+	SbScanState *st = node->fdw_state;
+
+	if (st)
+	{
+		st->parallel = ps;
+		st->next_row = st->end_row = 0;
+	}
 }
 
 /*
@@ -547,7 +578,7 @@ sbReScanForeignScan(ForeignScanState *node)
 {
 	SbScanState *st = node->fdw_state;
 
-	st->next_row = 0;
+	st->next_row = st->end_row = 0;
 	st->started = false;
 	st->in_lookup = false;
 	st->current = NULL;

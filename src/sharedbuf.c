@@ -86,6 +86,12 @@ sharedbuf_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = sbEndForeignScan;
 	routine->ExplainForeignScan = sbExplainForeignScan;
 	routine->AnalyzeForeignTable = sbAnalyzeForeignTable;
+	routine->ImportForeignSchema = sbImportForeignSchema;
+	routine->IsForeignScanParallelSafe = sbIsForeignScanParallelSafe;
+	routine->EstimateDSMForeignScan = sbEstimateDSMForeignScan;
+	routine->InitializeDSMForeignScan = sbInitializeDSMForeignScan;
+	routine->ReInitializeDSMForeignScan = sbReInitializeDSMForeignScan;
+	routine->InitializeWorkerForeignScan = sbInitializeWorkerForeignScan;
 
 	PG_RETURN_POINTER(routine);
 }

@@ -16,6 +16,7 @@
 #include "access/tupdesc.h"
 #include "catalog/pg_attribute.h"
 #include "fmgr.h"
+#include "access/parallel.h"
 #include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
@@ -70,6 +71,8 @@ typedef struct SbMappingRef
 {
 	SbMapping  *mapping;
 	const sb_bundle *bundle;
+	dev_t		dev;			/* identity of the mapped file */
+	ino_t		ino;
 	MemoryContextCallback callback;
 } SbMappingRef;
 
@@ -160,12 +163,15 @@ extern void SbMakeXidDurable(const char *name);
 extern void SbResolveTempsIfIdle(const char *name);
 extern void SbRegisterPendingSwap(const char *name, const char *temp,
 								  const char *final);
-extern const char *SbPendingPath(const char *final);
+extern bool SbPendingPath(const char *final, const char **temp);
 extern void SbSwapInit(void);
 
 /* in analyze.c */
 extern bool sbAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 								  BlockNumber *totalpages);
+
+/* in import.c */
+extern List *sbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 
 /* in planner.c */
 extern void sbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -204,5 +210,23 @@ extern void sbReScanForeignScan(ForeignScanState *node);
 extern void sbEndForeignScan(ForeignScanState *node);
 extern void sbExplainForeignScan(ForeignScanState *node,
 								 struct ExplainState *es);
+
+/* in parallel.c */
+typedef struct SbParallelState SbParallelState;
+extern bool sbIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
+										RangeTblEntry *rte);
+extern Size sbEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt);
+extern void sbInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+									   void *coordinate);
+extern void sbReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+										 void *coordinate);
+extern void sbInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
+										  void *coordinate);
+extern bool SbParallelNextRow(SbParallelState *ps, uint64 nrows, uint64 *next,
+							  uint64 *end);
+extern const SbMappingRef *SbScanMappingRef(ForeignScanState *node);
+extern void SbScanSetParallel(ForeignScanState *node, SbParallelState *ps);
+extern void SbAddPartialPath(PlannerInfo *root, RelOptInfo *baserel, double pages,
+							 double rows);
 
 #endif							/* SHAREDBUF_H */

@@ -38,7 +38,7 @@
 
 typedef struct SbPendingSwap
 {
-	char	   *temp;			/* the new, complete file */
+	char	   *temp;			/* the new, complete file; NULL to drop */
 	char	   *final;			/* where it goes at commit */
 	SubTransactionId subid;		/* subtransaction that built it */
 } SbPendingSwap;
@@ -113,18 +113,20 @@ SbResolveTempsIfIdle(const char *name)
 static void
 discard_swap(SbPendingSwap *s)
 {
-	if (unlink(s->temp) != 0 && errno != ENOENT)
+	if (s->temp && unlink(s->temp) != 0 && errno != ENOENT)
 		ereport(WARNING,
 				(errcode_for_file_access(),
 				 errmsg("could not remove file \"%s\": %m", s->temp)));
-	pfree(s->temp);
+	if (s->temp)
+		pfree(s->temp);
 	pfree(s->final);
 	pfree(s);
 }
 
 /*
- * Arrange for 'temp' to replace 'final' at commit.  A second build of the
- * same bundle in one transaction replaces the first one's file.
+ * Arrange for 'temp' to replace 'final' at commit, or with 'temp' NULL for
+ * 'final' to be removed.  A second build (or drop) of the same bundle in
+ * one transaction replaces the first one.
  */
 void
 SbRegisterPendingSwap(const char *name, const char *temp, const char *final)
@@ -133,7 +135,7 @@ SbRegisterPendingSwap(const char *name, const char *temp, const char *final)
 	SbPendingSwap *s = palloc(sizeof(SbPendingSwap));
 	ListCell   *lc;
 
-	s->temp = pstrdup(temp);
+	s->temp = temp ? pstrdup(temp) : NULL;
 	s->final = pstrdup(final);
 	s->subid = GetCurrentSubTransactionId();
 	foreach(lc, pending_swaps)
@@ -151,9 +153,12 @@ SbRegisterPendingSwap(const char *name, const char *temp, const char *final)
 	sb_swap_generation++;
 }
 
-/* The file a pending swap will put at 'final', or NULL. */
-const char *
-SbPendingPath(const char *final)
+/*
+ * Does this transaction replace or drop the bundle at 'final'?  If so,
+ * *temp is the file that will replace it, or NULL if it will be dropped.
+ */
+bool
+SbPendingPath(const char *final, const char **temp)
 {
 	ListCell   *lc;
 
@@ -162,9 +167,12 @@ SbPendingPath(const char *final)
 		SbPendingSwap *s = lfirst(lc);
 
 		if (strcmp(s->final, final) == 0)
-			return s->temp;
+		{
+			*temp = s->temp;
+			return true;
+		}
 	}
-	return NULL;
+	return false;
 }
 
 /* Make the directory entries of the pending files durable before commit. */
@@ -176,7 +184,7 @@ sync_pending_files(void)
 	foreach(lc, pending_swaps)
 	{
 		SbPendingSwap *s = lfirst(lc);
-		char	   *dir = pstrdup(s->temp);
+		char	   *dir = pstrdup(s->final);
 
 		get_parent_directory(dir);
 		fsync_fname(dir, true);
@@ -199,6 +207,14 @@ apply_swaps(void)
 	{
 		SbPendingSwap *s = lfirst(lc);
 
+		if (s->temp == NULL)
+		{
+			if (unlink(s->final) != 0 && errno != ENOENT)
+				ereport(WARNING,
+						(errcode_for_file_access(),
+						 errmsg("could not remove file \"%s\": %m", s->final)));
+			continue;
+		}
 		/* a resolver may have completed the swap already: ENOENT is fine */
 		if (rename(s->temp, s->final) != 0)
 		{
@@ -223,7 +239,8 @@ apply_swaps(void)
 	{
 		SbPendingSwap *s = lfirst(lc);
 
-		pfree(s->temp);
+		if (s->temp)
+			pfree(s->temp);
 		pfree(s->final);
 	}
 	list_free_deep(pending_swaps);

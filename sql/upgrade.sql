@@ -1,0 +1,24 @@
+--
+-- Upgrades: install the first version, update to the current one.
+--
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS sharedbuf CASCADE;
+CREATE EXTENSION sharedbuf VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'sharedbuf';
+SELECT count(*) AS functions_0_1_0 FROM pg_proc WHERE proname LIKE 'sharedbuf%';
+SELECT rows FROM sharedbuf_create('upg_t', 'SELECT g AS id FROM generate_series(1, 100) g', key => 'id');
+SELECT * FROM sharedbuf_verify('upg_t');  -- error: not yet there
+ALTER EXTENSION sharedbuf UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'sharedbuf';
+SELECT count(*) AS functions_now FROM pg_proc WHERE proname LIKE 'sharedbuf%';
+-- tables made before the update keep working, and the new functions work
+SELECT count(*) FROM upg_t WHERE id = 7;
+SELECT * FROM sharedbuf_verify('upg_t');
+-- a fresh install of the current version has the same objects
+DROP EXTENSION sharedbuf CASCADE;
+CREATE EXTENSION sharedbuf;
+SELECT extversion FROM pg_extension WHERE extname = 'sharedbuf';
+SELECT count(*) AS functions_fresh FROM pg_proc WHERE proname LIKE 'sharedbuf%';
+SELECT pg_describe_object(classid, objid, 0) AS object
+  FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'sharedbuf')
+  AND deptype = 'e' ORDER BY 1;
