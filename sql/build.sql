@@ -83,6 +83,14 @@ SELECT rows FROM sharedbuf_create('build_approx', 'SELECT id, name FROM build_sr
 SELECT * FROM build_approx WHERE id = 42;
 SELECT count(*), count(id) FROM build_approx;
 
+-- 1600 columns, the most a table can have
+SELECT rows FROM sharedbuf_create('build_wide',
+  'SELECT ' || (SELECT string_agg(format('%s AS c%s', g, g), ', ') FROM generate_series(1, 1600) g),
+  key => 'c1');
+SELECT c1, c800, c1600 FROM build_wide WHERE c1 = 1;
+SELECT columns FROM sharedbuf_info('build_wide');
+DROP FOREIGN TABLE build_wide;
+
 -- an empty result builds an empty bundle
 SELECT rows FROM sharedbuf_create('build_empty', 'SELECT id, name FROM build_src WHERE false', key => 'id');
 SELECT count(*) FROM build_empty;

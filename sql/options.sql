@@ -108,6 +108,22 @@ SELECT * FROM sharedbuf_build('opt_denied', 'SELECT x FROM opt_secret');  -- err
 SELECT * FROM sharedbuf_refresh('opt_sub');  -- error: not the owner
 RESET ROLE;
 
+-- a hostile search_path: look-alike types and operators first
+CREATE SCHEMA opt_evil;
+CREATE TYPE opt_evil.int4 AS ENUM ('evil');
+CREATE TYPE opt_evil.text AS ENUM ('evil');
+CREATE FUNCTION opt_evil.never(name, name) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+CREATE OPERATOR opt_evil.= (LEFTARG = name, RIGHTARG = name, FUNCTION = opt_evil.never);
+SET search_path = opt_evil, pg_catalog, public;
+SELECT rows FROM sharedbuf_create('public.opt_safe', 'SELECT g::pg_catalog.int4 AS id, g::pg_catalog.text AS t FROM generate_series(1, 3) g', key => 'id');
+SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+  WHERE a.attrelid = 'public.opt_safe'::regclass AND a.attnum > 0 ORDER BY a.attnum;
+SELECT * FROM public.opt_safe WHERE id = 2;
+SELECT foreign_table, rows FROM sharedbuf_rebuild_all() WHERE bundle = 'opt_safe';
+RESET search_path;
+DROP FOREIGN TABLE opt_safe;
+DROP SCHEMA opt_evil CASCADE;
+
 DROP FOREIGN TABLE opt_sub, opt_missing, opt_type, opt_varchar, opt_nobundle, opt_nokey,
   opt_file_in, opt_file_out, opt_dir, opt_notbundle, opt_short;
 DROP TABLE opt_secret;

@@ -178,15 +178,18 @@ refreshable_tables(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* every operator is qualified: the caller's search_path must not matter */
 	if (SPI_execute("SELECT ft.ftrelid FROM pg_catalog.pg_foreign_table ft"
-					" JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver"
-					" JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw"
-					" JOIN pg_catalog.pg_proc p ON p.oid = w.fdwhandler"
-					" WHERE p.proname = 'sharedbuf_fdw_handler'"
+					" JOIN pg_catalog.pg_foreign_server s"
+					"   ON s.oid OPERATOR(pg_catalog.=) ft.ftserver"
+					" JOIN pg_catalog.pg_foreign_data_wrapper w"
+					"   ON w.oid OPERATOR(pg_catalog.=) s.srvfdw"
+					" JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) w.fdwhandler"
+					" WHERE p.proname OPERATOR(pg_catalog.=) 'sharedbuf_fdw_handler'::pg_catalog.name"
 					" AND EXISTS (SELECT FROM pg_catalog.unnest(ft.ftoptions) o"
-					"             WHERE o LIKE 'query=%')"
+					"   WHERE o OPERATOR(pg_catalog.~~) 'query=%'::pg_catalog.text)"
 					" AND EXISTS (SELECT FROM pg_catalog.unnest(ft.ftoptions) o"
-					"             WHERE o LIKE 'bundle=%')"
+					"   WHERE o OPERATOR(pg_catalog.~~) 'bundle=%'::pg_catalog.text)"
 					" ORDER BY ft.ftrelid", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list foreign tables");
 	for (uint64 i = 0; i < SPI_processed; i++)
