@@ -123,6 +123,17 @@ SELECT scan_refresh_in_loop();
 SET client_min_messages = warning;
 SELECT pins, current FROM sharedbuf_mappings();
 
+-- a prepared lookup still answers right after the bundle's key changes
+SET plan_cache_mode = force_generic_plan;
+PREPARE scan_k(int8) AS SELECT id, name FROM scan_u WHERE id = $1;
+EXECUTE scan_k(11);
+SELECT rows FROM sharedbuf_build('scan_u', 'SELECT * FROM scan_src', key => 'name');
+EXECUTE scan_k(11);
+EXECUTE scan_k(-1);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE scan_k(12);
+RESET plan_cache_mode;
+SELECT rows FROM sharedbuf_refresh('scan_u');
+
 -- NULL keys are kept for scans and never match
 SELECT rows FROM sharedbuf_create('scan_nullkey',
   'SELECT NULLIF(g, 3) AS k, g AS v FROM generate_series(1, 5) g', key => 'k');

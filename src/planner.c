@@ -8,10 +8,9 @@
  * values from constants or parameters (a restriction path) or from other
  * relations (a parameterized path: a nested loop probes the bundle once
  * per outer row).  Sizes and costs come from the bundle's header: rows,
- * rows per distinct key, bytes.  Every clause stays in the plan's qual and
- * is rechecked on the rows a lookup returns, so a plan stays correct when
- * a refresh changes the bundle under a prepared statement; only an
- * approximate bundle, whose keys are not stored, trusts its lookups.
+ * rows per distinct key, bytes.  The clauses a lookup enforces are not
+ * rechecked on its rows; they are kept aside so that a plan stays correct
+ * when a refresh changes the bundle's key under a prepared statement.
  *
  *-------------------------------------------------------------------------
  */
@@ -480,8 +479,13 @@ needed_attributes(RelOptInfo *baserel, List *quals)
 
 /*
  * sbGetForeignPlan
- *		Make the ForeignScan: the lookup's probe expressions go to fdw_exprs,
- *		every clause stays in the qual.
+ *		Make the ForeignScan.  The lookup's probe expressions go to
+ *		fdw_exprs, and its own clauses leave the qual: a lookup compares
+ *		canonical keys, which for key types is SQL equality, so rechecking
+ *		them would only cost time (an "= ANY" of n values, n comparisons a
+ *		row).  They go to fdw_recheck_quals instead, for EvalPlanQual, and
+ *		for the scan itself if a refresh changed the bundle's key after
+ *		planning (it then reads every row and filters).
  */
 ForeignScan *
 sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
@@ -493,7 +497,8 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	SbKeyClause chosen[SB_MAX_KEY_COLUMNS];
 	List	   *fdw_exprs = NIL;
 	List	   *keynames = NIL;
-	List	   *qual_rinfos = scan_clauses;
+	List	   *recheck = NIL;
+	List	   *qual_rinfos = list_copy(scan_clauses);
 	List	   *private;
 
 	if (mode != SB_SCAN_SEQ)
@@ -506,8 +511,9 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		{
 			fdw_exprs = lappend(fdw_exprs, chosen[k].probe);
 			keynames = lappend(keynames, makeString(info->keyname[k]));
-			if (info->approximate)
-				qual_rinfos = list_delete_ptr(list_copy(qual_rinfos), chosen[k].rinfo);
+			qual_rinfos = list_delete_ptr(qual_rinfos, chosen[k].rinfo);
+			if (!info->approximate)
+				recheck = lappend(recheck, chosen[k].rinfo->clause);
 		}
 	}
 	scan_clauses = extract_actual_clauses(qual_rinfos, false);
@@ -516,9 +522,9 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						 makeString((char *) info->label),
 						 makeInteger(mode),
 						 keynames,
-						 needed_attributes(baserel, scan_clauses));
+						 needed_attributes(baserel, list_concat_copy(scan_clauses, recheck)));
 	private = lappend(private, makeInteger((int) Min(info->rows, PG_INT32_MAX)));
 
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
-							private, NIL, NIL, outer_plan);
+							private, NIL, recheck, outer_plan);
 }

@@ -29,6 +29,9 @@
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
 
+/* Probes ahead whose index reads an "= ANY" scan starts early. */
+#define SB_PREFETCH_DISTANCE	8
+
 /* One probe key of a lookup scan. */
 typedef struct SbProbe
 {
@@ -81,6 +84,9 @@ typedef struct SbScanState
 	uint64		next_row;
 	uint64		end_row;
 	SbParallelState *parallel;
+
+	/* the plan's lookup no longer fits the bundle: filter a full scan */
+	bool		filter_recheck;
 
 	/* EXPLAIN ANALYZE */
 	int64		nlookups;
@@ -219,6 +225,8 @@ init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 	}
 	if (!same)
 	{
+		/* scan every row, filtering with the lookup's own clauses */
+		st->filter_recheck = true;
 		if (b->flags & SB_BUNDLE_APPROXIMATE)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -427,6 +435,10 @@ next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 		}
 		if (st->next_probe >= st->nprobes)
 			return false;
+		/* arrays: fetch the directory lines of later probes meanwhile */
+		if (st->next_probe + SB_PREFETCH_DISTANCE < st->nprobes)
+			sb_lookup_prefetch(st->bundle,
+							   st->order[st->next_probe + SB_PREFETCH_DISTANCE]->hash);
 		st->current = st->order[st->next_probe++];
 		sb_lookup_start(st->bundle, st->current->parts, st->current->hash, &st->it);
 		st->nlookups++;
@@ -564,8 +576,19 @@ sbIterateForeignScan(ForeignScanState *node)
 	uint64		row;
 
 	ExecClearTuple(slot);
-	if (next_row(node, st, &row))
+	while (next_row(node, st, &row))
+	{
+		ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
 		fill_slot(node, st, slot, row);
+		if (!st->filter_recheck)
+			return slot;
+		ResetExprContext(econtext);
+		econtext->ecxt_scantuple = slot;
+		if (ExecQual(node->fdw_recheck_quals, econtext))
+			return slot;
+		ExecClearTuple(slot);
+	}
 	return slot;
 }
 
