@@ -146,11 +146,15 @@ verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
 static sb_status
 verify_rows(const sb_bundle *b, sb_error *err)
 {
-	unsigned char *used = malloc(b->row_size);
+	/*
+	 * Only the rows section bounds row_size by the file's size: without
+	 * rows, a tiny file could make this allocate up to 2 GB.
+	 */
+	unsigned char *used = b->row_count > 0 ? malloc(b->row_size) : NULL;
 	unsigned char *heapmap = calloc(b->heap_size / 8 + 1, 1);
 	sb_status	st = SB_OK;
 
-	if (used == NULL || heapmap == NULL)
+	if ((used == NULL && b->row_count > 0) || heapmap == NULL)
 		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate verification maps");
 	for (uint64_t r = 0; st == SB_OK && r < b->row_count; r++)
 		st = verify_row(b, r, used, heapmap, err);

@@ -310,6 +310,8 @@ sb_writer_add_meta(sb_writer *w, const char *key, const char *value,
 void
 sb_writer_begin_row(sb_writer *w)
 {
+	if (w->finished)
+		return;					/* end_row will refuse */
 	memset(w->row, 0, w->row_size);
 	for (int i = 0; i < w->ncols; i++)
 		w->row[i >> 3] |= (unsigned char) (1 << (i & 7));
@@ -336,12 +338,13 @@ check_set(sb_writer *w, int col, bool varlena, sb_error *err)
 sb_status
 sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 {
-	sb_column  *c = &w->cols[col];
 	sb_status	st = check_set(w, col, false, err);
+	sb_column  *c;
 	const unsigned char *stored;
 
 	if (st != SB_OK)
 		return st;
+	c = &w->cols[col];
 	if (w->set[col])
 		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
 	w->set[col] = true;
@@ -412,11 +415,12 @@ sb_status
 sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 					  sb_error *err)
 {
-	sb_column  *c = &w->cols[col];
 	sb_status	st = check_set(w, col, true, err);
+	sb_column  *c;
 
 	if (st != SB_OK)
 		return st;
+	c = &w->cols[col];
 	if (w->set[col])
 		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
 	w->set[col] = true;
@@ -452,7 +456,7 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 	sb_status	st;
 	bool		keyed = w->nkeys > 0;
 
-	if (w->failed || !w->in_row)
+	if (w->failed || !w->in_row || w->finished)
 		return sb_fail(err, SB_ERR_STATE, "no row is being written");
 	if (w->nrows >= SB_MAX_ROWS)
 		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,

@@ -1,0 +1,193 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_golden.c
+ *	  The worked example of docs/format.md (section 19), byte for byte.
+ *
+ * The example bundle is built exactly as the specification's program
+ * builds it and compared with the specification's dump of the file: every
+ * byte but the build time and the header checksum (which covers it) must
+ * be equal.  The key hashes the specification lists are checked too.  The
+ * dump is of a little-endian file; on a big-endian machine only the sizes
+ * are compared.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "tfutil.h"
+#include "sbinternal.h"
+
+#include <stdlib.h>
+
+/* The 792-byte file of section 19.1, 32 bytes a line. */
+static const char *const golden_hex =
+	"895342554e444c0a010000000403020140010000060000001803000000000000"
+	"0300000000000000030000000000000003000000000000000200000001000000"
+	"18000000000000000100000001000000ed5e000000000000000208000f000000"
+	"6c70fd681e610600030000000000000000000000000000002430eacac7851d14"
+	"010000000100000040010000000000006800000000000000eb1d6099fc45f226"
+	"02000000000000000003000000000000180000000000000095f083777706bc41"
+	"0400000001000000c00100000000000006000000000000000878c56414cbd760"
+	"030000000100000000020000000000004800000000000000f58c254b4845d8ba"
+	"0600000001000000c00200000000000012000000000000009a961ec62ebe0d14"
+	"0500000001000000800200000000000040000000000000001da8bede62a85c03"
+	"4000000002000000430000000f00000008000000ffffffff0800016401020000"
+	"5300000004000000580000000f00000010000000ffffffffffff006900000001"
+	"69640070675f636174616c6f672e696e7438006e616d650070675f636174616c"
+	"6f672e7465787400000000000000000000000000000000000000000000000000"
+	"0d6170706c650000000000000000000000000000000000000000000000000000"
+	"0000000000000000000000000000000000000000000000000000000000000000"
+	"0000000000000000010000000000000000000000000000000200000000000000"
+	"0200000000000000000000000000000000000000000000000300000000000000"
+	"0000000000000000000000000000000000000000000000000000000000000000"
+	"0000000000000000000000000000000000000000000000000000000000000000"
+	"0000000003000000030000000300000003000000030000000300000003000000"
+	"0300000003000000030000000300000003000000030000000300000003000000"
+	"d244000000000a6d01000000029a020000000000000000000000000000000000"
+	"0000000000000000000000000000000000000000000000000000000000000000"
+	"0600000007000000736f757263656578616d706c65000000";
+
+/* The sorted-index entries of section 19.9. */
+static const char *const golden_sorted_entries =
+	"598dcaafb244d2440000000000000000"
+	"bc6d2ed691870a6d0100000000000000"
+	"d5a7fde987b6029a0200000000000000";
+
+/* Decode a hex string into buf; returns the number of bytes. */
+static size_t
+unhex(const char *hex, unsigned char *buf, size_t size)
+{
+	size_t		n = 0;
+
+	for (; hex[0] && hex[1] && n < size; hex += 2)
+	{
+		char		pair[3] = {hex[0], hex[1], 0};
+
+		buf[n++] = (unsigned char) strtoul(pair, NULL, 16);
+	}
+	return n;
+}
+
+/* Build the example bundle of section 19 with an index kind. */
+static bool
+build_example(const char *path, int index_kind)
+{
+	sb_column	cols[2] = {
+		{.name = "id", .type_name = "pg_catalog.int8", .typmod = -1,
+		 .typlen = 8, .typbyval = true, .typalign = 'd',
+		 .key_position = 1, .key_kind = SB_KEY_INTEGER},
+		{.name = "name", .type_name = "pg_catalog.text", .typmod = -1,
+		 .typlen = -1, .typbyval = false, .typalign = 'i',
+		 .flags = SB_COLF_SHORT_VARLENA},
+	};
+	sb_writer_options o = {
+		.path = path, .hash_seed = 0x5EED, .dedup = true,
+		.pg_major = 15, .index_kind = index_kind,
+		.ncolumns = 2, .columns = cols,
+	};
+	const char *names[3] = {"apple", NULL, "apple"};
+	sb_writer  *w;
+	sb_bundle  *b;
+	sb_error	err;
+
+	if ((w = tf_create(&o)) == NULL)
+		return false;
+	CHECK_ST(sb_writer_add_meta(w, "source", "example", &err), SB_OK, &err);
+	for (int i = 0; i < 3; i++)
+	{
+		sb_writer_begin_row(w);
+		tf_set_int(w, 0, 8, i + 1);
+		if (names[i])
+			tf_set_text(w, 1, names[i]);
+		tf_end_row(w);
+	}
+	if ((b = tf_finish(w, path, NULL)) == NULL)
+		return false;
+	sb_close(b);
+	return true;
+}
+
+/* The key hashes of section 19.7, through the public API. */
+static void
+check_hashes(const char *path)
+{
+	static const uint64_t want[4] = {
+		UINT64_C(0x44D244B2AFCA8D59), UINT64_C(0x6D0A8791D62E6DBC),
+		UINT64_C(0x9A02B687E9FDA7D5), UINT64_C(0x7044E8D86915E989)
+	};
+	sb_bundle  *b = tf_open(path);
+	uint64_t	rows[2];
+
+	REQUIRE(b != NULL);
+	for (int i = 0; i < 4; i++)
+	{
+		sb_key_part p = {NULL, 0, i + 1};
+		uint64_t	h = 0;
+
+		CHECK_ST(sb_key_hash(b, &p, &h, NULL), SB_OK, NULL);
+		CHECKF(h == want[i], "hash of id %d is 0x%016llX, expected 0x%016llX",
+			   i + 1, (unsigned long long) h, (unsigned long long) want[i]);
+		CHECK_EQ(tf_lookup_int(b, i + 1, rows, 2), i < 3 ? 1 : 0);
+	}
+	sb_close(b);
+}
+
+/* Compare a built file with the dump, except the build time and checksum. */
+static void
+compare_bytes(const unsigned char *got, size_t len, const unsigned char *want,
+			  size_t wlen)
+{
+	REQUIRE(CHECK_EQ(len, wlen));
+	for (size_t i = 0; i < len; i++)
+	{
+		if ((i >= SB_HDR_BUILD_TIME && i < SB_HDR_BUILD_TIME + 8) ||
+			(i >= SB_HDR_CHECKSUM && i < SB_HDR_CHECKSUM + 8))
+			continue;
+		REQUIREF(got[i] == want[i], "byte 0x%03zX is 0x%02X, expected 0x%02X",
+				 i, got[i], want[i]);
+	}
+}
+
+/* The worked example, with a bucketed and with a sorted index. */
+void
+test_worked_example(void)
+{
+	const char *bpath = tf_path("example.sb");
+	const char *spath = tf_path("example_sorted.sb");
+	unsigned char want[800],
+				entries[48];
+	size_t		wlen = unhex(golden_hex, want, sizeof(want)),
+				len = 0;
+	unsigned char *got;
+	uint64_t	off,
+				elen;
+
+	CHECK_EQ(wlen, 792);
+	REQUIRE(build_example(bpath, SB_INDEX_BUCKETED));
+	REQUIRE(build_example(spath, SB_INDEX_SORTED));
+	if ((got = tf_read_file(bpath, &len)) != NULL)
+	{
+		CHECK_EQ(len, 792);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		compare_bytes(got, len, want, wlen);
+#endif
+		free(got);
+	}
+	if ((got = tf_read_file(spath, &len)) != NULL)
+	{
+		CHECK_EQ(len, 728);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		unhex(golden_sorted_entries, entries, sizeof(entries));
+		CHECK(tf_section(got, SB_SECTION_ENTRIES, &off, &elen) &&
+			  off == 0x280 && elen == 48 &&
+			  memcmp(got + off, entries, 48) == 0);
+		CHECK(tf_section(got, SB_SECTION_META, &off, &elen) &&
+			  off == 0x2C0 && elen == 24);
+		/* the schema, heap and rows are as in the bucketed file */
+		CHECK(memcmp(got + 0x140, want + 0x140, 0x248 - 0x140) == 0);
+#endif
+		free(got);
+	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	check_hashes(bpath);
+	check_hashes(spath);
+#endif
+}

@@ -1,0 +1,219 @@
+/*-------------------------------------------------------------------------
+ *
+ * tfconform.c
+ *	  Checks of the writer's rules that sb_verify leaves out.
+ *
+ * docs/format.md section 15 says exactly what the reference writer
+ * produces, and section 14 lists the rules the reference verifier does
+ * not check (section alignment to 64 bytes, the reserved fields,
+ * distinct_hashes and max_bucket, the packing of schema strings, ...).
+ * tf_open applies these stricter checks to every bundle the tests build,
+ * on top of sb_verify.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "tfutil.h"
+#include "sbinternal.h"
+
+#include <stdlib.h>
+
+/* Section table order of the reference writer. */
+static const uint32_t table_order[6] = {
+	SB_SECTION_SCHEMA, SB_SECTION_META, SB_SECTION_HEAP,
+	SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_DIRECTORY
+};
+
+/* File order of the reference writer. */
+static const uint32_t file_order[6] = {
+	SB_SECTION_SCHEMA, SB_SECTION_HEAP, SB_SECTION_ROWS,
+	SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_META
+};
+
+/* Header fields fixed by the writer's rules. */
+static bool
+conform_header(const sb_bundle *b, const unsigned char *img)
+{
+	int			nsec = b->index_kind == SB_INDEX_BUCKETED ? 6 : 5;
+
+	return CHECK_EQ(b->minor, 0) &
+		CHECK_EQ(img[SB_HDR_RESERVED1], 0) &
+		CHECK_EQ(sb_load64(img + SB_HDR_RESERVED2), 0) &
+		CHECK_EQ(b->nsections, nsec) &
+		CHECK_EQ(b->header_size, SB_HEADER_FIXED + nsec * SB_SECTION_ENTRY);
+}
+
+/* The section table's order and flags, and the sections' places. */
+static bool
+conform_sections(const sb_bundle *b)
+{
+	uint64_t	pos = sb_align_up(b->header_size, SB_SECTION_ALIGN);
+	bool		ok = true;
+
+	for (int i = 0; i < b->nsections; i++)
+	{
+		const struct sb_section_info *s = &b->sections[i];
+
+		ok &= CHECKF(s->kind == table_order[i] &&
+					 s->flags == (s->kind == SB_SECTION_META ? 0 : SB_SECF_REQUIRED),
+					 "section %d has kind %u, flags %u", i, s->kind, s->flags);
+	}
+	for (int f = 0; f < 6 && ok; f++)
+	{
+		for (int i = 0; i < b->nsections; i++)
+		{
+			const struct sb_section_info *s = &b->sections[i];
+
+			if (s->kind != file_order[f])
+				continue;
+			ok &= CHECKF(s->offset == pos, "section of kind %u at %llu, expected %llu",
+						 s->kind, (unsigned long long) s->offset,
+						 (unsigned long long) pos);
+			pos = sb_align_up(s->offset + s->length, SB_SECTION_ALIGN);
+			if (s->kind == SB_SECTION_META)
+				ok &= CHECK_EQ(s->offset + s->length, b->size);
+		}
+	}
+	return ok;
+}
+
+/* Schema strings: packed after the records, each NUL-terminated. */
+static bool
+conform_schema(const sb_bundle *b)
+{
+	const struct sb_section_info *s = &b->sections[0];
+	const unsigned char *sec = b->base + s->offset;
+	uint64_t	pos = (uint64_t) b->ncolumns * SB_COLREC_SIZE;
+	bool		ok = true;
+
+	for (int c = 0; c < b->ncolumns && ok; c++)
+	{
+		const unsigned char *r = sec + (size_t) c * SB_COLREC_SIZE;
+		uint32_t	nl = sb_load32(r + SB_COL_NAME_LEN),
+					tl = sb_load32(r + SB_COL_TYPE_LEN);
+
+		ok &= CHECK_EQ(sb_load32(r + SB_COL_NAME_OFF), pos);
+		ok &= CHECK(pos + nl < s->length && sec[pos + nl] == 0);
+		pos += nl + 1;
+		ok &= CHECK_EQ(sb_load32(r + SB_COL_TYPE_OFF), pos);
+		ok &= CHECK(pos + tl < s->length && sec[pos + tl] == 0);
+		pos += tl + 1;
+	}
+	return ok && CHECK_EQ(pos, s->length);
+}
+
+/* Slot offsets and row size by the writer's placement rule (6.3). */
+static bool
+conform_layout(const sb_bundle *b)
+{
+	uint64_t	off = (uint64_t) (b->ncolumns + 7) / 8;
+	bool		ok = true;
+
+	for (unsigned align = 8; align >= 1; align /= 2)
+	{
+		for (int c = 0; c < b->ncolumns; c++)
+		{
+			const sb_column *col = &b->columns[c];
+			unsigned	a = col->typlen > 0 ? sb_typalign_bytes(col->typalign) : 8;
+
+			if (a != align)
+				continue;
+			if ((b->flags & SB_BUNDLE_APPROXIMATE) && col->key_position > 0)
+			{
+				ok &= CHECK_EQ(col->slot_offset, SB_NOT_STORED);
+				continue;
+			}
+			off = sb_align_up(off, align);
+			ok &= CHECKF(col->slot_offset == off, "column %d at %u, expected %llu",
+						 c, col->slot_offset, (unsigned long long) off);
+			off += col->typlen > 0 ? (uint64_t) col->typlen : 8;
+		}
+	}
+	return ok && CHECK_EQ(b->row_size, sb_align_up(off, 8));
+}
+
+/* Bucketed index: bucket_bits by the rule, max_bucket from the directory. */
+static bool
+conform_bucketed(const sb_bundle *b)
+{
+	uint64_t	n = b->indexed_count,
+				nb,
+				maxb = 0;
+	unsigned	bits = 0;
+
+	while (bits < 32 && (n >> (bits + 4)) != 0)
+		bits++;
+	if (!CHECK_EQ(b->bucket_bits, bits))
+		return false;
+	nb = UINT64_C(1) << bits;
+	for (uint64_t k = 0; k < nb; k++)
+	{
+		const unsigned char *line = b->dir + (k / 15) * 64;
+		uint64_t	size = sb_load32(line + 4 * (k % 15 + 1)) -
+			(uint64_t) sb_load32(line + 4 * (k % 15));
+
+		if (size > maxb)
+			maxb = size;
+	}
+	return CHECK_EQ(b->max_bucket, maxb);
+}
+
+/* Sorted index: strictly increasing (hash, row), distinct hashes counted. */
+static bool
+conform_sorted(const sb_bundle *b)
+{
+	uint64_t	distinct = 0;
+	bool		ok = CHECK_EQ(b->bucket_bits, 0) & CHECK_EQ(b->fp_bytes, 0) &
+		CHECK_EQ(b->max_bucket, 0);
+
+	for (uint64_t i = 0; i < b->indexed_count && ok; i++)
+	{
+		const unsigned char *e = b->entries + i * 16;
+
+		if (i == 0 || sb_load64(e) != sb_load64(e - 16))
+			distinct++;
+		else
+			ok &= CHECKF(sb_load64(e + 8) > sb_load64(e - 8),
+						 "equal hashes not in row order at entry %llu",
+						 (unsigned long long) i);
+	}
+	return ok && CHECK_EQ(b->distinct_keys, distinct);
+}
+
+/* The heap ends at the end of its last value: no trailing padding. */
+static bool
+conform_heap_end(const sb_bundle *b)
+{
+	uint64_t	end = 0;
+
+	for (uint64_t r = 0; r < b->row_count; r++)
+	{
+		const unsigned char *slot = sb_row_slot(b, r);
+
+		for (int c = 0; c < b->ncolumns; c++)
+		{
+			sb_value	v;
+
+			if (b->columns[c].typlen == -1 && !sb_slot_isnull(b, slot, c) &&
+				sb_slot_value(b, slot, c, &v, NULL) == SB_OK &&
+				(uint64_t) (v.ptr - b->heap) + v.len > end)
+				end = (uint64_t) (v.ptr - b->heap) + v.len;
+		}
+	}
+	return CHECK_EQ(b->heap_size, end);
+}
+
+/* Check an open, verified bundle against the writer's rules. */
+bool
+tf_check_conformance(const sb_bundle *b)
+{
+	bool		ok;
+
+	ok = conform_header(b, b->base) && conform_sections(b) &&
+		conform_schema(b) && conform_layout(b) && conform_heap_end(b);
+	if (ok && b->index_kind == SB_INDEX_BUCKETED)
+		ok = conform_bucketed(b);
+	else if (ok)
+		ok = conform_sorted(b);
+	return ok && CHECK(b->distinct_keys <= b->indexed_count) &&
+		CHECK(b->indexed_count == 0 || b->distinct_keys > 0);
+}
