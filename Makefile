@@ -12,6 +12,7 @@ DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql
 
 FORMAT_OBJS = \
 	src/format/sbaccess.o \
+	src/format/sbblocks.o \
 	src/format/sberror.o \
 	src/format/sbdedup.o \
 	src/format/sbfinish.o \

@@ -61,9 +61,13 @@ static HeapTuple
 sample_tuple(const sb_bundle *b, uint64 row, TupleDesc desc, const int *bcols,
 			 FmgrInfo *recv, Oid *ioparams, const char *label)
 {
-	const unsigned char *slot = sb_row_slot(b, row);
+	const unsigned char *slot;
 	Datum	   *values = palloc(sizeof(Datum) * Max(1, desc->natts));
 	bool	   *nulls = palloc(sizeof(bool) * Max(1, desc->natts));
+	sb_error	err;
+
+	if (sb_row_get(b, row, &slot, &err) != SB_OK)
+		SbReportError(&err, label);
 
 	for (int i = 0; i < desc->natts; i++)
 	{

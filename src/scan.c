@@ -531,9 +531,13 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 		  uint64 row)
 {
 	const sb_bundle *b = st->bundle;
-	const unsigned char *rowslot = sb_row_slot(b, row);
+	const unsigned char *rowslot;
 	TupleDesc	desc = slot->tts_tupleDescriptor;
 	MemoryContext old = NULL;
+	sb_error	err;
+
+	if (sb_row_get(b, row, &rowslot, &err) != SB_OK)
+		SbReportError(&err, st->label);
 
 	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
 	if (st->any_binary)

@@ -95,8 +95,11 @@ static int
 print_row(printer *p, uint64_t row)
 {
 	const sb_bundle *b = p->b;
-	const unsigned char *slot = sb_row_slot(b, row);
+	const unsigned char *slot;
+	sb_error	rerr;
 
+	if (sb_row_get(b, row, &slot, &rerr) != SB_OK)
+		return report_bundle_error(p->path, &rerr);
 	for (int i = 0; i < b->ncolumns; i++)
 	{
 		sb_value	v;

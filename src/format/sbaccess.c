@@ -18,12 +18,22 @@ sb_slot_varlena(const sb_bundle *b, const unsigned char *slot, int col,
 {
 	uint64_t	off = sb_load64(slot + b->columns[col].slot_offset);
 	size_t		total;
+	sb_status	st;
 
-	if (off >= b->heap_size ||
-		!sb_varlena_size(b->heap + off, (size_t) (b->heap_size - off), &total))
+	if (off >= b->heap_size)
+		return sb_fail(err, SB_ERR_CORRUPT,
+					   "column \"%s\" refers to heap offset %llu, beyond the heap",
+					   b->columns[col].name, (unsigned long long) off);
+	/* the header's block first, then the whole value's */
+	if ((st = sb_check(b, SB_REGION_HEAP, off,
+					   b->heap_size - off < 4 ? b->heap_size - off : 4, err)) != SB_OK)
+		return st;
+	if (!sb_varlena_size(b->heap + off, (size_t) (b->heap_size - off), &total))
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "column \"%s\" refers to an invalid value at heap offset %llu",
 					   b->columns[col].name, (unsigned long long) off);
+	if ((st = sb_check(b, SB_REGION_HEAP, off, total, err)) != SB_OK)
+		return st;
 	out->ptr = b->heap + off;
 	out->len = total;
 	return SB_OK;

@@ -156,10 +156,14 @@ emit_sorted(sb_writer *w, sb_sink *entries, uint64_t *distinct, sb_error *err)
 	return r < 0 ? (sb_status) r : SB_OK;
 }
 
-/* Write the index sections after the rows; fills in the plans. */
+/*
+ * Write the index sections after the rows; fills in the plans, and hands
+ * over the block checksums of the directory and entries.
+ */
 static sb_status
 write_index(sb_writer *w, uint64_t start, section_plan *dirp,
-			section_plan *entp, unsigned char *hdr, sb_error *err)
+			section_plan *entp, unsigned char *hdr, sb_blocksums **blocks,
+			sb_error *err)
 {
 	uint64_t	n = w->sorter.total;
 	unsigned	bucket_bits = 0,
@@ -188,20 +192,30 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 	if ((st = sb_sink_init(&entries, w->fd, entp->offset, SINK_BUFFER, true,
 						   err)) != SB_OK)
 		return st;
+	if ((st = sb_sink_track_blocks(&entries, err)) != SB_OK)
+	{
+		sb_sink_free(&entries);
+		return st;
+	}
 	if (w->index_kind == SB_INDEX_BUCKETED)
 	{
 		if ((st = sb_sink_init(&dir.sink, w->fd, dirp->offset, SINK_BUFFER,
-							   true, err)) == SB_OK)
+							   true, err)) == SB_OK &&
+			(st = sb_sink_track_blocks(&dir.sink, err)) == SB_OK)
 			st = emit_bucketed(w, &entries, &dir, bucket_bits, fp_bytes,
 							   &distinct, &max_bucket, err);
 		if (st == SB_OK && (st = sb_sink_flush(&dir.sink, err)) == SB_OK)
 			dirp->checksum = sb_checksum_final(dir.sink.ck);
+		blocks[0] = dir.sink.blocks;
+		dir.sink.blocks = NULL;
 		sb_sink_free(&dir.sink);
 	}
 	else
 		st = emit_sorted(w, &entries, &distinct, err);
 	if (st == SB_OK && (st = sb_sink_flush(&entries, err)) == SB_OK)
 		entp->checksum = sb_checksum_final(entries.ck);
+	blocks[1] = entries.blocks;
+	entries.blocks = NULL;
 	sb_sink_free(&entries);
 
 	hdr[SB_HDR_BUCKET_BITS] = (unsigned char) bucket_bits;
@@ -209,6 +223,43 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 	sb_store64(hdr + SB_HDR_INDEXED, n);
 	sb_store64(hdr + SB_HDR_DISTINCT, distinct);
 	sb_store64(hdr + SB_HDR_MAX_BUCKET, max_bucket);
+	return st;
+}
+
+/*
+ * Write the block checksums of the rows, heap, directory and entries, in
+ * that order, at 'offset'; fills in the plan.
+ */
+static sb_status
+write_blocksums(sb_writer *w, sb_blocksums *const *acc, uint64_t offset,
+				section_plan *plan, sb_error *err)
+{
+	sb_checksum_state *ck = sb_checksum_create();
+	uint64_t	pos = offset;
+	sb_status	st = SB_OK;
+
+	if (ck == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate checksum state");
+	plan->offset = offset;
+	for (int i = 0; i < 4 && st == SB_OK; i++)
+	{
+		size_t		len;
+
+		if (acc[i] == NULL)
+			continue;
+		if (!sb_blocksums_finish(acc[i]))
+		{
+			st = sb_fail(err, SB_ERR_NOMEM, "could not allocate block checksums");
+			break;
+		}
+		len = acc[i]->n * sizeof(uint32_t);
+		st = sb_pwrite_all(w->fd, acc[i]->sums, len, pos, err);
+		sb_checksum_update(ck, acc[i]->sums, len);
+		pos += len;
+	}
+	plan->length = pos - offset;
+	plan->checksum = sb_checksum_final(ck);
+	sb_checksum_free(ck);
 	return st;
 }
 
@@ -235,6 +286,7 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 	sb_store32(hdr + SB_HDR_INDEX_KIND, (uint32_t) w->index_kind);
 	sb_store64(hdr + SB_HDR_HASH_SEED, w->seed);
 	hdr[SB_HDR_MAXALIGN] = 8;
+	hdr[SB_HDR_BLOCK_SHIFT] = SB_BLOCK_SHIFT;
 	sb_store32(hdr + SB_HDR_PG_MAJOR, w->pg_major);
 	sb_store64(hdr + SB_HDR_BUILD_TIME,
 			   (uint64_t) tv.tv_sec * 1000000 + (uint64_t) tv.tv_usec);
@@ -251,7 +303,8 @@ write_header(sb_writer *w, unsigned char *hdr, const section_plan *plans,
 
 		sb_store32(e + SB_SEC_KIND, plans[i].kind);
 		sb_store32(e + SB_SEC_FLAGS,
-				   plans[i].kind == SB_SECTION_META ? 0 : SB_SECF_REQUIRED);
+				   plans[i].kind == SB_SECTION_META ||
+				   plans[i].kind == SB_SECTION_BLOCKSUMS ? 0 : SB_SECF_REQUIRED);
 		sb_store64(e + SB_SEC_OFFSET, plans[i].offset);
 		sb_store64(e + SB_SEC_LENGTH, plans[i].length);
 		sb_store64(e + SB_SEC_CHECKSUM, plans[i].checksum);
@@ -265,15 +318,18 @@ write_header(sb_writer *w, unsigned char *hdr, const section_plan *plans,
 static sb_status
 finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 {
-	section_plan plans[6];
-	static const uint32_t kinds[6] = {
+	section_plan plans[7];
+	static const uint32_t kinds[7] = {
 		SB_SECTION_SCHEMA, SB_SECTION_META, SB_SECTION_HEAP,
-		SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_DIRECTORY};
+		SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
+		SB_SECTION_DIRECTORY};
+	sb_blocksums *index_blocks[2] = {NULL, NULL};
+	sb_blocksums *blocks[4];
 	sb_status	st;
 	uint64_t	file_size;
 
 	memset(plans, 0, sizeof(plans));
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		plans[i].kind = kinds[i];
 	plans[0].offset = w->schema_off;
 	plans[0].length = w->schema_len;
@@ -295,11 +351,24 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 
 	st = write_index(w, sb_align_up(plans[3].offset + plans[3].length,
 									SB_SECTION_ALIGN),
-					 &plans[5], &plans[4], hdr, err);
+					 &plans[6], &plans[4], hdr, index_blocks, err);
+	if (st == SB_OK)
+	{
+		blocks[SB_REGION_ROWS] = w->rows.blocks;
+		blocks[SB_REGION_HEAP] = w->heap.blocks;
+		blocks[SB_REGION_DIRECTORY] = index_blocks[0];
+		blocks[SB_REGION_ENTRIES] = index_blocks[1];
+		st = write_blocksums(w, blocks,
+							 sb_align_up(plans[4].offset + plans[4].length,
+										 SB_SECTION_ALIGN),
+							 &plans[5], err);
+	}
+	sb_blocksums_free(index_blocks[0]);
+	sb_blocksums_free(index_blocks[1]);
 	if (st != SB_OK)
 		return st;
 
-	plans[1].offset = sb_align_up(plans[4].offset + plans[4].length,
+	plans[1].offset = sb_align_up(plans[5].offset + plans[5].length,
 								  SB_SECTION_ALIGN);
 	plans[1].length = w->meta_len;
 	plans[1].checksum = sb_checksum(w->meta, w->meta_len);
@@ -326,7 +395,7 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 sb_status
 sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 {
-	unsigned char hdr[SB_HEADER_FIXED + 6 * SB_SECTION_ENTRY];
+	unsigned char hdr[SB_HEADER_FIXED + 7 * SB_SECTION_ENTRY];
 	sb_status	st;
 
 	if (w->failed || w->in_row || w->finished)

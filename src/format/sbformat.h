@@ -230,7 +230,23 @@ typedef struct sb_bundle
 	}			sections[16];
 	uint32_t	header_size;
 	char	   *strings;		/* names, NUL-terminated copies */
+
+	/* block checksums, checked on first use (see sb_check) */
+	const unsigned char *blocksums; /* a u32 per block, or NULL */
+	uint8_t		block_shift;
+	uint64_t	block_first[4]; /* first block of each sb_region */
+	uint64_t	nblocks;
+	uint64_t   *verified;		/* bit per block: checked already */
 } sb_bundle;
+
+/* The regions block checksums cover, in the order of their checksums. */
+typedef enum sb_region
+{
+	SB_REGION_ROWS = 0,
+	SB_REGION_HEAP = 1,
+	SB_REGION_DIRECTORY = 2,
+	SB_REGION_ENTRIES = 3
+} sb_region;
 
 #define SB_BUNDLE_APPROXIMATE	0x01
 
@@ -252,13 +268,54 @@ extern bool sb_meta_next(const sb_bundle *b, uint64_t *pos,
 						 const char **key, size_t *klen,
 						 const char **value, size_t *vlen);
 
-/* The slot of row 'row', or NULL if there is no such row. */
+extern sb_status sb_check_slow(const sb_bundle *b, sb_region region,
+							   uint64_t off, uint64_t len, sb_error *err);
+
+/*
+ * Check the block checksums of bytes [off, off + len) of a region, once
+ * per block: the first access verifies a block, later ones test a bit.
+ */
+static inline sb_status
+sb_check(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
+		 sb_error *err)
+{
+	uint64_t	first;
+
+	if (b->blocksums == NULL || len == 0)
+		return SB_OK;
+	first = b->block_first[region] + (off >> b->block_shift);
+	if (first == b->block_first[region] + ((off + len - 1) >> b->block_shift) &&
+		((b->verified[first >> 6] >> (first & 63)) & 1))
+		return SB_OK;
+	return sb_check_slow(b, region, off, len, err);
+}
+
+/*
+ * The slot of row 'row', or NULL if there is no such row.  The slot's
+ * block checksum is not checked: see sb_row_get.
+ */
 static inline const unsigned char *
 sb_row_slot(const sb_bundle *b, uint64_t row)
 {
 	if (row >= b->row_count)
 		return NULL;
 	return b->rows + row * b->row_size;
+}
+
+/* The slot of row 'row', its block checksum checked. */
+static inline sb_status
+sb_row_get(const sb_bundle *b, uint64_t row, const unsigned char **slot,
+		   sb_error *err)
+{
+	sb_status	st;
+
+	*slot = NULL;
+	if (row >= b->row_count)
+		return SB_ERR_INVALID;
+	st = sb_check(b, SB_REGION_ROWS, row * b->row_size, b->row_size, err);
+	if (st == SB_OK)
+		*slot = b->rows + row * b->row_size;
+	return st;
 }
 
 /* Is column 'col' NULL in this slot?  (A column not stored reads NULL.) */
@@ -310,6 +367,7 @@ typedef struct sb_lookup
 	uint64_t	pos;			/* next entry to examine */
 	uint64_t	end;			/* one past the last candidate entry */
 	uint32_t	fp;				/* fingerprint sought (bucketed index) */
+	bool		located;		/* pos and end are set */
 } sb_lookup;
 
 extern sb_status sb_key_hash(const sb_bundle *b, const sb_key_part *parts,

@@ -43,7 +43,7 @@
 #define SB_HDR_BUCKET_BITS	88
 #define SB_HDR_FP_BYTES		89
 #define SB_HDR_MAXALIGN		90
-#define SB_HDR_RESERVED1	91
+#define SB_HDR_BLOCK_SHIFT	91
 #define SB_HDR_PG_MAJOR		92
 #define SB_HDR_BUILD_TIME	96
 #define SB_HDR_MAX_BUCKET	104
@@ -69,6 +69,9 @@
 #define SB_SECTION_HEAP			4
 #define SB_SECTION_DIRECTORY	5
 #define SB_SECTION_ENTRIES		6
+#define SB_SECTION_BLOCKSUMS	7
+
+#define SB_BLOCK_SHIFT		12	/* block checksums cover 4 KiB blocks */
 
 #define SB_SECTION_ALIGN	64	/* every section starts on a cache line */
 
@@ -223,6 +226,27 @@ extern void sb_checksum_free(sb_checksum_state *s);
 /* Encode a varlena payload as a datum image; returns the header size. */
 extern size_t sb_varlena_make_header(unsigned char *hdr, size_t payload_len,
 									 bool shortok);
+
+/* in sbblocks.c: block checksums as they are written */
+typedef struct sb_blocksums
+{
+	uint32_t   *sums;
+	size_t		n;
+	size_t		cap;
+	unsigned char *block;		/* the unfinished block */
+	size_t		fill;
+	bool		failed;			/* out of memory */
+} sb_blocksums;
+
+extern sb_blocksums *sb_blocksums_create(void);
+extern void sb_blocksums_feed(sb_blocksums *acc, const void *data, size_t len);
+extern bool sb_blocksums_finish(sb_blocksums *acc);
+extern void sb_blocksums_free(sb_blocksums *acc);
+extern uint32_t sb_block_checksum(const void *data, size_t len);
+extern sb_status sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec,
+								unsigned shift, sb_error *err);
+extern sb_status sb_blocks_verify_all(const sb_bundle *b, sb_error *err);
+extern void sb_blocks_recompute(unsigned char *img, size_t len);
 
 /* in sbschema.c */
 extern sb_status sb_schema_layout(sb_column *cols, int ncols, bool approximate,

@@ -66,6 +66,8 @@ sb_sink_write(sb_sink *s, const void *data, size_t len, sb_error *err)
 
 	if (s->ck)
 		sb_checksum_update(s->ck, data, len);
+	if (s->blocks)
+		sb_blocksums_feed(s->blocks, data, len);
 	if (s->len + len <= s->cap)
 	{
 		memcpy(s->buf + s->len, data, len);
@@ -105,6 +107,16 @@ sb_sink_pad(sb_sink *s, uint64_t align, sb_error *err)
 	return SB_OK;
 }
 
+/* Also collect block checksums of what the sink writes. */
+sb_status
+sb_sink_track_blocks(sb_sink *s, sb_error *err)
+{
+	s->blocks = sb_blocksums_create();
+	if (s->blocks == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate block checksums");
+	return SB_OK;
+}
+
 /* Release a sink's memory (it does not flush). */
 void
 sb_sink_free(sb_sink *s)
@@ -114,6 +126,8 @@ sb_sink_free(sb_sink *s)
 	if (s->ck)
 		sb_checksum_free(s->ck);
 	s->ck = NULL;
+	sb_blocksums_free(s->blocks);
+	s->blocks = NULL;
 }
 
 /* Open an anonymous temporary file in 'dir' that vanishes when closed. */

@@ -23,10 +23,12 @@ typedef struct sb_sink
 	size_t		len;
 	size_t		cap;
 	sb_checksum_state *ck;		/* or NULL */
+	sb_blocksums *blocks;		/* block checksums, or NULL */
 } sb_sink;
 
 extern sb_status sb_sink_init(sb_sink *s, int fd, uint64_t start, size_t cap,
 							  bool checksum, sb_error *err);
+extern sb_status sb_sink_track_blocks(sb_sink *s, sb_error *err);
 extern sb_status sb_sink_write(sb_sink *s, const void *data, size_t len,
 							   sb_error *err);
 extern sb_status sb_sink_pad(sb_sink *s, uint64_t align, sb_error *err);

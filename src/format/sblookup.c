@@ -96,22 +96,35 @@ sb_lookup_prefetch(const sb_bundle *b, uint64_t hash)
 						   (((hash >> 32) * b->indexed_count) >> 32) * SB_SORTED_ENTRY_SIZE);
 }
 
-/* Position the lookup at the first candidate of a bucketed index. */
-static void
-start_bucketed(const sb_bundle *b, sb_lookup *it)
+/*
+ * Position the lookup at the first candidate of a bucketed index: read
+ * the bucket's directory line, then predict the fingerprint's place in
+ * the bucket and walk to it.  The blocks read are checked first.
+ */
+static sb_status
+locate_bucketed(const sb_bundle *b, sb_lookup *it, sb_error *err)
 {
 	uint64_t	bucket = sb_hash_bucket(it->hash, b->bucket_bits);
-	const unsigned char *line = b->dir + (bucket / SB_DIR_LINE_BUCKETS) * SB_DIR_LINE_BYTES;
+	uint64_t	lineoff = (bucket / SB_DIR_LINE_BUCKETS) * SB_DIR_LINE_BYTES;
+	const unsigned char *line = b->dir + lineoff;
 	unsigned	slot = bucket % SB_DIR_LINE_BUCKETS;
-	uint64_t	lo = sb_load32(line + 4 * slot),
-				hi = sb_load32(line + 4 * (slot + 1)),
+	uint64_t	lo,
+				hi,
 				p;
+	sb_status	st;
 
+	if ((st = sb_check(b, SB_REGION_DIRECTORY, lineoff, SB_DIR_LINE_BYTES, err)) != SB_OK)
+		return st;
+	lo = sb_load32(line + 4 * slot);
+	hi = sb_load32(line + 4 * (slot + 1));
 	TOUCH(line + 4 * slot, 8);
 	if (hi > b->indexed_count)
 		hi = b->indexed_count;
 	if (lo > hi)
 		lo = hi;
+	if ((st = sb_check(b, SB_REGION_ENTRIES, lo * b->entry_size,
+					   (hi - lo) * b->entry_size, err)) != SB_OK)
+		return st;
 	it->fp = sb_hash_fingerprint(it->hash, b->bucket_bits, b->fp_bytes);
 	p = lo + (((uint64_t) it->fp * (hi - lo)) >> (8 * b->fp_bytes));
 	while (p > lo && entry_fp(b, p - 1) >= it->fp)
@@ -120,6 +133,7 @@ start_bucketed(const sb_bundle *b, sb_lookup *it)
 		p++;
 	it->pos = p;
 	it->end = hi;
+	return SB_OK;
 }
 
 /* First index of a sorted entry >= h within [lo, hi). */
@@ -138,9 +152,12 @@ lower_bound(const sb_bundle *b, uint64_t lo, uint64_t hi, uint64_t h)
 	return lo;
 }
 
-/* The seed's search: interpolate, step exponentially, then bisect. */
-static void
-start_sorted(const sb_bundle *b, sb_lookup *it)
+/*
+ * The seed's search: interpolate, step exponentially, then bisect.  Its
+ * probes land anywhere, so the first lookup checks the whole index.
+ */
+static sb_status
+locate_sorted(const sb_bundle *b, sb_lookup *it, sb_error *err)
 {
 	uint64_t	n = b->indexed_count,
 				h = it->hash,
@@ -149,9 +166,13 @@ start_sorted(const sb_bundle *b, sb_lookup *it)
 				hi,
 				step = 32;
 
+	sb_status	st;
+
 	it->pos = it->end = n;
+	if ((st = sb_check(b, SB_REGION_ENTRIES, 0, b->entries_size, err)) != SB_OK)
+		return st;
 	if (n == 0 || h < entry_hash(b, 0) || h > entry_hash(b, n - 1))
-		return;
+		return SB_OK;
 	mid = ((h >> 32) * n) >> 32;
 	if (mid >= n)
 		mid = n - 1;
@@ -184,9 +205,14 @@ start_sorted(const sb_bundle *b, sb_lookup *it)
 		}
 	}
 	it->pos = lower_bound(b, lo, hi, h);
+	return SB_OK;
 }
 
-/* Start looking up a key whose hash sb_key_hash computed. */
+/*
+ * Start looking up a key whose hash sb_key_hash computed.  Nothing is read
+ * yet: the first sb_lookup_next reads the index, so that a caller can
+ * start many lookups and prefetch for them first.
+ */
 void
 sb_lookup_start(const sb_bundle *b, const sb_key_part *parts, uint64_t hash,
 				sb_lookup *it)
@@ -194,10 +220,8 @@ sb_lookup_start(const sb_bundle *b, const sb_key_part *parts, uint64_t hash,
 	it->parts = parts;
 	it->hash = hash;
 	it->fp = 0;
-	if (b->index_kind == SB_INDEX_BUCKETED)
-		start_bucketed(b, it);
-	else
-		start_sorted(b, it);
+	it->pos = it->end = 0;
+	it->located = false;
 }
 
 /* Does the row hold the probe key?  Returns 1, 0 or an error. */
@@ -205,9 +229,12 @@ static int
 row_matches(const sb_bundle *b, uint64_t row, const sb_key_part *parts,
 			sb_error *err)
 {
-	const unsigned char *slot = b->rows + row * b->row_size;
+	const unsigned char *slot;
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
+	sb_status	rst;
 
+	if ((rst = sb_row_get(b, row, &slot, err)) != SB_OK)
+		return rst;
 	bundle_keycols(b, cols);
 	for (int k = 0; k < b->nkeys; k++)
 	{
@@ -248,6 +275,15 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 {
 	bool		approx = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
 
+	if (!it->located)
+	{
+		sb_status	st = b->index_kind == SB_INDEX_BUCKETED ?
+			locate_bucketed(b, it, err) : locate_sorted(b, it, err);
+
+		if (st != SB_OK)
+			return st;
+		it->located = true;
+	}
 	while (it->pos < it->end)
 	{
 		uint64_t	i = it->pos++,

@@ -91,6 +91,7 @@ sb_open_memory(const void *data, size_t size, sb_bundle **out, sb_error *err)
 	{
 		free(b->columns);
 		free(b->strings);
+		free(b->verified);
 		free(b);
 		return s;
 	}
@@ -108,6 +109,7 @@ sb_close(sb_bundle *b)
 		munmap((void *) b->base, b->size);
 	free(b->columns);
 	free(b->strings);
+	free(b->verified);
 	free(b);
 }
 
@@ -248,7 +250,7 @@ read_section(sb_bundle *b, const unsigned char *e, int i, sb_error *err)
 			s->offset < o->offset + o->length && o->offset < s->offset + s->length)
 			return sb_fail(err, SB_ERR_CORRUPT, "sections %d and %d overlap", j, i);
 	}
-	if (s->kind < SB_SECTION_SCHEMA || s->kind > SB_SECTION_ENTRIES)
+	if (s->kind < SB_SECTION_SCHEMA || s->kind > SB_SECTION_BLOCKSUMS)
 	{
 		if (s->flags & SB_SECF_REQUIRED)
 			return sb_fail(err, SB_ERR_UNSUPPORTED,
@@ -463,7 +465,9 @@ validate(sb_bundle *b, sb_error *err)
 		if ((s = read_section(b, hdr + SB_HEADER_FIXED + i * SB_SECTION_ENTRY,
 							  i, err)) != SB_OK)
 			return s;
-	if ((s = check_section_sizes(b, err)) != SB_OK)
+	if ((s = check_section_sizes(b, err)) != SB_OK ||
+		(s = read_schema(b, err)) != SB_OK)
 		return s;
-	return read_schema(b, err);
+	return sb_blocks_open(b, find_section(b, SB_SECTION_BLOCKSUMS),
+						  hdr[SB_HDR_BLOCK_SHIFT], err);
 }

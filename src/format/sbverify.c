@@ -392,6 +392,7 @@ sb_verify(const sb_bundle *b, sb_error *err)
 	sb_status	st;
 
 	if ((st = verify_sections(b, err)) != SB_OK ||
+		(st = sb_blocks_verify_all(b, err)) != SB_OK ||
 		(st = verify_meta(b, err)) != SB_OK ||
 		(st = verify_rows(b, err)) != SB_OK)
 		return st;

@@ -203,7 +203,7 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	w->index_kind = o->index_kind ? o->index_kind : SB_INDEX_BUCKETED;
 	w->seed = o->hash_seed;
 	w->pg_major = o->pg_major;
-	w->nsections = w->index_kind == SB_INDEX_BUCKETED ? 6 : 5;
+	w->nsections = w->index_kind == SB_INDEX_BUCKETED ? 7 : 6;
 	w->header_size = SB_HEADER_FIXED + w->nsections * SB_SECTION_ENTRY;
 
 	if ((st = build_schema(w, o, err)) != SB_OK)
@@ -260,12 +260,14 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 		goto fail;
 	heap_start = sb_align_up(w->schema_off + w->schema_len, SB_SECTION_ALIGN);
 	if ((st = sb_sink_init(&w->heap, w->fd, heap_start, SINK_BUFFER, true,
-						   err)) != SB_OK)
+						   err)) != SB_OK ||
+		(st = sb_sink_track_blocks(&w->heap, err)) != SB_OK)
 		goto fail;
 	if ((st = sb_temp_open(w->temp_dir, &w->rows_fd, err)) != SB_OK)
 		goto fail;
 	if ((st = sb_sink_init(&w->rows, w->rows_fd, 0, SINK_BUFFER, true,
-						   err)) != SB_OK)
+						   err)) != SB_OK ||
+		(st = sb_sink_track_blocks(&w->rows, err)) != SB_OK)
 		goto fail;
 	*out = w;
 	return SB_OK;

@@ -488,8 +488,8 @@ test_damage_section_table(void)
 	int			en;
 
 	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
-	REQUIRE(CHECK_EQ(d.schema, 320) && CHECK(d.len < (1 << 20)));
-	expect_range_checksum(&d, SB_HEADER_FIXED, 6 * SB_SECTION_ENTRY, "section table");
+	REQUIRE(CHECK_EQ(d.schema, 384) && CHECK(d.len < (1 << 20)));
+	expect_range_checksum(&d, SB_HEADER_FIXED, 7 * SB_SECTION_ENTRY, "section table");
 	expect_cases(&d, section_cases, NCASES(section_cases));
 	en = sec_index(&d, SB_SECTION_ENTRIES);
 	img = put32(&d, SEC(en, SB_SEC_KIND), 77);
@@ -880,7 +880,7 @@ test_damage_sorted_index(void)
 
 	REQUIRE(base_load(&d, SB_INDEX_SORTED));
 	n = d.b->indexed_count;
-	REQUIRE(CHECK_EQ(d.b->entry_size, 16) && CHECK(n > 4 && d.b->nsections == 5));
+	REQUIRE(CHECK_EQ(d.b->entry_size, 16) && CHECK(n > 4 && d.b->nsections == 6));
 	expect_range_checksum(&d, d.entries, 48, "entries");
 	expect(&d, put64(&d, d.entries, sb_load64(d.img + d.entries) + 1), true,
 		   SB_ERR_CORRUPT, "hash + 1");

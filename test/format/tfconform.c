@@ -18,25 +18,27 @@
 #include <stdlib.h>
 
 /* Section table order of the reference writer. */
-static const uint32_t table_order[6] = {
+static const uint32_t table_order[7] = {
 	SB_SECTION_SCHEMA, SB_SECTION_META, SB_SECTION_HEAP,
-	SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_DIRECTORY
+	SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
+	SB_SECTION_DIRECTORY
 };
 
 /* File order of the reference writer. */
-static const uint32_t file_order[6] = {
+static const uint32_t file_order[7] = {
 	SB_SECTION_SCHEMA, SB_SECTION_HEAP, SB_SECTION_ROWS,
-	SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_META
+	SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
+	SB_SECTION_META
 };
 
 /* Header fields fixed by the writer's rules. */
 static bool
 conform_header(const sb_bundle *b, const unsigned char *img)
 {
-	int			nsec = b->index_kind == SB_INDEX_BUCKETED ? 6 : 5;
+	int			nsec = b->index_kind == SB_INDEX_BUCKETED ? 7 : 6;
 
 	return CHECK_EQ(b->minor, 0) &
-		CHECK_EQ(img[SB_HDR_RESERVED1], 0) &
+		CHECK_EQ(img[SB_HDR_BLOCK_SHIFT], SB_BLOCK_SHIFT) &
 		CHECK_EQ(sb_load64(img + SB_HDR_RESERVED2), 0) &
 		CHECK_EQ(b->nsections, nsec) &
 		CHECK_EQ(b->header_size, SB_HEADER_FIXED + nsec * SB_SECTION_ENTRY);
@@ -54,10 +56,11 @@ conform_sections(const sb_bundle *b)
 		const struct sb_section_info *s = &b->sections[i];
 
 		ok &= CHECKF(s->kind == table_order[i] &&
-					 s->flags == (s->kind == SB_SECTION_META ? 0 : SB_SECF_REQUIRED),
+					 s->flags == (s->kind == SB_SECTION_META ||
+								  s->kind == SB_SECTION_BLOCKSUMS ? 0 : SB_SECF_REQUIRED),
 					 "section %d has kind %u, flags %u", i, s->kind, s->flags);
 	}
-	for (int f = 0; f < 6 && ok; f++)
+	for (int f = 0; f < 7 && ok; f++)
 	{
 		for (int i = 0; i < b->nsections; i++)
 		{

@@ -52,6 +52,7 @@ tf_fix_checksums(unsigned char *img, size_t len)
 
 	if (hsize > len || hsize > SB_HEADER_FIXED + SB_MAX_SECTIONS * SB_SECTION_ENTRY)
 		return;
+	sb_blocks_recompute(img, len);
 	for (uint32_t i = 0; i < nsec && i < SB_MAX_SECTIONS; i++)
 	{
 		unsigned char *e = img + SB_HEADER_FIXED + i * SB_SECTION_ENTRY;
