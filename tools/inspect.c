@@ -16,7 +16,7 @@
 
 /* Names of the section kinds, as docs/format.md numbers them. */
 static const char *const section_names[] = {
-	"?", "schema", "metadata", "rows", "heap", "directory", "entries"
+	"?", "schema", "metadata", "rows", "heap", "directory", "entries", "block checksums"
 };
 
 /* Names of the key kinds (sb_key_kind). */

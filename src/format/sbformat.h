@@ -311,7 +311,15 @@ sb_row_get(const sb_bundle *b, uint64_t row, const unsigned char **slot,
 
 	*slot = NULL;
 	if (row >= b->row_count)
+	{
+		if (err)
+		{
+			err->code = SB_ERR_INVALID;
+			err->sys_errno = 0;
+			strcpy(err->detail, "no such row");
+		}
 		return SB_ERR_INVALID;
+	}
 	st = sb_check(b, SB_REGION_ROWS, row * b->row_size, b->row_size, err);
 	if (st == SB_OK)
 		*slot = b->rows + row * b->row_size;

@@ -292,6 +292,14 @@ static const field_case header_cases[] = {
 	{P_HEADER, 0, SB_HDR_FP_BYTES, 1, false, 4, true, C_CORRUPT, "fingerprint bytes 4"},
 	{P_HEADER, 0, SB_HDR_FP_BYTES, 1, false, 0, true, C_CORRUPT, "fingerprint bytes 0"},
 	{P_HEADER, 0, SB_HDR_MAXALIGN, 1, false, 4, true, C_UNSUPP, "maximum alignment 4"},
+	{P_HEADER, 0, SB_HDR_BLOCK_SHIFT, 1, false, 0, true, C_CORRUPT,
+	"block shift 0 with block checksums"},
+	{P_HEADER, 0, SB_HDR_BLOCK_SHIFT, 1, false, 8, true, C_CORRUPT, "block shift 8"},
+	{P_HEADER, 0, SB_HDR_BLOCK_SHIFT, 1, false, 25, true, C_CORRUPT, "block shift 25"},
+	{P_HEADER, 0, SB_HDR_BLOCK_SHIFT, 1, false, 9, true, C_CORRUPT,
+	"block shift 9: more blocks than checksums"},
+	/* every region is shorter than 4 KiB: 8 KiB blocks have the same sums */
+	{P_HEADER, 0, SB_HDR_BLOCK_SHIFT, 1, false, 13, true, C_OK, "block shift 13"},
 	{P_HEADER, 0, SB_HDR_FILE_SIZE, 8, true, 1, true, C_TRUNC, "file size + 1"},
 	{P_HEADER, 0, SB_HDR_FILE_SIZE, 8, true, -1, true, C_CORRUPT, "file size - 1"},
 	{P_HEADER, 0, SB_HDR_NSECTIONS, 4, false, 0, false, C_CORRUPT, "0 sections"},
@@ -385,10 +393,10 @@ test_damage_header(void)
 	expect_range_checksum(&d, SB_HDR_FILE_SIZE,
 						  SB_HEADER_FIXED - SB_HDR_FILE_SIZE, "header");
 	expect_cases(&d, header_cases, NCASES(header_cases));
-	/* five sections: the directory, listed last, is left out */
-	img = put32(&d, SB_HDR_NSECTIONS, 5);
+	/* six sections: the directory, listed last, is left out */
+	img = put32(&d, SB_HDR_NSECTIONS, 6);
 	if (img)
-		sb_store32(img + SB_HDR_HEADER_SIZE, SB_HEADER_FIXED + 5 * SB_SECTION_ENTRY);
+		sb_store32(img + SB_HDR_HEADER_SIZE, SB_HEADER_FIXED + 6 * SB_SECTION_ENTRY);
 	expect(&d, img, true, SB_ERR_CORRUPT, "directory left out");
 	base_free(&d);
 }
@@ -454,13 +462,55 @@ expect_unknown_sections(void)
 	base_free(&d);
 }
 
+/*
+ * A copy of the base as a writer without block checksums would make it:
+ * the directory's table entry in place of the block checksums' entry, six
+ * sections, the block checksums zeroed (a gap), and block shift 'shift'.
+ */
+static unsigned char *
+without_blocksums(const base *d, uint8_t shift)
+{
+	int			bs = sec_index(d, SB_SECTION_BLOCKSUMS),
+				dr = sec_index(d, SB_SECTION_DIRECTORY);
+	unsigned char *img;
+
+	if (!CHECK(bs == 5 && dr == 6 && d->b->nsections == 7) ||
+		(img = put8(d, SB_HDR_BLOCK_SHIFT, shift)) == NULL)
+		return NULL;
+	memset(img + sb_load64(d->img + SEC(bs, SB_SEC_OFFSET)), 0,
+		   sb_load64(d->img + SEC(bs, SB_SEC_LENGTH)));
+	memcpy(img + SEC(bs, 0), d->img + SEC(dr, 0), SB_SECTION_ENTRY);
+	memset(img + SEC(dr, 0), 0, SB_SECTION_ENTRY);
+	sb_store32(img + SB_HDR_NSECTIONS, 6);
+	sb_store32(img + SB_HDR_HEADER_SIZE, SB_HEADER_FIXED + 6 * SB_SECTION_ENTRY);
+	return img;
+}
+
+/*
+ * Files without block checksums (block shift 0) open and verify: one
+ * whose block checksums section is an unknown optional section, and one
+ * with no such section.  A block shift without the section is refused.
+ */
+static void
+expect_no_blocksums(const base *d)
+{
+	unsigned char *img = put32(d, SEC(sec_index(d, SB_SECTION_BLOCKSUMS), SB_SEC_KIND), 77);
+
+	if (img)
+		img[SB_HDR_BLOCK_SHIFT] = 0;
+	expect(d, img, true, SB_OK, "block shift 0, block checksums ignored");
+	expect(d, without_blocksums(d, 0), true, SB_OK, "written without block checksums");
+	expect(d, without_blocksums(d, 12), true, SB_ERR_CORRUPT,
+		   "block shift 12 without block checksums");
+}
+
 #define SEC_CASE(kind, field, w, rel, v, want, what) \
 	{P_SECTION, kind, field, w, rel, v, true, want, what}
 
 static const field_case section_cases[] = {
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_OFFSET, 8, true, 4, C_CORRUPT, "misaligned offset"),
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_OFFSET, 8, false, 64, C_CORRUPT, "offset in the header"),
-	SEC_CASE(SB_SECTION_HEAP, SB_SEC_OFFSET, 8, false, 320, C_CORRUPT, "overlap"),
+	SEC_CASE(SB_SECTION_HEAP, SB_SEC_OFFSET, 8, false, 384, C_CORRUPT, "overlap"),
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_OFFSET, 8, false, 1 << 20, C_CORRUPT, "offset past the end"),
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_OFFSET, 8, false, -8, C_CORRUPT, "huge offset"),
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_LENGTH, 8, false, -1, C_CORRUPT, "huge length"),
@@ -469,12 +519,18 @@ static const field_case section_cases[] = {
 	SEC_CASE(SB_SECTION_ROWS, SB_SEC_LENGTH, 8, true, -1, C_CORRUPT, "rows length - 1"),
 	SEC_CASE(SB_SECTION_ENTRIES, SB_SEC_LENGTH, 8, true, -6, C_CORRUPT, "entries - 1 entry"),
 	SEC_CASE(SB_SECTION_DIRECTORY, SB_SEC_LENGTH, 8, true, 64, C_CORRUPT, "directory + 1 line"),
+	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_LENGTH, 8, true, 4, C_CORRUPT, "block checksums + 1"),
+	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_LENGTH, 8, true, -4, C_CORRUPT, "block checksums - 1"),
+	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_LENGTH, 8, false, 0, C_CORRUPT, "block checksums empty"),
+	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_KIND, 4, false, 77, C_CORRUPT,
+			 "block checksums missing, block shift 12"),
 	SEC_CASE(SB_SECTION_META, SB_SEC_KIND, 4, false, SB_SECTION_HEAP, C_CORRUPT, "kind twice"),
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_KIND, 4, false, 77, C_UNSUPP, "unknown required kind"),
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_KIND, 4, false, 0, C_UNSUPP, "kind 0"),
 	/* the known kinds are read whatever their flags say */
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_FLAGS, 4, false, 0, C_OK, "heap not required"),
 	SEC_CASE(SB_SECTION_META, SB_SEC_FLAGS, 4, false, 3, C_OK, "metadata required"),
+	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_FLAGS, 4, false, 1, C_OK, "block checksums required"),
 	/* an unknown optional section is ignored */
 	SEC_CASE(SB_SECTION_META, SB_SEC_KIND, 4, false, 77, C_OK, "unknown optional kind")
 };
@@ -496,6 +552,7 @@ test_damage_section_table(void)
 	if (img)
 		sb_store32(img + SEC(en, SB_SEC_FLAGS), 0);
 	expect(&d, img, true, SB_ERR_CORRUPT, "entries missing");
+	expect_no_blocksums(&d);
 	base_free(&d);
 	expect_unknown_sections();
 }
@@ -945,10 +1002,14 @@ void
 test_damage_truncate_append(void)
 {
 	base		d;
-	size_t		cuts[] = {0, 1, 7, 8, 64, 127, 128, 200, 319, 320, 321, 0, 0, 0, 0, 0};
-	int			ncuts = 11;
+	size_t		cuts[] = {0, 1, 7, 8, 64, 127, 128, 200, 0, 0, 0, 0, 0, 0, 0, 0};
+	int			ncuts = 8;
 
 	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(CHECK_EQ(d.b->header_size, 352));
+	cuts[ncuts++] = d.b->header_size - 1;
+	cuts[ncuts++] = d.b->header_size;
+	cuts[ncuts++] = d.b->header_size + 1;
 	cuts[ncuts++] = d.schema + 1;
 	cuts[ncuts++] = d.heap + 3;
 	cuts[ncuts++] = d.len / 2;

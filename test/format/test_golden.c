@@ -6,7 +6,8 @@
  * The example bundle is built exactly as the specification's program
  * builds it and compared with the specification's dump of the file: every
  * byte but the build time and the header checksum (which covers it) must
- * be equal.  The key hashes the specification lists are checked too.  The
+ * be equal.  The key hashes and block checksums the specification lists
+ * are checked too, and which blocks the example lookup verifies.  The
  * dump is of a little-endian file; on a big-endian machine only the sizes
  * are compared.
  *
@@ -17,18 +18,20 @@
 
 #include <stdlib.h>
 
-/* The 792-byte file of section 19.1, 32 bytes a line. */
+/* The 920-byte file of section 19.1, 32 bytes a line. */
 static const char *const golden_hex =
-	"895342554e444c0a010000000403020140010000060000001803000000000000"
+	"895342554e444c0a010000000403020160010000070000009803000000000000"
 	"0300000000000000030000000000000003000000000000000200000001000000"
-	"18000000000000000100000001000000ed5e000000000000000208000f000000"
-	"6c70fd681e610600030000000000000000000000000000002430eacac7851d14"
-	"010000000100000040010000000000006800000000000000eb1d6099fc45f226"
-	"02000000000000000003000000000000180000000000000095f083777706bc41"
-	"0400000001000000c00100000000000006000000000000000878c56414cbd760"
-	"030000000100000000020000000000004800000000000000f58c254b4845d8ba"
-	"0600000001000000c00200000000000012000000000000009a961ec62ebe0d14"
-	"0500000001000000800200000000000040000000000000001da8bede62a85c03"
+	"18000000000000000100000001000000ed5e0000000000000002080c0f000000"
+	"5b02d4951f61060003000000000000000000000000000000fda4b0d51bdce338"
+	"010000000100000080010000000000006800000000000000eb1d6099fc45f226"
+	"02000000000000008003000000000000180000000000000095f083777706bc41"
+	"0400000001000000000200000000000006000000000000000878c56414cbd760"
+	"030000000100000040020000000000004800000000000000f58c254b4845d8ba"
+	"0600000001000000000300000000000012000000000000009a961ec62ebe0d14"
+	"0700000000000000400300000000000010000000000000008b6cdd7f68959286"
+	"0500000001000000c00200000000000040000000000000001da8bede62a85c03"
+	"0000000000000000000000000000000000000000000000000000000000000000"
 	"4000000002000000430000000f00000008000000ffffffff0800016401020000"
 	"5300000004000000580000000f00000010000000ffffffffffff006900000001"
 	"69640070675f636174616c6f672e696e7438006e616d650070675f636174616c"
@@ -43,13 +46,29 @@ static const char *const golden_hex =
 	"0300000003000000030000000300000003000000030000000300000003000000"
 	"d244000000000a6d01000000029a020000000000000000000000000000000000"
 	"0000000000000000000000000000000000000000000000000000000000000000"
+	"f58c254b0878c5641da8bede9a961ec600000000000000000000000000000000"
+	"0000000000000000000000000000000000000000000000000000000000000000"
 	"0600000007000000736f757263656578616d706c65000000";
 
-/* The sorted-index entries of section 19.9. */
+/* The header and section table of the sorted-index file, section 19.10. */
+static const char *const golden_sorted_header =
+	"895342554e444c0a010000000403020140010000060000001803000000000000"
+	"0300000000000000030000000000000003000000000000000200000001000000"
+	"18000000000000000100000002000000ed5e0000000000000000080c0f000000"
+	"ccb9d4951f610600000000000000000000000000000000001ec597a919383ef8"
+	"010000000100000040010000000000006800000000000000eb1d6099fc45f226"
+	"02000000000000000003000000000000180000000000000095f083777706bc41"
+	"0400000001000000c00100000000000006000000000000000878c56414cbd760"
+	"030000000100000000020000000000004800000000000000f58c254b4845d8ba"
+	"060000000100000080020000000000003000000000000000340c7f0ce2f55811"
+	"0700000000000000c0020000000000000c000000000000007cece729a2f9aeb8";
+
+/* The sorted-index entries and block checksums of section 19.10. */
 static const char *const golden_sorted_entries =
 	"598dcaafb244d2440000000000000000"
 	"bc6d2ed691870a6d0100000000000000"
 	"d5a7fde987b6029a0200000000000000";
+static const char *const golden_sorted_blocksums = "f58c254b0878c564340c7f0c";
 
 /* Decode a hex string into buf; returns the number of bytes. */
 static size_t
@@ -146,48 +165,119 @@ compare_bytes(const unsigned char *got, size_t len, const unsigned char *want,
 	}
 }
 
+/*
+ * The sorted-index file of section 19.10: its own header, table, entries
+ * and block checksums; the schema, heap, rows and metadata of the
+ * bucketed file, each at its new offset; zero gaps.
+ */
+static size_t
+sorted_image(const unsigned char *want, unsigned char *img, size_t size)
+{
+	memset(img, 0, size);
+	if (size < 792 || unhex(golden_sorted_header, img, 0x140) != 0x140 ||
+		unhex(golden_sorted_entries, img + 0x280, 48) != 48 ||
+		unhex(golden_sorted_blocksums, img + 0x2C0, 12) != 12)
+		return 0;
+	memcpy(img + 0x140, want + 0x180, 104);	/* schema */
+	memcpy(img + 0x1C0, want + 0x200, 6);	/* heap */
+	memcpy(img + 0x200, want + 0x240, 72);	/* rows */
+	memcpy(img + 0x300, want + 0x380, 24);	/* metadata */
+	return 792;
+}
+
+/*
+ * Section 19.8: one short block per region, so each block checksum is the
+ * low half of its section's checksum, in the order rows, heap, directory,
+ * entries (the sorted file has no directory).
+ */
+static void
+check_blocksums(const unsigned char *img, bool bucketed)
+{
+	static const uint32_t kinds[4] = {
+		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES};
+	uint64_t	boff,
+				blen,
+				off,
+				len;
+	int			n = 0;
+
+	REQUIRE(tf_section(img, SB_SECTION_BLOCKSUMS, &boff, &blen));
+	CHECK_EQ(img[SB_HDR_BLOCK_SHIFT], 12);
+	for (int r = 0; r < 4; r++)
+	{
+		if (!tf_section(img, kinds[r], &off, &len))
+		{
+			CHECK(!bucketed && kinds[r] == SB_SECTION_DIRECTORY);
+			continue;
+		}
+		REQUIRE(CHECK(len > 0 && len <= 4096 && 4 * (n + 1) <= (int) blen));
+		CHECKF(sb_load32(img + boff + 4 * n) == (uint32_t) sb_checksum(img + off, len),
+			   "block checksum %d is not the low half of section %u's checksum",
+			   n, kinds[r]);
+		n++;
+	}
+	CHECK_EQ(blen, 4 * n);
+}
+
+/*
+ * Section 19.7: the first lookup of id 3 verifies the directory, entries
+ * and rows blocks (blocks 2, 3 and 0), and not the heap's (block 1).
+ */
+static void
+check_lookup_blocks(const char *path)
+{
+	sb_bundle  *b;
+	sb_error	err;
+	uint64_t	rows[2];
+
+	REQUIRE(CHECK_ST(sb_open(path, &b, &err), SB_OK, &err));
+	if (CHECK(b->blocksums != NULL && b->nblocks == 4))
+	{
+		CHECK_EQ(b->verified[0], 0);
+		CHECK(tf_lookup_int(b, 3, rows, 2) == 1 && rows[0] == 2);
+		CHECK_EQ(b->verified[0], 0xD);
+	}
+	sb_close(b);
+}
+
 /* The worked example, with a bucketed and with a sorted index. */
 void
 test_worked_example(void)
 {
 	const char *bpath = tf_path("example.sb");
 	const char *spath = tf_path("example_sorted.sb");
-	unsigned char want[800],
-				entries[48];
+	unsigned char want[1000],
+				swant[800];
 	size_t		wlen = unhex(golden_hex, want, sizeof(want)),
+				slen = sorted_image(want, swant, sizeof(swant)),
 				len = 0;
 	unsigned char *got;
-	uint64_t	off,
-				elen;
 
-	CHECK_EQ(wlen, 792);
+	CHECK_EQ(wlen, 920);
+	CHECK_EQ(slen, 792);
 	REQUIRE(build_example(bpath, SB_INDEX_BUCKETED));
 	REQUIRE(build_example(spath, SB_INDEX_SORTED));
 	if ((got = tf_read_file(bpath, &len)) != NULL)
 	{
-		CHECK_EQ(len, 792);
+		CHECK_EQ(len, 920);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		compare_bytes(got, len, want, wlen);
 #endif
+		check_blocksums(got, true);
 		free(got);
 	}
 	if ((got = tf_read_file(spath, &len)) != NULL)
 	{
-		CHECK_EQ(len, 728);
+		CHECK_EQ(len, 792);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		unhex(golden_sorted_entries, entries, sizeof(entries));
-		CHECK(tf_section(got, SB_SECTION_ENTRIES, &off, &elen) &&
-			  off == 0x280 && elen == 48 &&
-			  memcmp(got + off, entries, 48) == 0);
-		CHECK(tf_section(got, SB_SECTION_META, &off, &elen) &&
-			  off == 0x2C0 && elen == 24);
-		/* the schema, heap and rows are as in the bucketed file */
-		CHECK(memcmp(got + 0x140, want + 0x140, 0x248 - 0x140) == 0);
+		compare_bytes(got, len, swant, slen);
 #endif
+		check_blocksums(got, false);
 		free(got);
 	}
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	check_hashes(bpath);
 	check_hashes(spath);
 #endif
+	check_lookup_blocks(bpath);
 }

@@ -63,6 +63,9 @@ TF_TEST(damage_magic_version_order, false)
 TF_TEST(damage_every_byte, false)
 TF_TEST(open_special_files, false)
 
+/* test_blocks.c */
+TF_TEST(block_checksums, false)
+
 /* test_writer.c */
 TF_TEST(writer_bad_columns, false)
 TF_TEST(writer_bad_options, false)

@@ -7,8 +7,10 @@
  * produces, and section 14 lists the rules the reference verifier does
  * not check (section alignment to 64 bytes, the reserved fields,
  * distinct_hashes and max_bucket, the packing of schema strings, ...).
- * tf_open applies these stricter checks to every bundle the tests build,
- * on top of sb_verify.
+ * It also recomputes the block checksums from section 12.2 alone, so that
+ * the library's reading of them (which sb_verify uses) cannot drift from
+ * the specification.  tf_open applies these stricter checks to every
+ * bundle the tests build, on top of sb_verify.
  *
  *-------------------------------------------------------------------------
  */
@@ -205,6 +207,52 @@ conform_heap_end(const sb_bundle *b)
 	return CHECK_EQ(b->heap_size, end);
 }
 
+/* A section of the bundle by kind, or NULL. */
+static const struct sb_section_info *
+section_of(const sb_bundle *b, uint32_t kind)
+{
+	for (int i = 0; i < b->nsections; i++)
+		if (b->sections[i].kind == kind)
+			return &b->sections[i];
+	return NULL;
+}
+
+/*
+ * Block checksums recomputed from the specification alone (section 12.2):
+ * 4 KiB blocks of the rows, heap, directory and entries sections, in that
+ * order, counted from each section's start, the last one short; each the
+ * low 32 bits of XXH3-64 (seed 0); nothing else in the section.
+ */
+static bool
+conform_blocksums(const sb_bundle *b)
+{
+	static const uint32_t kinds[4] = {
+		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES};
+	const struct sb_section_info *bs = section_of(b, SB_SECTION_BLOCKSUMS);
+	uint64_t	pos = 0;
+	bool		ok = true;
+
+	if (!CHECK(bs != NULL) || !CHECK_EQ(b->base[SB_HDR_BLOCK_SHIFT], 12))
+		return false;
+	for (int r = 0; r < 4 && ok; r++)
+	{
+		const struct sb_section_info *s = section_of(b, kinds[r]);
+
+		for (uint64_t o = 0; s && o < s->length && ok; o += 4096, pos += 4)
+		{
+			uint64_t	n = s->length - o < 4096 ? s->length - o : 4096;
+
+			ok &= CHECKF(pos + 4 <= bs->length &&
+						 sb_load32(b->base + bs->offset + pos) ==
+						 (uint32_t) sb_checksum(b->base + s->offset + o, n),
+						 "block checksum at %llu is not that of section %u's bytes %llu..%llu",
+						 (unsigned long long) pos, kinds[r], (unsigned long long) o,
+						 (unsigned long long) (o + n - 1));
+		}
+	}
+	return ok && CHECK_EQ(bs->length, pos);
+}
+
 /* Check an open, verified bundle against the writer's rules. */
 bool
 tf_check_conformance(const sb_bundle *b)
@@ -212,7 +260,8 @@ tf_check_conformance(const sb_bundle *b)
 	bool		ok;
 
 	ok = conform_header(b, b->base) && conform_sections(b) &&
-		conform_schema(b) && conform_layout(b) && conform_heap_end(b);
+		conform_schema(b) && conform_layout(b) && conform_heap_end(b) &&
+		conform_blocksums(b);
 	if (ok && b->index_kind == SB_INDEX_BUCKETED)
 		ok = conform_bucketed(b);
 	else if (ok)

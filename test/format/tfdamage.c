@@ -42,17 +42,17 @@ tf_section(const unsigned char *img, uint32_t kind, uint64_t *off,
 /*
  * Recompute every section checksum that the table lets us (sections
  * inside the image), then the header checksum: XXH3-64, seed 0, over the
- * header and section table with the checksum field zeroed.
+ * header and section table with the checksum field zeroed.  The block
+ * checksums are left as they are.
  */
 void
-tf_fix_checksums(unsigned char *img, size_t len)
+tf_fix_section_checksums(unsigned char *img, size_t len)
 {
 	uint32_t	hsize = sb_load32(img + SB_HDR_HEADER_SIZE);
 	uint32_t	nsec = sb_load32(img + SB_HDR_NSECTIONS);
 
 	if (hsize > len || hsize > SB_HEADER_FIXED + SB_MAX_SECTIONS * SB_SECTION_ENTRY)
 		return;
-	sb_blocks_recompute(img, len);
 	for (uint32_t i = 0; i < nsec && i < SB_MAX_SECTIONS; i++)
 	{
 		unsigned char *e = img + SB_HEADER_FIXED + i * SB_SECTION_ENTRY;
@@ -65,6 +65,21 @@ tf_fix_checksums(unsigned char *img, size_t len)
 	}
 	sb_store64(img + SB_HDR_CHECKSUM, 0);
 	sb_store64(img + SB_HDR_CHECKSUM, sb_checksum(img, hsize));
+}
+
+/*
+ * Recompute every checksum: the block checksums (if the image has them,
+ * with the writer's block size), then the sections' and the header's.
+ */
+void
+tf_fix_checksums(unsigned char *img, size_t len)
+{
+	uint32_t	hsize = sb_load32(img + SB_HDR_HEADER_SIZE);
+
+	if (hsize > len || hsize > SB_HEADER_FIXED + SB_MAX_SECTIONS * SB_SECTION_ENTRY)
+		return;
+	sb_blocks_recompute(img, len);
+	tf_fix_section_checksums(img, len);
 }
 
 /* Probe a key made from a row (if its key is stored) and a made-up one. */

@@ -78,6 +78,7 @@ extern int	tf_count_files(const char *dir);
 extern bool tf_section(const unsigned char *img, uint32_t kind,
 					   uint64_t *off, uint64_t *len);
 extern void tf_fix_checksums(unsigned char *img, size_t len);
+extern void tf_fix_section_checksums(unsigned char *img, size_t len);
 extern sb_status tf_damaged_status(const unsigned char *img, size_t len,
 								   sb_error *err);
 extern sb_status tf_damaged_memory(const unsigned char *img, size_t len,
