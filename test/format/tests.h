@@ -26,6 +26,9 @@ TF_TEST(prewarm_and_advise, false)
 TF_TEST(null_columns, false)
 TF_TEST(empty_values, false)
 TF_TEST(value_64mb, true)
+
+/* test_huge.c */
+TF_TEST(bundle_over_4gb, true)
 TF_TEST(varlena_header_boundary, false)
 TF_TEST(varlena_alignment, false)
 TF_TEST(dedup_repeated_values, false)
