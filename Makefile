@@ -55,6 +55,7 @@ SHLIB_LINK = -lm
 
 TOOL = sbundle
 EXTRA_CLEAN = $(TOOL) tools/*.o test/format/test_format test/fuzz/fuzz_bundle \
+	test/fuzz/fuzz_bundle_struct test/fuzz/work/ \
 	results/ regression.diffs regression.out output_iso/ tmp_check/ tmp_check_iso/
 
 PG_CONFIG ?= pg_config
