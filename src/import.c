@@ -16,12 +16,9 @@
  */
 #include "sharedbuf.h"
 
-#include <dirent.h>
-
 #include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_type.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 
 /* Does the statement's LIMIT TO / EXCEPT list select this bundle? */
@@ -128,13 +125,6 @@ table_command(const char *name, const char *path, const char *server)
 	return buf.data;
 }
 
-/* qsort comparator for C strings. */
-static int
-name_cmp(const ListCell *a, const ListCell *b)
-{
-	return strcmp(lfirst(a), lfirst(b));
-}
-
 /*
  * sbImportForeignSchema
  *		One CREATE FOREIGN TABLE command per selected bundle, in name order.
@@ -143,26 +133,10 @@ List *
 sbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
-	char	   *dir = SbDatabaseDirectory(false);
-	List	   *names = NIL;
+	List	   *names = SbListDirectory(SB_BUNDLE_SUFFIX, false);
 	List	   *commands = NIL;
-	DIR		   *d = AllocateDir(dir);
-	struct dirent *de;
 	ListCell   *lc;
-	size_t		slen = strlen(SB_BUNDLE_SUFFIX);
 
-	if (d == NULL && errno == ENOENT)
-		return NIL;
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		size_t		len = strlen(de->d_name);
-
-		if (de->d_name[0] != '.' && len > slen &&
-			strcmp(de->d_name + len - slen, SB_BUNDLE_SUFFIX) == 0)
-			names = lappend(names, pnstrdup(de->d_name, len - slen));
-	}
-	FreeDir(d);
-	list_sort(names, name_cmp);
 	foreach(lc, names)
 	{
 		char	   *name = lfirst(lc);

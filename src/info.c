@@ -8,13 +8,10 @@
  */
 #include "sharedbuf.h"
 
-#include <dirent.h>
-
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/memutils.h"
@@ -134,25 +131,11 @@ sharedbuf_list(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *dir = SbDatabaseDirectory(false);
-	DIR		   *d;
-	struct dirent *de;
+	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	d = AllocateDir(dir);
-	if (d == NULL && errno == ENOENT)
-		return (Datum) 0;		/* no bundle was built in this database yet */
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		size_t		len = strlen(de->d_name);
-		size_t		slen = strlen(SB_BUNDLE_SUFFIX);
-
-		if (de->d_name[0] == '.' || len <= slen ||
-			strcmp(de->d_name + len - slen, SB_BUNDLE_SUFFIX) != 0)
-			continue;
-		list_one(rsinfo->setResult, rsinfo->setDesc,
-				 pnstrdup(de->d_name, len - slen),
-				 psprintf("%s/%s", dir, de->d_name));
-	}
-	FreeDir(d);
+	foreach(lc, SbListDirectory(SB_BUNDLE_SUFFIX, false))
+		list_one(rsinfo->setResult, rsinfo->setDesc, lfirst(lc),
+				 psprintf("%s/%s%s", dir, (char *) lfirst(lc), SB_BUNDLE_SUFFIX));
 	return (Datum) 0;
 }

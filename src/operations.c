@@ -8,7 +8,6 @@
  */
 #include "sharedbuf.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,22 +149,11 @@ sharedbuf_progress(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *dir = SbDatabaseDirectory(false);
-	DIR		   *d;
-	struct dirent *de;
+	ListCell   *lc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	d = AllocateDir(dir);
-	if (d == NULL && errno == ENOENT)
-		return (Datum) 0;
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		size_t		len = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' && len > 9 &&
-			strcmp(de->d_name + len - 9, ".progress") == 0)
-			report_build(rsinfo, dir, de->d_name);
-	}
-	FreeDir(d);
+	foreach(lc, SbListDirectory(".progress", true))
+		report_build(rsinfo, dir, psprintf("%s.progress", (char *) lfirst(lc)));
 	return (Datum) 0;
 }
 

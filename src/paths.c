@@ -205,3 +205,39 @@ SbResolveTemps(const char *name)
 	FreeDir(d);
 	pfree(dir);
 }
+
+/* qsort comparator for C strings in a List. */
+static int
+name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+/*
+ * The names of the files in this database's bundle directory that end in
+ * 'suffix' and are hidden (start with a dot) or not, without the suffix,
+ * sorted.  An empty list if no bundle was built in this database yet.
+ */
+List *
+SbListDirectory(const char *suffix, bool hidden)
+{
+	char	   *dir = SbDatabaseDirectory(false);
+	size_t		slen = strlen(suffix);
+	List	   *names = NIL;
+	DIR		   *d = AllocateDir(dir);
+	struct dirent *de;
+
+	if (d == NULL && errno == ENOENT)
+		return NIL;
+	while ((de = ReadDir(d, dir)) != NULL)
+	{
+		size_t		len = strlen(de->d_name);
+
+		if ((de->d_name[0] == '.') == hidden && len > slen &&
+			strcmp(de->d_name + len - slen, suffix) == 0)
+			names = lappend(names, pnstrdup(de->d_name, len - slen));
+	}
+	FreeDir(d);
+	list_sort(names, name_cmp);
+	return names;
+}

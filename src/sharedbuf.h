@@ -40,6 +40,7 @@ extern char *SbDatabaseDirectory(bool create);
 extern char *SbBundlePath(const char *name);
 extern char *SbTempPath(const char *name);
 extern void SbResolveTemps(const char *name);
+extern List *SbListDirectory(const char *suffix, bool hidden);
 
 /* in options.c */
 typedef struct SbTableOptions
