@@ -13,6 +13,15 @@
 #include "sbio.h"
 #include "sbsort.h"
 
+/* How often a column's values repeat, to decide whether to deduplicate. */
+typedef struct sb_dedup_stats
+{
+	uint64_t	seen;
+	uint64_t	hits;
+	uint64_t	sample_hits;
+	bool		off;
+} sb_dedup_stats;
+
 struct sb_writer
 {
 	char	   *path;
@@ -55,6 +64,7 @@ struct sb_writer
 	sb_sink		heap;
 	sb_sink		rows;
 	sb_dedup	dedup;
+	sb_dedup_stats *dedup_stats;	/* per column */
 	sb_sorter	sorter;
 	uint64_t	dedup_hits;
 	uint64_t	dedup_saved;
