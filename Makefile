@@ -30,6 +30,7 @@ EXT_OBJS = \
 	src/analyze.o \
 	src/build.o \
 	src/cache.o \
+	src/colmap.o \
 	src/errors.o \
 	src/functions.o \
 	src/import.o \
@@ -61,6 +62,10 @@ EXTRA_CLEAN = $(TOOL) tools/*.o test/format/test_format test/fuzz/fuzz_bundle \
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Rebuild objects when a header changes (PGXS does not track it here).
+$(EXT_OBJS): src/sharedbuf.h src/format/sbformat.h
+$(FORMAT_OBJS): src/format/*.h
 
 # The command-line tool writes images for this PostgreSQL major version.
 PG_MAJOR := $(MAJORVERSION)

@@ -31,6 +31,7 @@
 
 struct SbMapping
 {
+	uint64		id;				/* unique in this backend */
 	sb_bundle  *bundle;
 	int			pins;
 	bool		current;		/* the newest mapping of its path */
@@ -49,6 +50,7 @@ typedef struct SbCacheEntry
 } SbCacheEntry;
 
 static HTAB *sb_cache = NULL;
+static uint64 last_mapping_id = 0;
 static SbMapping *sb_old_mappings = NULL;
 extern uint64 sb_swap_generation;
 
@@ -126,6 +128,7 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 	if (sb_prewarm_setting != 0)
 		(void) sb_prewarm(b, (unsigned) sb_prewarm_setting);
 	m = MemoryContextAllocZero(TopMemoryContext, sizeof(SbMapping));
+	m->id = ++last_mapping_id;
 	m->bundle = b;
 	m->current = true;
 	m->dev = st->st_dev;
@@ -225,6 +228,7 @@ SbPinBundle(const char *path, const char *label, MemoryContext cxt)
 	ref->bundle = e->mapping->bundle;
 	ref->dev = e->mapping->dev;
 	ref->ino = e->mapping->ino;
+	ref->mapping_id = e->mapping->id;
 	ref->mapping->pins++;
 	ref->callback.func = unpin_callback;
 	ref->callback.arg = ref;

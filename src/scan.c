@@ -41,17 +41,6 @@ typedef struct SbProbe
 	Datum		values[SB_MAX_KEY_COLUMNS];	/* the probe values */
 } SbProbe;
 
-/* How a table column is read from the bundle. */
-typedef struct SbColumnMap
-{
-	int			bcol;			/* bundle column, or -1 if not fetched */
-	int			keypos;			/* key position of an unstored key, or -1 */
-	bool		binary;			/* stored in binary form */
-	FmgrInfo	recv;
-	Oid			typioparam;
-	int32		typmod;
-} SbColumnMap;
-
 typedef struct SbScanState
 {
 	SbMappingRef *ref;
@@ -59,7 +48,7 @@ typedef struct SbScanState
 	const char *label;
 	SbScanMode	mode;
 	int			natts;
-	SbColumnMap *cols;
+	const SbColumnMap *cols;	/* shared with the column-map cache */
 	int		   *fetch;			/* table columns to fill, 0-based */
 	int			nfetch;
 	bool		any_binary;
@@ -161,44 +150,22 @@ SbBundleColumnFor(const sb_bundle *b, Relation rel, Form_pg_attribute att,
 	return -1;
 }
 
-/* Map every table column to its bundle column, checking types. */
+/* Map the table's columns to the bundle's (cached), and choose those to fill. */
 static void
 map_columns(SbScanState *st, Relation rel, List *attrs)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
+	const SbTableMap *map = SbGetTableMap(rel, st->ref, st->label);
 	ListCell   *lc;
 
-	st->natts = desc->natts;
-	st->cols = palloc0(sizeof(SbColumnMap) * Max(1, desc->natts));
-	st->fetch = palloc(sizeof(int) * Max(1, desc->natts));
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		SbColumnMap *cm = &st->cols[i];
-
-		cm->bcol = -1;
-		cm->keypos = -1;
-		if (att->attisdropped)
-			continue;
-		cm->bcol = SbBundleColumnFor(st->bundle, rel, att, st->label);
-		cm->keypos = st->bundle->columns[cm->bcol].slot_offset == SB_NOT_STORED ?
-			st->bundle->columns[cm->bcol].key_position - 1 : -1;
-		cm->binary = st->bundle->columns[cm->bcol].storage == SB_STORAGE_BINARY;
-		cm->typmod = att->atttypmod;
-		if (cm->binary)
-		{
-			Oid			recv;
-
-			getTypeBinaryInputInfo(att->atttypid, &recv, &cm->typioparam);
-			fmgr_info(recv, &cm->recv);
-			st->any_binary = true;
-		}
-	}
+	st->natts = map->natts;
+	st->cols = map->cols;
+	st->any_binary = map->any_binary;
+	st->fetch = palloc(sizeof(int) * Max(1, map->natts));
 	foreach(lc, attrs)
 	{
 		int			a = lfirst_int(lc) - 1;
 
-		if (a < desc->natts && st->cols[a].bcol >= 0)
+		if (a < map->natts && st->cols[a].bcol >= 0)
 			st->fetch[st->nfetch++] = a;
 	}
 }
@@ -548,7 +515,7 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 	for (int i = 0; i < st->nfetch; i++)
 	{
 		int			a = st->fetch[i];
-		SbColumnMap *cm = &st->cols[a];
+		const SbColumnMap *cm = &st->cols[a];
 		const sb_column *c = &b->columns[cm->bcol];
 
 		if (cm->keypos >= 0)
@@ -557,7 +524,7 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 													  &slot->tts_values[a]);
 		else if (!sb_slot_isnull(b, rowslot, cm->bcol))
 		{
-			slot->tts_values[a] = SbFetchDatum(b, rowslot, cm->bcol, c, &cm->recv,
+			slot->tts_values[a] = SbFetchDatum(b, rowslot, cm->bcol, c, (FmgrInfo *) &cm->recv,
 											   cm->typioparam, cm->typmod,
 											   st->label);
 			slot->tts_isnull[a] = false;

@@ -74,6 +74,7 @@ typedef struct SbMappingRef
 	const sb_bundle *bundle;
 	dev_t		dev;			/* identity of the mapped file */
 	ino_t		ino;
+	uint64		mapping_id;		/* unique per mapping in this backend */
 	MemoryContextCallback callback;
 } SbMappingRef;
 
@@ -201,6 +202,27 @@ typedef enum SbScanMode
 	SB_SCAN_EQ = 1,				/* one key: fdw_exprs hold one expr per key column */
 	SB_SCAN_ANY = 2				/* fdw_exprs hold one array expression */
 } SbScanMode;
+
+/* in colmap.c */
+typedef struct SbColumnMap
+{
+	int			bcol;			/* bundle column, or -1 if dropped */
+	int			keypos;			/* key position of an unstored key, or -1 */
+	bool		binary;			/* stored in binary form */
+	FmgrInfo	recv;
+	Oid			typioparam;
+	int32		typmod;
+} SbColumnMap;
+
+typedef struct SbTableMap
+{
+	int			natts;
+	SbColumnMap *cols;			/* one per table column */
+	bool		any_binary;
+} SbTableMap;
+
+extern const SbTableMap *SbGetTableMap(Relation rel, const SbMappingRef *ref,
+									   const char *label);
 
 /* in scan.c */
 extern int	SbBundleColumnFor(const sb_bundle *b, Relation rel,
