@@ -66,6 +66,8 @@ typedef struct SbScanState
 	int			nprobes;
 	int			next_probe;
 	SbProbe    *current;		/* probe of the lookup under way */
+	SbProbe    *eq_probe;		/* the probe of "= key" lookups */
+	SbProbe    *eq_order;
 	sb_lookup	it;
 	bool		in_lookup;
 
@@ -242,15 +244,22 @@ sbBeginForeignScan(ForeignScanState *node, int eflags)
 	st->ref = SbPinBundle(strVal(list_nth(plan->fdw_private, SbPrivPath)),
 						  st->label, scan_cxt);
 	st->bundle = st->ref->bundle;
-	st->row_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf row",
-										ALLOCSET_SMALL_SIZES);
-	st->probe_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf probes",
-										  ALLOCSET_SMALL_SIZES);
+	/* probes and binary-form values get contexts only if they need them */
 	map_columns(st, node->ss.ss_currentRelation,
 				list_nth(plan->fdw_private, SbPrivAttrs));
+	if (st->any_binary)
+		st->row_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf row",
+											ALLOCSET_SMALL_SIZES);
 	if (st->mode != SB_SCAN_SEQ)
 		init_lookup(st, plan, list_nth(plan->fdw_private, SbPrivKeyNames),
 					&node->ss.ps);
+	if (st->mode != SB_SCAN_SEQ)
+	{
+		st->probe_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf probes",
+											  ALLOCSET_SMALL_SIZES);
+		/* one "= key" probe is reused by every rescan */
+		st->eq_probe = MemoryContextAlloc(scan_cxt, sizeof(SbProbe));
+	}
 	if (st->mode == SB_SCAN_SEQ)
 		sb_advise_scan(st->bundle, true);
 }
@@ -276,10 +285,10 @@ build_eq_probes(SbScanState *st, ExprContext *econtext)
 {
 	ListCell   *lc;
 	int			k = 0;
-	SbProbe    *p = palloc0(sizeof(SbProbe));
+	SbProbe    *p = st->eq_probe;
 
 	st->probes = p;
-	st->order = palloc(sizeof(SbProbe *));
+	st->order = &st->eq_order;
 	st->nprobes = 0;
 	foreach(lc, st->key_states)
 	{
