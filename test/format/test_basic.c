@@ -424,7 +424,8 @@ static void
 prewarm_check(const sb_bundle *b)
 {
 	uint64_t	index = pages_of(b->dir, b->dir_size) +
-		pages_of(b->entries, b->entries_size),
+		pages_of(b->entries, b->entries_size) +
+		(b->blocksums ? pages_of(b->blocksums, b->nblocks * 4) : 0),
 				rows = pages_of(b->rows, b->row_count * b->row_size),
 				heap = pages_of(b->heap, b->heap_size);
 
