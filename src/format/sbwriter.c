@@ -27,6 +27,8 @@
 #define SINK_BUFFER		(1 << 20)
 #define MIN_BUDGET		(1 << 20)
 #define MAX_META_BYTES	(1 << 20)
+#define MAX_DEDUP_BYTES	((size_t) 32 << 20)	/* beyond this a bigger table costs
+												 * more in misses than it saves */
 
 /* Record a failure and poison the writer so that it cannot finish. */
 static sb_status
@@ -186,6 +188,7 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	sb_writer  *w;
 	sb_status	st;
 	size_t		budget;
+	size_t		dedup_budget;
 	uint64_t	heap_start;
 
 	*out = NULL;
@@ -237,14 +240,17 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	}
 
 	budget = o->memory_budget < MIN_BUDGET ? MIN_BUDGET : o->memory_budget;
+	dedup_budget = o->dedup ? budget / 4 : 0;
+	if (dedup_budget > MAX_DEDUP_BYTES)
+		dedup_budget = MAX_DEDUP_BYTES;
 	if (o->dedup &&
-		!sb_dedup_init(&w->dedup, budget / 4, heap_same, w))
+		!sb_dedup_init(&w->dedup, dedup_budget, heap_same, w))
 	{
 		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate dedup table");
 		goto fail;
 	}
 	w->dedup_on = o->dedup;
-	if ((st = sb_sorter_init(&w->sorter, o->dedup ? budget - budget / 4 : budget,
+	if ((st = sb_sorter_init(&w->sorter, budget - dedup_budget,
 							 w->temp_dir, err)) != SB_OK)
 		goto fail;
 
