@@ -6,9 +6,11 @@
  * A row slot starts with a NULL bitmap (bit c of byte c/8 set when column
  * c is NULL), followed by one field per stored column: a fixed-length
  * datum image, or an 8-byte offset into the value heap for a
- * variable-length one.  Fields are placed in order of decreasing alignment,
- * which keeps padding between them small, and each sits at an offset that
- * satisfies its typalign; the slot width is a multiple of 8.
+ * variable-length one.  Narrow fields first fill the space between the
+ * bitmap and the next 8-byte boundary; the rest follow in order of
+ * decreasing alignment, which keeps padding between them small.  Each
+ * field sits at an offset that satisfies its typalign; the slot width is
+ * a multiple of 8.
  *
  *-------------------------------------------------------------------------
  */
@@ -86,34 +88,51 @@ sb_schema_check_column(const sb_column *c, int ncols, sb_error *err)
 				   c->key_kind);
 }
 
+#define SB_UNPLACED		(UINT32_MAX - 1)	/* slot_offset during layout */
+
 /*
- * Assign slot offsets to the columns and compute the slot width.  With
- * 'approximate', key columns are not stored at all.
+ * Place the not yet placed columns of one field alignment from *off on,
+ * in column order.  With a nonzero 'limit', only those that end by it.
+ */
+static void
+place_columns(sb_column *cols, int ncols, unsigned align, uint64_t limit,
+			  uint64_t *off)
+{
+	for (int i = 0; i < ncols; i++)
+	{
+		sb_column  *c = &cols[i];
+		uint64_t	at = sb_align_up(*off, align);
+
+		if (c->slot_offset != SB_UNPLACED || field_align(c) != align)
+			continue;
+		if (limit != 0 && at + field_width(c) > limit)
+			continue;
+		c->slot_offset = (uint32_t) at;
+		*off = at + field_width(c);
+	}
+}
+
+/*
+ * Assign slot offsets to the columns and compute the slot width: first
+ * fill the gap between the NULL bitmap and the next 8-byte boundary with
+ * narrow fields, then place the rest by decreasing alignment (format.md
+ * 6.3).  With 'approximate', key columns are not stored at all.
  */
 sb_status
 sb_schema_layout(sb_column *cols, int ncols, bool approximate,
 				 uint32_t *row_size, sb_error *err)
 {
 	uint64_t	off = ((uint64_t) ncols + 7) / 8;
+	uint64_t	gap_end = sb_align_up(off, 8);
 
+	for (int i = 0; i < ncols; i++)
+		cols[i].slot_offset = approximate && cols[i].key_position != 0 ?
+			SB_NOT_STORED : SB_UNPLACED;
+	for (unsigned align = 4; align >= 1; align /= 2)
+		place_columns(cols, ncols, align, gap_end, &off);
+	off = gap_end;
 	for (unsigned align = 8; align >= 1; align /= 2)
-	{
-		for (int i = 0; i < ncols; i++)
-		{
-			sb_column  *c = &cols[i];
-
-			if (field_align(c) != align)
-				continue;
-			if (approximate && c->key_position != 0)
-			{
-				c->slot_offset = SB_NOT_STORED;
-				continue;
-			}
-			off = sb_align_up(off, align);
-			c->slot_offset = (uint32_t) off;
-			off += field_width(c);
-		}
-	}
+		place_columns(cols, ncols, align, 0, &off);
 	off = sb_align_up(off, 8);
 	if (off > UINT32_MAX / 2)
 		return sb_fail(err, SB_ERR_LIMIT, "row slot of %llu bytes is too wide",

@@ -106,33 +106,57 @@ conform_schema(const sb_bundle *b)
 	return ok && CHECK_EQ(pos, s->length);
 }
 
+/* Field alignment of a column in a slot (6.2). */
+static unsigned
+conform_align(const sb_column *col)
+{
+	return col->typlen > 0 ? sb_typalign_bytes(col->typalign) : 8;
+}
+
+/* Expected offsets of one placement pass of the rule in 6.3. */
+static void
+conform_place(const sb_bundle *b, uint64_t *want, unsigned align,
+			  uint64_t limit, uint64_t *off)
+{
+	for (int c = 0; c < b->ncolumns; c++)
+	{
+		const sb_column *col = &b->columns[c];
+		uint64_t	width = col->typlen > 0 ? (uint64_t) col->typlen : 8;
+		uint64_t	at = sb_align_up(*off, align);
+
+		if (want[c] != UINT64_MAX || conform_align(col) != align)
+			continue;
+		if (limit != 0 && at + width > limit)
+			continue;
+		want[c] = at;
+		*off = at + width;
+	}
+}
+
 /* Slot offsets and row size by the writer's placement rule (6.3). */
 static bool
 conform_layout(const sb_bundle *b)
 {
 	uint64_t	off = (uint64_t) (b->ncolumns + 7) / 8;
+	uint64_t	gap_end = sb_align_up(off, 8);
+	uint64_t   *want = calloc(b->ncolumns, sizeof(uint64_t));
 	bool		ok = true;
 
+	if (want == NULL)
+		return CHECK(want != NULL);
+	for (int c = 0; c < b->ncolumns; c++)
+		want[c] = (b->flags & SB_BUNDLE_APPROXIMATE) &&
+			b->columns[c].key_position > 0 ? SB_NOT_STORED : UINT64_MAX;
+	for (unsigned align = 4; align >= 1; align /= 2)
+		conform_place(b, want, align, gap_end, &off);
+	off = gap_end;
 	for (unsigned align = 8; align >= 1; align /= 2)
-	{
-		for (int c = 0; c < b->ncolumns; c++)
-		{
-			const sb_column *col = &b->columns[c];
-			unsigned	a = col->typlen > 0 ? sb_typalign_bytes(col->typalign) : 8;
-
-			if (a != align)
-				continue;
-			if ((b->flags & SB_BUNDLE_APPROXIMATE) && col->key_position > 0)
-			{
-				ok &= CHECK_EQ(col->slot_offset, SB_NOT_STORED);
-				continue;
-			}
-			off = sb_align_up(off, align);
-			ok &= CHECKF(col->slot_offset == off, "column %d at %u, expected %llu",
-						 c, col->slot_offset, (unsigned long long) off);
-			off += col->typlen > 0 ? (uint64_t) col->typlen : 8;
-		}
-	}
+		conform_place(b, want, align, 0, &off);
+	for (int c = 0; c < b->ncolumns; c++)
+		ok &= CHECKF(b->columns[c].slot_offset == want[c],
+					 "column %d at %u, expected %llu", c,
+					 b->columns[c].slot_offset, (unsigned long long) want[c]);
+	free(want);
 	return ok && CHECK_EQ(b->row_size, sb_align_up(off, 8));
 }
 
