@@ -124,7 +124,6 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 
 	if (sb_open(file, &b, &err) != SB_OK)
 		SbReportError(&err, label);
-	sb_advise_random(b);
 	if (sb_prewarm_setting != 0)
 		(void) sb_prewarm(b, (unsigned) sb_prewarm_setting);
 	m = MemoryContextAllocZero(TopMemoryContext, sizeof(SbMapping));

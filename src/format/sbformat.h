@@ -396,7 +396,6 @@ extern int	sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
 #define SB_PREWARM_ALL		0x07
 
 extern uint64_t sb_prewarm(const sb_bundle *b, unsigned what);
-extern void sb_advise_random(const sb_bundle *b);
 extern void sb_advise_scan(const sb_bundle *b, bool sequential);
 
 /* Test seam: a mask applied to every key hash, to force collisions. */

@@ -6,9 +6,10 @@
  * Prewarming asks the kernel to read a range ahead (MADV_WILLNEED), then
  * touches one byte of every page so that the pages are in the page cache
  * and in this process's page tables: the first lookups then take no major
- * and no minor faults.  Lookups themselves get MADV_RANDOM on the index,
- * so that a cold lookup reads the pages it needs and not megabytes of
- * read-ahead.
+ * and no minor faults.  sb_open() advises MADV_RANDOM over the whole
+ * mapping, so that a cold lookup reads the pages it needs and not
+ * megabytes of read-ahead; scans and verification ask for read-ahead
+ * over the rows and values while they run.
  *
  *-------------------------------------------------------------------------
  */
@@ -94,18 +95,6 @@ advise_range(const unsigned char *p, uint64_t len, int advice)
 
 	if (len > 0)
 		(void) madvise((void *) start, (uintptr_t) p + len - start, advice);
-}
-
-/*
- * Advise the kernel that the whole bundle will be read at random, which
- * is how lookups read it: a page fault then reads that page, not a large
- * read-around window.
- */
-void
-sb_advise_random(const sb_bundle *b)
-{
-	if (b->mapped)
-		(void) madvise((void *) b->base, (size_t) b->size, MADV_RANDOM);
 }
 
 /*

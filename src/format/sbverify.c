@@ -385,9 +385,9 @@ verify_meta(const sb_bundle *b, sb_error *err)
 	return SB_OK;
 }
 
-/* Verify a whole bundle; SB_OK only if every check passes. */
-sb_status
-sb_verify(const sb_bundle *b, sb_error *err)
+/* Run every check in turn. */
+static sb_status
+verify_all(const sb_bundle *b, sb_error *err)
 {
 	sb_status	st;
 
@@ -399,4 +399,17 @@ sb_verify(const sb_bundle *b, sb_error *err)
 	if (b->nkeys == 0 && b->indexed_count != 0)
 		return sb_fail(err, SB_ERR_CORRUPT, "a bundle without a key has index entries");
 	return verify_index(b, err);
+}
+
+/* Verify a whole bundle; SB_OK only if every check passes. */
+sb_status
+sb_verify(const sb_bundle *b, sb_error *err)
+{
+	sb_status	st;
+
+	/* reading every byte: let the kernel read ahead while we do */
+	sb_advise_scan(b, true);
+	st = verify_all(b, err);
+	sb_advise_scan(b, false);
+	return st;
 }

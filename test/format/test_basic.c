@@ -434,7 +434,6 @@ prewarm_check(const sb_bundle *b)
 	CHECK_EQ(sb_prewarm(b, SB_PREWARM_ROWS), rows);
 	CHECK_EQ(sb_prewarm(b, SB_PREWARM_HEAP), heap);
 	CHECK_EQ(sb_prewarm(b, SB_PREWARM_ALL), index + rows + heap);
-	sb_advise_random(b);
 	sb_advise_scan(b, true);
 	sb_advise_scan(b, false);
 }

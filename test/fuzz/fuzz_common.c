@@ -171,7 +171,6 @@ prewarm(fuzz_ctx *fc)
 	FUZZ_CHECK(pages <= fc->size / (uint64_t) sysconf(_SC_PAGESIZE) + 8,
 			   "%llu pages prewarmed in %zu bytes", (unsigned long long) pages,
 			   fc->size);
-	sb_advise_random(b);
 	sb_advise_scan(b, true);
 	sb_advise_scan(b, false);
 }
