@@ -1,0 +1,2 @@
+\set k random(1, @N@)
+SELECT memcache_get(:k::text);
