@@ -186,7 +186,7 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 		esize = fp_bytes + 4;
 		dirp->length = sb_dir_lines(bucket_bits) * SB_DIR_LINE_BYTES;
 	}
-	entp->offset = sb_align_up(dirp->offset + dirp->length, SB_SECTION_ALIGN);
+	entp->offset = sb_align_up(dirp->offset + dirp->length, w->section_align);
 	entp->length = n * esize;
 
 	if ((st = sb_sink_init(&entries, w->fd, entp->offset, SINK_BUFFER, true,
@@ -342,7 +342,7 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 	plans[2].length = sb_sink_size(&w->heap);
 	plans[2].checksum = sb_checksum_final(w->heap.ck);
 	plans[3].offset = sb_align_up(plans[2].offset + plans[2].length,
-								  SB_SECTION_ALIGN);
+								  w->section_align);
 	plans[3].length = sb_sink_size(&w->rows);
 	plans[3].checksum = sb_checksum_final(w->rows.ck);
 	if ((st = sb_copy_fd(w->rows_fd, 0, w->fd, plans[3].offset,
@@ -350,7 +350,7 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 		return st;
 
 	st = write_index(w, sb_align_up(plans[3].offset + plans[3].length,
-									SB_SECTION_ALIGN),
+									w->section_align),
 					 &plans[6], &plans[4], hdr, index_blocks, err);
 	if (st == SB_OK)
 	{

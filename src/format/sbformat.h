@@ -139,6 +139,9 @@ typedef struct sb_writer_options
 	int			index_kind;		/* SB_INDEX_*; 0 means bucketed */
 	bool		approximate;	/* keys not stored; match on the hash */
 	bool		dedup;			/* store identical values once */
+	uint32_t	section_align;	/* of the heap, rows and index sections: a
+								 * power of two from 64 to 4096; 0 means
+								 * 4096, a block checksum per page */
 	uint32_t	pg_major;		/* PostgreSQL major version of the images */
 	int			ncolumns;
 	const sb_column *columns;

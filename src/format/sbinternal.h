@@ -74,6 +74,9 @@
 #define SB_BLOCK_SHIFT		12	/* block checksums cover 4 KiB blocks */
 
 #define SB_SECTION_ALIGN	64	/* every section starts on a cache line */
+#define SB_DATA_ALIGN		(1 << SB_BLOCK_SHIFT)	/* the writer's default for
+													 * the heap, rows and index */
+#define SB_SHORT_VALUE		(SB_DATA_ALIGN / 16)	/* never straddles a block */
 
 /* Schema column records. */
 #define SB_COLREC_SIZE		32

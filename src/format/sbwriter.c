@@ -197,6 +197,12 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	if (o->index_kind != 0 && o->index_kind != SB_INDEX_BUCKETED &&
 		o->index_kind != SB_INDEX_SORTED)
 		return sb_fail(err, SB_ERR_INVALID, "unknown index kind %d", o->index_kind);
+	if (o->section_align != 0 &&
+		(o->section_align < SB_SECTION_ALIGN || o->section_align > SB_DATA_ALIGN ||
+		 (o->section_align & (o->section_align - 1)) != 0))
+		return sb_fail(err, SB_ERR_INVALID,
+					   "section alignment %u is not a power of two from %d to %d",
+					   o->section_align, SB_SECTION_ALIGN, SB_DATA_ALIGN);
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate writer");
@@ -204,6 +210,7 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	w->sorter.spill_fd = -1;
 	w->approximate = o->approximate;
 	w->index_kind = o->index_kind ? o->index_kind : SB_INDEX_BUCKETED;
+	w->section_align = o->section_align ? o->section_align : SB_DATA_ALIGN;
 	w->seed = o->hash_seed;
 	w->pg_major = o->pg_major;
 	w->nsections = w->index_kind == SB_INDEX_BUCKETED ? 7 : 6;
@@ -265,7 +272,7 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	if ((st = sb_pwrite_all(w->fd, w->schema, w->schema_len, w->schema_off,
 							err)) != SB_OK)
 		goto fail;
-	heap_start = sb_align_up(w->schema_off + w->schema_len, SB_SECTION_ALIGN);
+	heap_start = sb_align_up(w->schema_off + w->schema_len, w->section_align);
 	if ((st = sb_sink_init(&w->heap, w->fd, heap_start, SINK_BUFFER, true,
 						   err)) != SB_OK ||
 		(st = sb_sink_track_blocks(&w->heap, err)) != SB_OK)
@@ -410,6 +417,23 @@ dedup_wanted(sb_writer *w, int col)
 	return phase >= 1 && phase <= 1024;
 }
 
+/*
+ * A short value that would straddle a block boundary of the heap starts
+ * the next block instead, so that reading it touches one block (and, when
+ * the heap is page-aligned, one page).  Costs on average half a value per
+ * block.
+ */
+static sb_status
+keep_in_block(sb_writer *w, size_t total, sb_error *err)
+{
+	uint64_t	at = sb_sink_size(&w->heap);
+
+	if (w->section_align != SB_DATA_ALIGN || total > SB_SHORT_VALUE ||
+		at % SB_DATA_ALIGN + total <= SB_DATA_ALIGN)
+		return SB_OK;
+	return sb_sink_pad(&w->heap, SB_DATA_ALIGN, err);
+}
+
 /* Append a value's image to the heap (or find it there); set *offset. */
 static sb_status
 heap_store(sb_writer *w, int col, const void *payload, size_t len,
@@ -437,7 +461,8 @@ heap_store(sb_writer *w, int col, const void *payload, size_t len,
 			return SB_OK;
 		}
 	}
-	if ((st = sb_sink_pad(&w->heap, align, err)) != SB_OK)
+	if ((st = sb_sink_pad(&w->heap, align, err)) != SB_OK ||
+		(st = keep_in_block(w, hl + len, err)) != SB_OK)
 		return st;
 	*offset = sb_sink_size(&w->heap);
 	if ((st = sb_sink_write(&w->heap, hdr, hl, err)) != SB_OK ||

@@ -35,6 +35,7 @@ struct sb_writer
 	bool		approximate;
 	bool		dedup_on;
 	int			index_kind;
+	uint64_t	section_align;	/* of the heap, rows, directory, entries */
 	uint64_t	seed;
 	uint32_t	pg_major;
 

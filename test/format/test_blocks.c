@@ -47,15 +47,20 @@ row_text(int r, char *buf, size_t size)
 	return buf;
 }
 
-/* Build the bundle (int8 key = row number, text) and load its image. */
+/*
+ * Build the bundle (int8 key = row number, text) and load its image.  With
+ * section_align 64, sections and blocks do not start on pages and short
+ * values cross blocks, which the cases below need.
+ */
 static bool
-big_load(big *d, int index_kind)
+big_load(big *d, int index_kind, uint32_t section_align)
 {
 	sb_column	cols[2] = {
 		tf_keyed(tf_col_int("id", 8), 1, SB_KEY_INTEGER),
 		tf_col_text("t", true, 'i')
 	};
-	const char *path = tf_path(index_kind == SB_INDEX_SORTED ? "big_s.sb" : "big_b.sb");
+	const char *path = tf_path(section_align == 0 ? "big_a.sb" :
+							   index_kind == SB_INDEX_SORTED ? "big_s.sb" : "big_b.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	sb_bundle  *b;
@@ -65,6 +70,7 @@ big_load(big *d, int index_kind)
 	memset(d, 0, sizeof(*d));
 	tf_options(&o, path, cols, 2);
 	o.index_kind = index_kind;
+	o.section_align = section_align;
 	if ((w = tf_create(&o)) == NULL)
 		return false;
 	for (int r = 0; r < BROWS; r++)
@@ -482,7 +488,7 @@ sorted_case(void)
 	unsigned char *img;
 	sb_error	err;
 
-	REQUIRE(big_load(&d, SB_INDEX_SORTED));
+	REQUIRE(big_load(&d, SB_INDEX_SORTED, 64));
 	img = damage(&d, SB_REGION_ENTRIES, K * BLOCK + 7, &b);
 	if (img != NULL)
 	{
@@ -539,13 +545,41 @@ stored_sum_case(const big *d)
 	free(img);
 }
 
+/*
+ * The writer's default alignment: every region starts on a page, so every
+ * block is one page, and no short value crosses a block.
+ */
+static void
+default_alignment_case(void)
+{
+	big			d;
+	uint64_t	off,
+				len,
+				f,
+				l;
+
+	REQUIRE(big_load(&d, SB_INDEX_BUCKETED, 0));
+	for (int r = 0; r < 4; r++)
+		CHECKF(d.off[r] % BLOCK == 0, "%s start at offset %llu", region_name[r],
+			   (unsigned long long) d.off[r]);
+	for (uint64_t r = 0; r < BROWS; r++)
+	{
+		value_place(&d, r, &off, &len);
+		block_range(off, len, &f, &l);
+		if (!CHECKF(f == l, "row %llu: its value crosses a block",
+					(unsigned long long) r))
+			break;
+	}
+	big_free(&d);
+}
+
 /* Block checksums catch damage where it is read, and nowhere else. */
 void
 test_block_checksums(void)
 {
 	big			d;
 
-	REQUIRE(big_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(big_load(&d, SB_INDEX_BUCKETED, 64));
 	/* the section: a u32 per block of the four regions, in order */
 	CHECK_EQ(d.b->block_first[SB_REGION_ROWS], 0);
 	for (int r = 0; r < 4; r++)
@@ -558,4 +592,5 @@ test_block_checksums(void)
 	stored_sum_case(&d);
 	big_free(&d);
 	sorted_case();
+	default_alignment_case();
 }

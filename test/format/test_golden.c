@@ -100,6 +100,7 @@ build_example(const char *path, int index_kind)
 	sb_writer_options o = {
 		.path = path, .hash_seed = 0x5EED, .dedup = true,
 		.pg_major = 15, .index_kind = index_kind,
+		.section_align = 64,
 		.ncolumns = 2, .columns = cols,
 	};
 	const char *names[3] = {"apple", NULL, "apple"};

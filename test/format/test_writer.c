@@ -175,6 +175,14 @@ test_writer_bad_options(void)
 	o.path = tf_path("bad.sb");
 	o.index_kind = 3;
 	expect_create(&o, SB_ERR_INVALID, "index kind 3");
+	o.index_kind = 0;
+	o.section_align = 32;
+	expect_create(&o, SB_ERR_INVALID, "section alignment 32");
+	o.section_align = 96;
+	expect_create(&o, SB_ERR_INVALID, "section alignment 96");
+	o.section_align = 8192;
+	expect_create(&o, SB_ERR_INVALID, "section alignment 8192");
+	o.section_align = 0;
 	o.index_kind = SB_INDEX_SORTED;
 	cols[0] = tf_col_int("id", 4);
 	o.approximate = true;

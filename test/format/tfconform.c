@@ -46,11 +46,34 @@ conform_header(const sb_bundle *b, const unsigned char *img)
 		CHECK_EQ(b->header_size, SB_HEADER_FIXED + nsec * SB_SECTION_ENTRY);
 }
 
+/* Whether a section kind is one the writer may align to 4096 (section 1). */
+static bool
+data_section(uint32_t kind)
+{
+	return kind == SB_SECTION_HEAP || kind == SB_SECTION_ROWS ||
+		kind == SB_SECTION_DIRECTORY || kind == SB_SECTION_ENTRIES;
+}
+
+/*
+ * The alignment the writer used for the heap, rows and index: 4096 when
+ * all of them start at multiples of 4096 (then the rule below places them
+ * exactly where 64 would have, if 64 was used), else 64.
+ */
+static uint64_t
+data_alignment(const sb_bundle *b)
+{
+	for (int i = 0; i < b->nsections; i++)
+		if (data_section(b->sections[i].kind) && b->sections[i].offset % 4096 != 0)
+			return SB_SECTION_ALIGN;
+	return 4096;
+}
+
 /* The section table's order and flags, and the sections' places. */
 static bool
 conform_sections(const sb_bundle *b)
 {
 	uint64_t	pos = sb_align_up(b->header_size, SB_SECTION_ALIGN);
+	uint64_t	data_align = data_alignment(b);
 	bool		ok = true;
 
 	for (int i = 0; i < b->nsections; i++)
@@ -70,6 +93,8 @@ conform_sections(const sb_bundle *b)
 
 			if (s->kind != file_order[f])
 				continue;
+			if (data_section(s->kind))
+				pos = sb_align_up(pos, data_align);
 			ok &= CHECKF(s->offset == pos, "section of kind %u at %llu, expected %llu",
 						 s->kind, (unsigned long long) s->offset,
 						 (unsigned long long) pos);
@@ -231,6 +256,38 @@ conform_heap_end(const sb_bundle *b)
 	return CHECK_EQ(b->heap_size, end);
 }
 
+/*
+ * In a heap aligned to 4096, no value image of at most 256 bytes crosses
+ * a multiple of 4096 of the heap offset (section 7.3).
+ */
+static bool
+conform_heap_blocks(const sb_bundle *b)
+{
+	bool		ok = true;
+
+	if (data_alignment(b) != 4096)
+		return true;
+	for (uint64_t r = 0; r < b->row_count && ok; r++)
+	{
+		const unsigned char *slot = sb_row_slot(b, r);
+
+		for (int c = 0; c < b->ncolumns; c++)
+		{
+			sb_value	v;
+			uint64_t	off;
+
+			if (b->columns[c].typlen != -1 || sb_slot_isnull(b, slot, c) ||
+				sb_slot_value(b, slot, c, &v, NULL) != SB_OK)
+				continue;
+			off = (uint64_t) (v.ptr - b->heap);
+			ok &= CHECKF(v.len > 256 || off % 4096 + v.len <= 4096,
+						 "row %llu: a value of %zu bytes at heap offset %llu crosses a block",
+						 (unsigned long long) r, v.len, (unsigned long long) off);
+		}
+	}
+	return ok;
+}
+
 /* A section of the bundle by kind, or NULL. */
 static const struct sb_section_info *
 section_of(const sb_bundle *b, uint32_t kind)
@@ -285,7 +342,7 @@ tf_check_conformance(const sb_bundle *b)
 
 	ok = conform_header(b, b->base) && conform_sections(b) &&
 		conform_schema(b) && conform_layout(b) && conform_heap_end(b) &&
-		conform_blocksums(b);
+		conform_heap_blocks(b) && conform_blocksums(b);
 	if (ok && b->index_kind == SB_INDEX_BUCKETED)
 		ok = conform_bucketed(b);
 	else if (ok)
