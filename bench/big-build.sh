@@ -17,7 +17,7 @@ cat > bench/out/big-build.sql <<SQL
 SET maintenance_work_mem = '$MEM';
 CREATE EXTENSION sharedbuf;
 SELECT pg_backend_pid() AS pid \\gset
-\\! echo "backend pid :pid"
+\\echo backend pid :pid
 \\timing on
 SELECT rows, bytes, distinct_keys, round(seconds::numeric, 1) AS seconds
   FROM sharedbuf_build('big', 'SELECT g::int8 AS id, (g % 1000)::int4 AS grp, md5(g::text) AS v FROM generate_series(1, $ROWS) g', key => 'id');

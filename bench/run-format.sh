@@ -2,17 +2,22 @@
 #
 # run-format.sh: build and run the bundle format microbenchmark.
 #
-#   bench/run-format.sh [quick|full]
+#   bench/run-format.sh [quick|full|publish]
 #
-# quick: int8 and text keys at 1M keys (a few minutes at most).
-# full:  also 10M keys (allow well over half an hour, and ~10 GB of disk).
+# quick:   int8 and text keys at 1M keys (a few minutes at most).
+# full:    also 10M keys (about 15 minutes on an idle machine, ~10 GB of
+#          disk).
+# publish: only rewrite docs/benchmarks-format.md from the last run (after
+#          editing bench/format-analysis.md).
 #
 # Compiles bench/format_bench with gcc -O2 against src/format (plus a
 # second, traced copy of sblookup.c), tinycdb and LMDB, installing the
 # Debian packages it needs if they are missing.  Runs every dataset pinned
 # to CPU 1, writes the Markdown report to stdout and to
 # bench/out/format-results.md, the raw records to
-# bench/out/format-results.tsv and the charts to bench/out/*.png.
+# bench/out/format-results.tsv and the charts to bench/out/*.png; then
+# publishes the report, bench/format-analysis.md and the charts as
+# docs/benchmarks-format.md and docs/img/format-*.png.
 # The stores' files go to bench/out/data unless FORMAT_BENCH_DATA names
 # another directory; they are removed after each dataset.
 
@@ -20,8 +25,8 @@ set -euo pipefail
 
 mode=${1:-quick}
 case "$mode" in
-  quick|full) ;;
-  *) echo "usage: $0 [quick|full]" >&2; exit 2 ;;
+  quick|full|publish) ;;
+  *) echo "usage: $0 [quick|full|publish]" >&2; exit 2 ;;
 esac
 
 bench=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +37,35 @@ data=${FORMAT_BENCH_DATA:-$out/data}
 report=$out/format-results.md
 tsv=$out/format-results.tsv
 mkdir -p "$out" "$build" "$data"
+
+# Publish the report, the charts and the analysis under docs/.
+publish() {
+  local docs=$root/docs ran
+  ran=$(sed -n '1s/.*(\(.*\)).*/\1/p' "$report")
+  mkdir -p "$docs/img"
+  cp "$out/format-lookups.png" "$out/format-lines.png" "$docs/img/"
+  {
+    echo "# Format library benchmarks"
+    echo
+    echo "The bundle format library (\`src/format\`) against tinycdb, LMDB and"
+    echo "the seed library's search over the same keys and values, with no"
+    echo "server involved. Every number below comes from one run of"
+    echo "\`bench/run-format.sh $ran\`; ratios compare measurements taken in"
+    echo "that same run. SQL-level results are in [benchmarks.md](benchmarks.md)."
+    echo
+    echo "![lookups per second](img/format-lookups.png)"
+    echo
+    echo "![index cache lines per lookup](img/format-lines.png)"
+    echo
+    sed '1s/^# /## /' "$report"
+    echo
+    cat "$bench/format-analysis.md"
+  } > "$docs/benchmarks-format.md"
+}
+if [ "$mode" = publish ]; then
+  publish
+  exit 0
+fi
 
 # Install the libraries and gnuplot if they are missing.
 need=()
@@ -78,6 +112,17 @@ read_ahead() {
   echo unknown
 }
 
+# The commit measured, and whether the measured code differed from it.
+commit() {
+  local c
+  c=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if ! git -C "$root" diff --quiet HEAD -- src/format 'bench/*.c' 'bench/*.h' 2>/dev/null; then
+    c="$c with uncommitted changes"
+  fi
+  echo "$c"
+}
+
+
 pkgver() {
   dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"
 }
@@ -86,7 +131,7 @@ pkgver() {
 {
   echo "# Bundle format microbenchmark ($mode)"
   echo
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), ${pin[*]:-unpinned}."
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC'), ${pin[*]:-unpinned}, commit $(commit)."
   echo
   echo "| machine | |"
   echo "|---|---|"
@@ -175,5 +220,7 @@ awk -F'\t' '
     }
   }' "$tsv" > "$out/format-lines.dat"
 gnuplot -e "dir='$out'" "$bench/format-plot.gp"
+
+publish
 echo >&2
-echo "report: $report; charts: $out/format-lookups.png $out/format-lines.png" >&2
+echo "report: $report, docs/benchmarks-format.md; charts: docs/img/format-*.png" >&2
