@@ -48,6 +48,8 @@ my $refresher = IPC::Run::start([ 'pgbench', '-n', '-c', '1', '-T', $seconds, '-
 	'>', \$o2, '2>', \$e2);
 
 my $session = $node->background_psql('postgres');
+# the session lives as long as the soak: time out each query, not the session
+$session->set_query_timer_restart();
 my $pid = $session->query_safe('SELECT pg_backend_pid()');
 chomp $pid;
 my @work = (
