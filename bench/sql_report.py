@@ -349,13 +349,13 @@ for s in sizes:
     w("### (a) Cost per probe")
     w("")
     w("`SELECT count(*), sum(x.i) FROM probes p JOIN store x ON x.k = p.k` over "
-      "1M random probe keys, with hash join, merge join and memoize off (a "
+      + human(PROBES) + " random probe keys, with hash join, merge join and memoize off (a "
       "nested loop probing the inner side's index; for the bundle, a "
       "parameterized foreign scan). ns per probe = (statement time − time of "
       "the same statement over an empty inner side of the same kind) / probes, "
       "median of the per-round differences. *Full* subtracts only the scan of "
       "the probe table (the join node, the rescans and the lookups). memcached: "
-      "`memcache_get(k::text)` per row over 100k probes, minus the same "
+      "`memcache_get(k::text)` per row over " + human(MPROBES) + " probes, minus the same "
       "statement without the call. `= ANY`: 100 statements of "
       "`WHERE k = ANY ($1)` with 1000 keys each, per key, minus the same over "
       "the empty store; memcached: `memcache_get_multi`.")
@@ -525,10 +525,11 @@ if os.path.exists(diag):
 
 w("## Reproducing")
 w("")
-w("`bench/run-sql.sh quick` (1M rows, 5–12 minutes) or `bench/run-sql.sh full` "
-  "(1M and 10M rows, about an hour), as root on Debian 12; see bench/README.md. "
-  "`bench/profile-sql.sh` and `bench/cold_replay.py` produce the instruction "
-  "counts and the read-ahead replay quoted in the analysis.")
+w("`bench/run-sql.sh quick` (1M rows, under 5 minutes) or `bench/run-sql.sh full` "
+  "(1M and 10M rows, about 45 minutes), as root on Debian 12; see bench/README.md. "
+  "`bench/profile-sql.sh` produces the instruction counts quoted in the analysis, "
+  "from the cluster a run leaves behind; `bench/cold_replay.py` replays the page "
+  "accesses of cold lookups on a bundle file under different `madvise()` advice.")
 
 with open(os.path.join(docs, "benchmarks.md"), "w") as f:
     f.write("\n".join(L) + "\n")
