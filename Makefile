@@ -56,7 +56,7 @@ SHLIB_LINK = -lm
 
 TOOL = sbundle
 EXTRA_CLEAN = $(TOOL) tools/*.o test/format/test_format test/fuzz/fuzz_bundle \
-	test/fuzz/fuzz_bundle_struct test/fuzz/work/ \
+	test/fuzz/fuzz_bundle_struct test/fuzz/scratch/ \
 	results/ regression.diffs regression.out output_iso/ tmp_check/ tmp_check_iso/
 
 PG_CONFIG ?= pg_config

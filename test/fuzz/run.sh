@@ -12,11 +12,11 @@
 # Each harness is built into test/fuzz/ with libFuzzer and the address and
 # undefined-behaviour sanitizers (leak checking is on with the address
 # sanitizer), the seed corpus test/fuzz/corpus/ is copied into a scratch
-# directory test/fuzz/work/HARNESS/ (the committed corpus is never
+# directory test/fuzz/scratch/HARNESS/ (the committed corpus is never
 # changed), and libFuzzer runs there.  Prints one TAP line per harness and
 # exits non-zero if any harness crashed, leaked, hit a sanitizer report,
 # timed out or ran out of memory; the log and the failing input are left
-# in test/fuzz/work/HARNESS/.
+# in test/fuzz/scratch/HARNESS/.
 #
 # Environment: CLANG (default clang), FUZZ_MAX_LEN (default 65536),
 # FUZZ_TIMEOUT (seconds per input, default 30), FUZZ_MALLOC_LIMIT (MB in
@@ -78,13 +78,13 @@ build() {
 # Run one harness in its scratch directory; print its TAP line.
 run_one() {
   local n="$1" name="$2"
-  local work="$fuzzdir/work/$name"
+  local work="$fuzzdir/scratch/$name"
   local log="$work/fuzz.log"
   local rc=0 execs cov failed=""
 
-  if ! build "$name" >"$fuzzdir/work/$name.build.log" 2>&1; then
+  if ! build "$name" >"$fuzzdir/scratch/$name.build.log" 2>&1; then
     echo "not ok $n - $name: build failed"
-    sed 's/^/# /' "$fuzzdir/work/$name.build.log"
+    sed 's/^/# /' "$fuzzdir/scratch/$name.build.log"
     return 1
   fi
   rm -rf "$work"
@@ -122,7 +122,7 @@ run_one() {
   return 0
 }
 
-mkdir -p "$fuzzdir/work"
+mkdir -p "$fuzzdir/scratch"
 status=0
 n=0
 for h in "${harnesses[@]}"; do
