@@ -27,6 +27,21 @@ SELECT * FROM opt_sub WHERE ident = 21;
 SELECT * FROM opt_sub WHERE twice = 84;
 EXPLAIN (COSTS OFF) SELECT * FROM opt_sub WHERE ident = 21;
 
+-- a session's cached column map follows changes to the table and to the bundle
+ALTER FOREIGN TABLE opt_sub ALTER COLUMN twice OPTIONS (ADD column_name 'id');
+SELECT * FROM opt_sub WHERE ident = 21;
+ALTER FOREIGN TABLE opt_sub ALTER COLUMN twice TYPE text;
+SELECT * FROM opt_sub WHERE ident = 21;  -- error
+ALTER FOREIGN TABLE opt_sub ALTER COLUMN twice TYPE int4;
+ALTER FOREIGN TABLE opt_sub ALTER COLUMN twice OPTIONS (DROP column_name);
+SELECT * FROM opt_sub WHERE ident = 21;
+SELECT rows FROM sharedbuf_build('opt_b', 'SELECT g AS id, g::text AS label, (g * 2)::int8 AS twice FROM generate_series(1, 100) g', key => 'id');
+SELECT * FROM opt_sub WHERE ident = 21;  -- error
+SELECT rows FROM sharedbuf_build('opt_b', 'SELECT g AS id, g::text AS label, g * 2 AS twice FROM generate_series(1, 100) g', key => 'id');
+SELECT * FROM opt_sub WHERE ident = 21;
+ANALYZE opt_sub;
+SELECT attname, n_distinct FROM pg_stats WHERE tablename = 'opt_sub' ORDER BY attname;
+
 -- a table whose columns do not match the bundle
 CREATE FOREIGN TABLE opt_missing (id int4, nope text) SERVER sharedbuf OPTIONS (bundle 'opt_b');
 SELECT * FROM opt_missing;  -- error

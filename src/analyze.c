@@ -14,7 +14,6 @@
 
 #include "access/htup_details.h"
 #include "common/pg_prng.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -56,10 +55,10 @@ choose_rows(uint64 nrows, int want, uint64 *rows)
 	return n;
 }
 
-/* Form a heap tuple of the table's columns from one row of the bundle. */
+/* One sampled row as a heap tuple; unstored key columns are NULL. */
 static HeapTuple
-sample_tuple(const sb_bundle *b, uint64 row, TupleDesc desc, const int *bcols,
-			 FmgrInfo *recv, Oid *ioparams, const char *label)
+sample_tuple(const sb_bundle *b, uint64 row, TupleDesc desc, SbTableMap *map,
+			 const char *label)
 {
 	const unsigned char *slot;
 	Datum	   *values = palloc(sizeof(Datum) * Max(1, desc->natts));
@@ -71,40 +70,14 @@ sample_tuple(const sb_bundle *b, uint64 row, TupleDesc desc, const int *bcols,
 
 	for (int i = 0; i < desc->natts; i++)
 	{
-		int			c = bcols[i];
+		SbColumnMap *cm = &map->cols[i];
 
-		nulls[i] = c < 0 || sb_slot_isnull(b, slot, c);
+		nulls[i] = cm->bcol < 0 || sb_slot_isnull(b, slot, cm->bcol);
 		if (!nulls[i])
-			values[i] = SbFetchDatum(b, slot, c, &b->columns[c], &recv[i],
-									 ioparams[i], TupleDescAttr(desc, i)->atttypmod,
-									 label);
+			values[i] = SbFetchDatum(b, slot, cm->bcol, &b->columns[cm->bcol],
+									 &cm->recv, cm->typioparam, cm->typmod, label);
 	}
 	return heap_form_tuple(desc, values, nulls);
-}
-
-/* Map each table column to its bundle column; -1 for dropped ones. */
-static void
-map_sample_columns(const sb_bundle *b, Relation rel, const char *label,
-				   int *bcols, FmgrInfo *recv, Oid *ioparams)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		bcols[i] = -1;
-		if (att->attisdropped)
-			continue;
-		bcols[i] = SbBundleColumnFor(b, rel, att, label);
-		if (b->columns[bcols[i]].storage == SB_STORAGE_BINARY)
-		{
-			Oid			fn;
-
-			getTypeBinaryInputInfo(att->atttypid, &fn, &ioparams[i]);
-			fmgr_info(fn, &recv[i]);
-		}
-	}
 }
 
 /* AcquireSampleRowsFunc: a random sample of the bundle's rows. */
@@ -118,20 +91,17 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *tuples, int targrows,
 	SbMappingRef *ref = SbPinBundle(opts->path, opts->label, tmp);
 	const sb_bundle *b = ref->bundle;
 	TupleDesc	desc = RelationGetDescr(rel);
-	int		   *bcols = palloc(sizeof(int) * Max(1, desc->natts));
-	FmgrInfo   *recv = palloc0(sizeof(FmgrInfo) * Max(1, desc->natts));
-	Oid		   *ioparams = palloc0(sizeof(Oid) * Max(1, desc->natts));
+	SbTableMap *map = SbGetTableMap(rel, ref, opts->label);
 	uint64	   *rows = palloc(sizeof(uint64) * Max(1, targrows));
 	int			n;
 
-	map_sample_columns(b, rel, opts->label, bcols, recv, ioparams);
 	n = choose_rows(b->row_count, targrows, rows);
 	for (int i = 0; i < n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(tmp);
 		HeapTuple	t;
 
-		t = sample_tuple(b, rows[i], desc, bcols, recv, ioparams, opts->label);
+		t = sample_tuple(b, rows[i], desc, map, opts->label);
 		MemoryContextSwitchTo(old);
 		tuples[i] = heap_copytuple(t);
 	}

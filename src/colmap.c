@@ -96,9 +96,11 @@ build_map(SbTableMap *map, Relation rel, const sb_bundle *b, const char *label,
 
 /*
  * The map of the table 'rel' onto the bundle generation pinned by 'ref';
- * errors if a column is missing from the bundle or of another type.
+ * errors if a column is missing from the bundle or of another type.  The
+ * map is the cache's: callers only read it, but the receive functions'
+ * FmgrInfo may keep state in fn_extra, as they do anywhere.
  */
-const SbTableMap *
+SbTableMap *
 SbGetTableMap(Relation rel, const SbMappingRef *ref, const char *label)
 {
 	Oid			relid = RelationGetRelid(rel);

@@ -48,7 +48,7 @@ typedef struct SbScanState
 	const char *label;
 	SbScanMode	mode;
 	int			natts;
-	const SbColumnMap *cols;	/* shared with the column-map cache */
+	SbColumnMap *cols;			/* the column-map cache's */
 	int		   *fetch;			/* table columns to fill, 0-based */
 	int			nfetch;
 	bool		any_binary;
@@ -156,7 +156,7 @@ SbBundleColumnFor(const sb_bundle *b, Relation rel, Form_pg_attribute att,
 static void
 map_columns(SbScanState *st, Relation rel, List *attrs)
 {
-	const SbTableMap *map = SbGetTableMap(rel, st->ref, st->label);
+	SbTableMap *map = SbGetTableMap(rel, st->ref, st->label);
 	ListCell   *lc;
 
 	st->natts = map->natts;
@@ -252,16 +252,16 @@ sbBeginForeignScan(ForeignScanState *node, int eflags)
 											ALLOCSET_SMALL_SIZES);
 	if (st->mode != SB_SCAN_SEQ)
 		init_lookup(st, plan, list_nth(plan->fdw_private, SbPrivKeyNames),
-					&node->ss.ps);
-	if (st->mode != SB_SCAN_SEQ)
+					&node->ss.ps);	/* may fall back to a scan */
+	if (st->mode == SB_SCAN_SEQ)
+		sb_advise_scan(st->bundle, true);
+	else
 	{
 		st->probe_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf probes",
 											  ALLOCSET_SMALL_SIZES);
 		/* one "= key" probe is reused by every rescan */
 		st->eq_probe = MemoryContextAlloc(scan_cxt, sizeof(SbProbe));
 	}
-	if (st->mode == SB_SCAN_SEQ)
-		sb_advise_scan(st->bundle, true);
 }
 
 /* Compute a probe's key parts from its values; false if it cannot match. */
@@ -524,7 +524,7 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 	for (int i = 0; i < st->nfetch; i++)
 	{
 		int			a = st->fetch[i];
-		const SbColumnMap *cm = &st->cols[a];
+		SbColumnMap *cm = &st->cols[a];
 		const sb_column *c = &b->columns[cm->bcol];
 
 		if (cm->keypos >= 0)
@@ -533,7 +533,7 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 													  &slot->tts_values[a]);
 		else if (!sb_slot_isnull(b, rowslot, cm->bcol))
 		{
-			slot->tts_values[a] = SbFetchDatum(b, rowslot, cm->bcol, c, (FmgrInfo *) &cm->recv,
+			slot->tts_values[a] = SbFetchDatum(b, rowslot, cm->bcol, c, &cm->recv,
 											   cm->typioparam, cm->typmod,
 											   st->label);
 			slot->tts_isnull[a] = false;

@@ -221,8 +221,8 @@ typedef struct SbTableMap
 	bool		any_binary;
 } SbTableMap;
 
-extern const SbTableMap *SbGetTableMap(Relation rel, const SbMappingRef *ref,
-									   const char *label);
+extern SbTableMap *SbGetTableMap(Relation rel, const SbMappingRef *ref,
+								 const char *label);
 
 /* in scan.c */
 extern int	SbBundleColumnFor(const sb_bundle *b, Relation rel,
