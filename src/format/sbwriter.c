@@ -29,6 +29,11 @@
 #define MAX_META_BYTES	(1 << 20)
 #define MAX_DEDUP_BYTES	((size_t) 32 << 20)	/* beyond this a bigger table costs
 												 * more in misses than it saves */
+#define DEDUP_TRIAL		4096	/* values of a column always deduplicated */
+#define DEDUP_MIN_HITS	64		/* fewer hits than 1 in this turns it off */
+#define DEDUP_PERIOD	65536	/* while off, sample at the start of each... */
+#define DEDUP_SAMPLE	1024	/* ...this many values, and turn it back on */
+#define DEDUP_SAMPLE_HITS 16	/* ...if 1 in this many of them repeat */
 
 /* Record a failure and poison the writer so that it cannot finish. */
 static sb_status
@@ -390,9 +395,9 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 
 /*
  * Should this value of column 'col' go through deduplication?  A column
- * whose values repeat seldom (under 1 in 64 in a sample of 4096) stops
- * paying for the lookups; every 64 Ki values it samples 1024 again, and
- * resumes if they repeat.
+ * whose first values seldom repeat stops paying for the lookups; while
+ * off, it samples a stretch of values every period, and resumes if they
+ * repeat (format.md 7.4).
  */
 static bool
 dedup_wanted(sb_writer *w, int col)
@@ -403,18 +408,19 @@ dedup_wanted(sb_writer *w, int col)
 	if (!w->dedup_on)
 		return false;
 	ds->seen++;
-	if (ds->seen <= 4096)
+	if (ds->seen <= DEDUP_TRIAL)
 		return true;
-	if (ds->seen == 4097 && ds->hits * 64 < 4096)
+	if (ds->seen == DEDUP_TRIAL + 1 && ds->hits * DEDUP_MIN_HITS < DEDUP_TRIAL)
 		ds->off = true;
 	if (!ds->off)
 		return true;
-	phase = ds->seen & 0xFFFF;
+	phase = ds->seen % DEDUP_PERIOD;
 	if (phase == 1)
 		ds->sample_hits = 0;
-	if (phase == 1024 && ds->sample_hits * 16 >= 1024)
+	if (phase == DEDUP_SAMPLE &&
+		ds->sample_hits * DEDUP_SAMPLE_HITS >= DEDUP_SAMPLE)
 		ds->off = false;		/* values repeat again */
-	return phase >= 1 && phase <= 1024;
+	return phase >= 1 && phase <= DEDUP_SAMPLE;
 }
 
 /*

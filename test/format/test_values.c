@@ -637,3 +637,45 @@ test_dedup_respects_form(void)
 	}
 	sb_close(b);
 }
+
+/*
+ * A column whose first 4096 values never repeat stops being deduplicated;
+ * while off it samples values 1-1024 of every 65536, and resumes when 1
+ * in 16 of a sample repeat (format.md 7.4).  Rows 4096 on all hold "x":
+ * stored again until the sample at value 65537, found 1023 times in the
+ * sample, and every time after it.
+ */
+void
+test_dedup_adaptive(void)
+{
+	sb_column	col = tf_col_text("v", true, 'i');
+	const char *path = tf_path("adaptive.sb");
+	sb_writer_options o;
+	sb_writer  *w;
+	sb_build_stats stats;
+	sb_bundle  *b = NULL;
+	sb_value	v0,
+				v1;
+	char		buf[16];
+
+	tf_options(&o, path, &col, 1);
+	o.dedup = true;
+	REQUIRE((w = tf_create(&o)) != NULL);
+	for (int r = 0; r < 70000; r++)
+	{
+		snprintf(buf, sizeof(buf), "u%d", r);
+		sb_writer_begin_row(w);
+		tf_set_text(w, 0, r < 4096 ? buf : "x");
+		tf_end_row(w);
+	}
+	b = tf_finish(w, path, &stats);
+	REQUIRE(b != NULL);
+	CHECK_EQ(stats.dedup_hits, 1023 + (70000 - 66560));
+	tf_text_is(b, 69999, 0, "x", 1);
+	/* stored again while off; one copy from the sample on */
+	if (tf_get_var(b, 4096, 0, &v0) && tf_get_var(b, 4097, 0, &v1))
+		CHECK(v0.ptr != v1.ptr);
+	if (tf_get_var(b, 65536, 0, &v0) && tf_get_var(b, 69999, 0, &v1))
+		CHECK(v0.ptr == v1.ptr);
+	sb_close(b);
+}

@@ -34,6 +34,7 @@ TF_TEST(varlena_alignment, false)
 TF_TEST(dedup_repeated_values, false)
 TF_TEST(dedup_long_flushed, false)
 TF_TEST(dedup_respects_form, false)
+TF_TEST(dedup_adaptive, false)
 
 /* test_keys.c */
 TF_TEST(duplicate_keys, false)
