@@ -149,6 +149,41 @@ sb_store64(void *p, uint64_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
+/* Load or store an unsigned integer of 1, 2, 4 or 8 bytes. */
+static inline uint64_t
+sb_load_n(const void *p, int bytes)
+{
+	switch (bytes)
+	{
+		case 1:
+			return *(const uint8_t *) p;
+		case 2:
+			return sb_load16(p);
+		case 4:
+			return sb_load32(p);
+	}
+	return sb_load64(p);
+}
+
+static inline void
+sb_store_n(void *p, int bytes, uint64_t v)
+{
+	switch (bytes)
+	{
+		case 1:
+			*(uint8_t *) p = (uint8_t) v;
+			break;
+		case 2:
+			sb_store16(p, (uint16_t) v);
+			break;
+		case 4:
+			sb_store32(p, (uint32_t) v);
+			break;
+		default:
+			sb_store64(p, v);
+	}
+}
+
 /* Round v up to a multiple of the power of two a. */
 static inline uint64_t
 sb_align_up(uint64_t v, uint64_t a)

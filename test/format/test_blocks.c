@@ -63,8 +63,6 @@ big_load(big *d, int index_kind, uint32_t section_align)
 							   index_kind == SB_INDEX_SORTED ? "big_s.sb" : "big_b.sb");
 	sb_writer_options o;
 	sb_writer  *w;
-	sb_bundle  *b;
-	sb_error	err;
 	char		buf[32];
 
 	memset(d, 0, sizeof(*d));
@@ -80,11 +78,7 @@ big_load(big *d, int index_kind, uint32_t section_align)
 		tf_set_text(w, 1, row_text(r, buf, sizeof(buf)));
 		tf_end_row(w);
 	}
-	if ((b = tf_finish(w, path, NULL)) == NULL)
-		return false;
-	sb_close(b);
-	if ((d->img = tf_read_file(path, &d->len)) == NULL ||
-		!CHECK_ST(sb_open_memory(d->img, d->len, &d->b, &err), SB_OK, &err))
+	if ((d->b = tf_finish_image(w, path, &d->img, &d->len)) == NULL)
 		return false;
 	for (int r = 0; r < 4; r++)
 		if (!tf_section(d->img, region_kind[r], &d->off[r], &d->size[r]))

@@ -74,8 +74,6 @@ base_load_meta(base *d, int index_kind, bool meta)
 							   meta ? "base_b.sb" : "base_nometa.sb");
 	sb_writer_options o;
 	sb_writer  *w;
-	sb_bundle  *b;
-	sb_error	err;
 	uint64_t	len;
 
 	memset(d, 0, sizeof(*d));
@@ -89,11 +87,7 @@ base_load_meta(base *d, int index_kind, bool meta)
 		sb_writer_add_meta(w, "rows", "40", NULL);
 	}
 	base_rows(w);
-	if ((b = tf_finish(w, path, NULL)) == NULL)
-		return false;
-	sb_close(b);
-	if ((d->img = tf_read_file(path, &d->len)) == NULL ||
-		!CHECK_ST(sb_open_memory(d->img, d->len, &d->b, &err), SB_OK, &err))
+	if ((d->b = tf_finish_image(w, path, &d->img, &d->len)) == NULL)
 		return false;
 	tf_section(d->img, SB_SECTION_SCHEMA, &d->schema, &len);
 	tf_section(d->img, SB_SECTION_ROWS, &d->rows, &len);
@@ -325,42 +319,6 @@ case_offset(const base *d, const field_case *fc)
 	return fc->off;
 }
 
-/* Load an integer field of 1, 2, 4 or 8 bytes. */
-static uint64_t
-load_field(const unsigned char *p, int width)
-{
-	switch (width)
-	{
-		case 1:
-			return p[0];
-		case 2:
-			return sb_load16(p);
-		case 4:
-			return sb_load32(p);
-	}
-	return sb_load64(p);
-}
-
-/* Store an integer field of 1, 2, 4 or 8 bytes. */
-static void
-store_field(unsigned char *p, int width, uint64_t v)
-{
-	switch (width)
-	{
-		case 1:
-			p[0] = (unsigned char) v;
-			break;
-		case 2:
-			sb_store16(p, (uint16_t) v);
-			break;
-		case 4:
-			sb_store32(p, (uint32_t) v);
-			break;
-		default:
-			sb_store64(p, v);
-	}
-}
-
 /* Apply each field case to a copy of the base and check its status. */
 static void
 expect_cases(const base *d, const field_case *cases, size_t n)
@@ -372,9 +330,9 @@ expect_cases(const base *d, const field_case *cases, size_t n)
 		unsigned char *img = copy(d);
 
 		if (img)
-			store_field(img + off, fc->width,
-						(fc->relative ? load_field(d->img + off, fc->width) : 0) +
-						(uint64_t) fc->value);
+			sb_store_n(img + off, fc->width,
+					   (fc->relative ? sb_load_n(d->img + off, fc->width) : 0) +
+					   (uint64_t) fc->value);
 		expect(d, img, fc->fix, fc->want, fc->what);
 	}
 }

@@ -213,6 +213,28 @@ tf_finish(sb_writer *w, const char *path, sb_build_stats *stats)
 	return tf_open(path);
 }
 
+/*
+ * Finish a writer, then load the file into memory and open that image in
+ * place, for tests that damage copies of it.  NULL (and a failed check)
+ * on failure; the caller frees *img.
+ */
+sb_bundle *
+tf_finish_image(sb_writer *w, const char *path, unsigned char **img,
+				size_t *len)
+{
+	sb_bundle  *b = tf_finish(w, path, NULL);
+	sb_error	err;
+
+	*img = NULL;
+	if (b == NULL)
+		return NULL;
+	sb_close(b);
+	if ((*img = tf_read_file(path, len)) == NULL ||
+		!CHECK_ST(sb_open_memory(*img, *len, &b, &err), SB_OK, &err))
+		return NULL;
+	return b;
+}
+
 /* An integer column's value (2, 4 or 8 bytes); a failed check if NULL. */
 int64_t
 tf_get_int(const sb_bundle *b, uint64_t row, int col)

@@ -46,6 +46,8 @@ extern sb_bundle *tf_open(const char *path);	/* and verify, conform */
 
 /* The writer's rules that sb_verify does not check (tfconform.c). */
 extern bool tf_check_conformance(const sb_bundle *b);
+extern sb_bundle *tf_finish_image(sb_writer *w, const char *path,
+								  unsigned char **img, size_t *len);
 
 /* Reading values. */
 extern int64_t tf_get_int(const sb_bundle *b, uint64_t row, int col);

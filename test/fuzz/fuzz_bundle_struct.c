@@ -247,49 +247,11 @@ interesting(uint64_t old, int bytes, uint64_t size)
 	return v & max;
 }
 
-/* Store an unsigned value of 'bytes' bytes. */
-static void
-store_n(uint8_t *p, int bytes, uint64_t v)
-{
-	switch (bytes)
-	{
-		case 1:
-			*p = (uint8_t) v;
-			break;
-		case 2:
-			sb_store16(p, (uint16_t) v);
-			break;
-		case 4:
-			sb_store32(p, (uint32_t) v);
-			break;
-		default:
-			sb_store64(p, v);
-			break;
-	}
-}
-
-/* Load an unsigned value of 'bytes' bytes. */
-static uint64_t
-load_n(const uint8_t *p, int bytes)
-{
-	switch (bytes)
-	{
-		case 1:
-			return *p;
-		case 2:
-			return sb_load16(p);
-		case 4:
-			return sb_load32(p);
-		default:
-			return sb_load64(p);
-	}
-}
-
 /* Replace the field at p with an interesting value. */
 static void
 tweak_field(uint8_t *p, int bytes, uint64_t size)
 {
-	store_n(p, bytes, interesting(load_n(p, bytes), bytes, size));
+	sb_store_n(p, bytes, interesting(sb_load_n(p, bytes), bytes, size));
 }
 
 /* Mutate a fixed header field, with values that matter for each. */
@@ -688,7 +650,7 @@ mutate_index(uint8_t *d, size_t size, const layout *l)
 			return;
 		e = d + off + rnd_below(n) * esize;
 		if (rnd_below(2))
-			store_n(e + esize - rb, rb, rnd_below(3) == 0 ? rnd() : rows - rnd_below(2));
+			sb_store_n(e + esize - rb, rb, rnd_below(3) == 0 ? rnd() : rows - rnd_below(2));
 		else if (rnd_below(2) && n > 1)
 		{
 			/* swap two entries */
