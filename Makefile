@@ -17,6 +17,7 @@ FORMAT_OBJS = \
 	src/format/sbdedup.o \
 	src/format/sbfinish.o \
 	src/format/sbhash.o \
+	src/format/sbinline.o \
 	src/format/sbio.o \
 	src/format/sblookup.o \
 	src/format/sbprewarm.o \

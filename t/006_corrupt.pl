@@ -57,7 +57,7 @@ my @cases = (
 	[ 'truncated in the metadata',  sub { substr($good, 0, length($good) - 3) } ],
 	[ 'a byte appended',            sub { $good . "\0" } ],
 	[ 'wrong magic',                sub { flip($good, 1) } ],
-	[ 'a future major version',     sub { my $i = $good; substr($i, 8, 2) = pack('v', 2); $i } ],
+	[ 'a future major version',     sub { my $i = $good; substr($i, 8, 2) = pack('v', 3); $i } ],
 	[ 'the other byte order',       sub { my $i = $good; substr($i, 12, 4) = pack('N', 0x01020304); $i } ],
 	[ 'header byte flipped',        sub { flip($good, 33) } ],
 	[ 'section table byte flipped', sub { flip($good, 128 + 32 * 2 + 9) } ],

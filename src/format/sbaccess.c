@@ -8,9 +8,31 @@
 #include "sbinternal.h"
 
 /*
+ * Read a value stored inside the slot (format v2): it must lie within the
+ * slot, after the NULL bitmap.  The slot's blocks were checked with it.
+ */
+static sb_status
+slot_inline(const sb_bundle *b, const unsigned char *slot, int col,
+			uint64_t ref, sb_value *out, sb_error *err)
+{
+	uint64_t	at = ref & ~SB_INLINE_REF;
+	size_t		total;
+
+	if (b->major < 2 || at < b->bitmap_bytes || at >= b->row_size ||
+		!sb_varlena_size(slot + at, b->row_size - at, &total))
+		return sb_fail(err, SB_ERR_CORRUPT,
+					   "column \"%s\" refers to an invalid value inside its row slot",
+					   b->columns[col].name);
+	out->ptr = slot + at;
+	out->len = total;
+	return SB_OK;
+}
+
+/*
  * Read a variable-length column of a slot: the field holds an offset into
  * the value heap, and the value's header gives its length.  Both are
- * checked against the heap's bounds.
+ * checked against the heap's bounds.  A field with SB_INLINE_REF set
+ * refers to a value inside the slot instead.
  */
 sb_status
 sb_slot_varlena(const sb_bundle *b, const unsigned char *slot, int col,
@@ -20,6 +42,8 @@ sb_slot_varlena(const sb_bundle *b, const unsigned char *slot, int col,
 	size_t		total;
 	sb_status	st;
 
+	if (off & SB_INLINE_REF)
+		return slot_inline(b, slot, col, off, out, err);
 	if (off >= b->heap_size)
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "column \"%s\" refers to heap offset %llu, beyond the heap",

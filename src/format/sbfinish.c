@@ -271,7 +271,9 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 
 	gettimeofday(&tv, NULL);
 	memcpy(hdr + SB_HDR_MAGIC, SB_MAGIC, SB_MAGIC_LEN);
-	sb_store16(hdr + SB_HDR_MAJOR, SB_FORMAT_MAJOR);
+	/* a file without inline values is a v1 file, readable by v1 readers */
+	sb_store16(hdr + SB_HDR_MAJOR,
+			   w->inline_values > 0 ? SB_FORMAT_MAJOR : SB_FORMAT_MAJOR_MIN);
 	sb_store16(hdr + SB_HDR_MINOR, SB_FORMAT_MINOR);
 	sb_store32(hdr + SB_HDR_BYTE_ORDER, SB_BYTE_ORDER_MARK);
 	sb_store32(hdr + SB_HDR_HEADER_SIZE, w->header_size);
@@ -401,7 +403,8 @@ sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 	if (w->failed || w->in_row || w->finished)
 		return sb_fail(err, SB_ERR_STATE, "the writer cannot finish in this state");
 	memset(hdr, 0, sizeof(hdr));
-	if ((st = finish_file(w, hdr, err)) != SB_OK)
+	if ((st = sb_inline_start(w, err)) != SB_OK ||
+		(st = finish_file(w, hdr, err)) != SB_OK)
 		return writer_failed_finish(w, st);
 	if (close(w->fd) != 0)
 	{
@@ -421,6 +424,8 @@ sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 		stats->heap_bytes = sb_sink_size(&w->heap);
 		stats->dedup_hits = w->dedup_hits;
 		stats->dedup_saved = w->dedup_saved;
+		stats->inline_area = w->row_size - w->fields_size;
+		stats->inline_values = w->inline_values;
 		stats->spill_runs = (uint32_t) w->sorter.nruns;
 	}
 	return SB_OK;

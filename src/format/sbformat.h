@@ -24,9 +24,13 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Format version written by this library; readers accept any minor. */
-#define SB_FORMAT_MAJOR		1
+/*
+ * Format versions: the reader reads majors 1 and 2, any minor.  The writer
+ * writes 2.0 when some value is stored inside its row slot, else 1.0.
+ */
+#define SB_FORMAT_MAJOR		2
 #define SB_FORMAT_MINOR		0
+#define SB_FORMAT_MAJOR_MIN	1
 
 #define SB_MAX_COLUMNS		1600	/* PostgreSQL's MaxHeapAttributeNumber */
 #define SB_MAX_KEY_COLUMNS	32		/* PostgreSQL's INDEX_MAX_KEYS */
@@ -112,6 +116,14 @@ typedef struct sb_column
 #define SB_NOT_STORED	UINT32_MAX	/* slot_offset of an approximate key */
 
 /*
+ * A variable-length field with this bit set refers to an image inside its
+ * own row slot, at the slot offset in its low 32 bits (format v2).
+ */
+#define SB_INLINE_REF	(UINT64_C(1) << 63)
+#define SB_MAX_INLINE	4096	/* largest inline area a writer may ask for */
+#define SB_INLINE_SAMPLE_ROWS 1024	/* rows the writer sizes the area from */
+
+/*
  * One part of a probe key, in the representation of its key column:
  * SB_KEY_INTEGER reads ival; SB_KEY_FLOAT reads data with len 4 or 8 (the
  * column's width); the other kinds read data and len (for SB_KEY_BYTES,
@@ -143,6 +155,9 @@ typedef struct sb_writer_options
 								 * power of two from 64 to 4096; 0 means
 								 * 4096, a block checksum per page */
 	uint32_t	pg_major;		/* PostgreSQL major version of the images */
+	uint32_t	inline_limit;	/* widest inline area for short values in
+								 * each row slot, up to SB_MAX_INLINE; 0
+								 * stores every value in the heap */
 	int			ncolumns;
 	const sb_column *columns;
 } sb_writer_options;
@@ -157,6 +172,8 @@ typedef struct sb_build_stats
 	uint64_t	heap_bytes;
 	uint64_t	dedup_hits;		/* values stored once and referenced again */
 	uint64_t	dedup_saved;	/* heap bytes those references saved */
+	uint32_t	inline_area;	/* bytes of each row slot for inline values */
+	uint64_t	inline_values;	/* values stored in their row slot */
 	uint32_t	spill_runs;		/* sorted runs written to temp files */
 } sb_build_stats;
 

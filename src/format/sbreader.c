@@ -138,10 +138,10 @@ read_header(sb_bundle *b, unsigned char *hdr, sb_error *err)
 		return sb_fail(err, SB_ERR_CORRUPT, "invalid byte-order mark 0x%08x", bom);
 	b->major = sb_load16(b->base + SB_HDR_MAJOR);
 	b->minor = sb_load16(b->base + SB_HDR_MINOR);
-	if (b->major != SB_FORMAT_MAJOR)
+	if (b->major < SB_FORMAT_MAJOR_MIN || b->major > SB_FORMAT_MAJOR)
 		return sb_fail(err, SB_ERR_VERSION,
-					   "the file has format version %u.%u; this reader reads major version %d",
-					   b->major, b->minor, SB_FORMAT_MAJOR);
+					   "the file has format version %u.%u; this reader reads major versions %d to %d",
+					   b->major, b->minor, SB_FORMAT_MAJOR_MIN, SB_FORMAT_MAJOR);
 	hsize = sb_load32(b->base + SB_HDR_HEADER_SIZE);
 	nsec = sb_load32(b->base + SB_HDR_NSECTIONS);
 	if (nsec < 1 || nsec > SB_MAX_SECTIONS ||

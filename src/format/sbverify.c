@@ -77,18 +77,18 @@ mark_range(unsigned char *map, uint64_t off, uint64_t len)
 
 /*
  * Check a value's header form: 4-byte headers aligned to the column's
- * typalign from the heap's start, 1-byte headers only where allowed.
+ * typalign from the start of the heap, or of the slot for a value inside
+ * it (at offset 'off' of either); 1-byte headers only where allowed.
  */
 static sb_status
-verify_value_form(const sb_bundle *b, const sb_column *col, const sb_value *v,
+verify_value_form(const sb_column *col, const sb_value *v, uint64_t off,
 				  uint64_t row, sb_error *err)
 {
-	uint64_t	off = (uint64_t) (v->ptr - b->heap);
 	size_t		hdr = sb_varlena_header_size(v->ptr);
 
 	if (hdr == 4 && off % sb_typalign_bytes(col->typalign) != 0)
 		return sb_fail(err, SB_ERR_CORRUPT,
-					   "row %llu: value of column \"%s\" at heap offset %llu is misaligned",
+					   "row %llu: value of column \"%s\" at offset %llu is misaligned",
 					   (unsigned long long) row, col->name, (unsigned long long) off);
 	if (hdr == 1 && !(col->flags & SB_COLF_SHORT_VARLENA))
 		return sb_fail(err, SB_ERR_CORRUPT,
@@ -97,13 +97,39 @@ verify_value_form(const sb_bundle *b, const sb_column *col, const sb_value *v,
 	return SB_OK;
 }
 
-/* Check one row slot; mark the heap bytes its values use. */
+/*
+ * Check a value stored inside its slot: its form, and that it overlaps
+ * neither the fields nor another value; mark its bytes used.
+ */
 static sb_status
-verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
-		   unsigned char *heapmap, sb_error *err)
+verify_inline(const sb_column *col, const unsigned char *slot,
+			  const sb_value *v, unsigned char *used, uint64_t row,
+			  sb_error *err)
 {
-	const unsigned char *slot = b->rows + row * b->row_size;
+	uint64_t	at = (uint64_t) (v->ptr - slot);
+	sb_status	st;
 
+	if ((st = verify_value_form(col, v, at, row, err)) != SB_OK)
+		return st;
+	for (uint64_t i = at; i < at + v->len; i++)
+	{
+		if (used[i])
+			return sb_fail(err, SB_ERR_CORRUPT,
+						   "row %llu: value of column \"%s\" overlaps another field or value",
+						   (unsigned long long) row, col->name);
+		used[i] = 1;
+	}
+	return SB_OK;
+}
+
+/*
+ * Check a row's NULL bitmap and mark the bytes of its bitmap and of its
+ * non-NULL fields used.
+ */
+static sb_status
+verify_fields(const sb_bundle *b, uint64_t row, const unsigned char *slot,
+			  unsigned char *used, sb_error *err)
+{
 	memset(used, 0, b->row_size);
 	memset(used, 1, b->bitmap_bytes);
 	for (int c = b->ncolumns; c < (int) b->bitmap_bytes * 8; c++)
@@ -113,8 +139,6 @@ verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
 	for (int c = 0; c < b->ncolumns; c++)
 	{
 		const sb_column *col = &b->columns[c];
-		sb_value	v;
-		sb_status	st;
 
 		if (col->slot_offset == SB_NOT_STORED)
 		{
@@ -123,17 +147,44 @@ verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
 							   (unsigned long long) row, col->name);
 			continue;
 		}
-		if (sb_slot_isnull(b, slot, c))
-			continue;
-		memset(used + col->slot_offset, 1, col->typlen > 0 ? (size_t) col->typlen : 8);
-		if (col->typlen > 0)
+		if (!sb_slot_isnull(b, slot, c))
+			memset(used + col->slot_offset, 1, col->typlen > 0 ? (size_t) col->typlen : 8);
+	}
+	return SB_OK;
+}
+
+/*
+ * Check one row slot: its fields, its values (in the heap, whose bytes
+ * it marks, or in the slot) and that the rest of the slot is zero.
+ */
+static sb_status
+verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
+		   unsigned char *heapmap, sb_error *err)
+{
+	const unsigned char *slot = b->rows + row * b->row_size;
+	sb_status	st;
+
+	if ((st = verify_fields(b, row, slot, used, err)) != SB_OK)
+		return st;
+	for (int c = 0; c < b->ncolumns; c++)
+	{
+		const sb_column *col = &b->columns[c];
+		sb_value	v;
+
+		if (col->typlen > 0 || col->slot_offset == SB_NOT_STORED ||
+			sb_slot_isnull(b, slot, c))
 			continue;
 		if ((st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
 			return st;
-		if ((st = verify_value_form(b, col, &v, row, err)) != SB_OK)
-			return st;
-		if (heapmap)
+		if (sb_load64(slot + col->slot_offset) & SB_INLINE_REF)
+			st = verify_inline(col, slot, &v, used, row, err);
+		else
+		{
+			st = verify_value_form(col, &v, (uint64_t) (v.ptr - b->heap), row, err);
 			mark_range(heapmap, (uint64_t) (v.ptr - b->heap), v.len);
+		}
+		if (st != SB_OK)
+			return st;
 	}
 	for (uint32_t i = 0; i < b->row_size; i++)
 		if (!used[i] && slot[i] != 0)

@@ -221,7 +221,8 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	w->nsections = w->index_kind == SB_INDEX_BUCKETED ? 7 : 6;
 	w->header_size = SB_HEADER_FIXED + w->nsections * SB_SECTION_ENTRY;
 
-	if ((st = build_schema(w, o, err)) != SB_OK)
+	if ((st = build_schema(w, o, err)) != SB_OK ||
+		(st = sb_inline_init(w, o->inline_limit, err)) != SB_OK)
 		goto fail;
 	w->path = strdup(o->path);
 	w->temp_dir = o->temp_dir ? strdup(o->temp_dir) : NULL;
@@ -242,7 +243,7 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 			goto fail;
 		}
 	}
-	w->row = calloc(1, w->row_size);
+	w->row = calloc(1, w->row_size + w->inline_limit);
 	w->set = calloc(w->ncols, sizeof(bool));
 	w->dedup_stats = calloc(w->ncols, sizeof(sb_dedup_stats));
 	if (w->row == NULL || w->set == NULL || w->dedup_stats == NULL)
@@ -338,7 +339,32 @@ sb_writer_begin_row(sb_writer *w)
 		w->row[i >> 3] |= (unsigned char) (1 << (i & 7));
 	memset(w->key_set, 0, sizeof(w->key_set));
 	memset(w->set, 0, w->ncols * sizeof(bool));
+	w->inline_used = 0;
 	w->in_row = true;
+}
+
+/*
+ * While the first rows are held back to size the inline area (sbinline.c),
+ * hold this call too and set *held; when the held data would grow too
+ * large, stop holding and let the call go through.
+ */
+static sb_status
+hold_call(sb_writer *w, int op, int col, const void *data, size_t len,
+		  bool *held, sb_error *err)
+{
+	sb_status	st;
+
+	*held = false;
+	if (!w->sampling)
+		return SB_OK;
+	if (!sb_sample_room(w, len))
+		return sb_inline_start(w, err);
+	if ((st = sb_sample_add(w, op, col, data, len, err)) != SB_OK)
+		return st;
+	if (op != SB_OP_END)
+		w->set[col] = true;
+	*held = true;
+	return SB_OK;
 }
 
 /* Check that a column may be set now. */
@@ -362,12 +388,17 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 	sb_status	st = check_set(w, col, false, err);
 	sb_column  *c;
 	const unsigned char *stored;
+	bool		held;
 
 	if (st != SB_OK)
 		return st;
 	c = &w->cols[col];
 	if (w->set[col])
 		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
+	if ((st = hold_call(w, SB_OP_FIXED, col, image, c->typlen, &held, err)) != SB_OK)
+		return writer_failed(w, st);
+	if (held)
+		return SB_OK;
 	w->set[col] = true;
 	if (c->slot_offset != SB_NOT_STORED)
 	{
@@ -490,19 +521,27 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 {
 	sb_status	st = check_set(w, col, true, err);
 	sb_column  *c;
+	bool		held;
 
 	if (st != SB_OK)
 		return st;
 	c = &w->cols[col];
 	if (w->set[col])
 		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
-	w->set[col] = true;
 	if (len > SB_MAX_VALUE_SIZE - 4)
 		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
 										"value of %zu bytes in column \"%s\" exceeds the limit of %d bytes",
 										len, c->name ? c->name : "?",
 										SB_MAX_VALUE_SIZE - 4));
-	if (c->slot_offset != SB_NOT_STORED)
+	if ((st = hold_call(w, SB_OP_VARLENA, col, payload, len, &held, err)) != SB_OK)
+		return writer_failed(w, st);
+	if (held)
+		return SB_OK;
+	w->set[col] = true;
+	if (c->slot_offset != SB_NOT_STORED && w->inline_col[col] &&
+		sb_inline_place(w, col, payload, len))
+		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
+	else if (c->slot_offset != SB_NOT_STORED)
 	{
 		uint64_t	off;
 
@@ -528,6 +567,7 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 {
 	sb_status	st;
 	bool		keyed = w->nkeys > 0;
+	bool		held;
 
 	if (w->failed || !w->in_row || w->finished)
 		return sb_fail(err, SB_ERR_STATE, "no row is being written");
@@ -535,7 +575,15 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
 										"a bundle holds at most %u rows",
 										(unsigned) SB_MAX_ROWS));
+	if ((st = hold_call(w, SB_OP_END, 0, NULL, 0, &held, err)) != SB_OK)
+		return writer_failed(w, st);
 	w->in_row = false;
+	if (held)
+	{
+		if (sb_sample_full(w) && (st = sb_inline_start(w, err)) != SB_OK)
+			return writer_failed(w, st);
+		return SB_OK;
+	}
 	for (int k = 0; k < w->nkeys; k++)
 		keyed = keyed && w->key_set[k];
 	if (keyed)
@@ -555,10 +603,13 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 uint64_t
 sb_writer_rows(const sb_writer *w)
 {
-	return w->nrows;
+	return w->sampling ? w->sample.rows : w->nrows;
 }
 
-/* Bytes of heap and row slots written so far. */
+/*
+ * Bytes of heap and row slots written so far.  Rows held back to size the
+ * inline area count once they are written.
+ */
 uint64_t
 sb_writer_bytes(const sb_writer *w)
 {
@@ -587,6 +638,7 @@ sb_writer_free(sb_writer *w)
 	free(w->row);
 	free(w->set);
 	free(w->dedup_stats);
+	sb_inline_free(w);
 	free(w->key_store);
 	free(w->path);
 	free(w->temp_dir);

@@ -13,6 +13,15 @@
 #include "sbio.h"
 #include "sbsort.h"
 
+/* Writer calls held back while the inline area is sized (sbinline.c). */
+typedef struct sb_sample
+{
+	unsigned char *buf;			/* the calls, one sb_sample_op each */
+	size_t		len;
+	size_t		cap;
+	uint64_t	rows;			/* rows held back */
+} sb_sample;
+
 /* How often a column's values repeat, to decide whether to deduplicate. */
 typedef struct sb_dedup_stats
 {
@@ -70,10 +79,35 @@ struct sb_writer
 	uint64_t	dedup_hits;
 	uint64_t	dedup_saved;
 
+	/* inline values (sbinline.c) */
+	uint32_t	inline_limit;	/* the caller's cap on the inline area */
+	bool		sampling;		/* holding the first rows back */
+	sb_sample	sample;
+	uint32_t	fields_size;	/* row slot without its inline area */
+	uint32_t	inline_used;	/* bytes of the area this row uses */
+	bool	   *inline_col;		/* per column: stored inline when it fits */
+	uint64_t	inline_values;
+
 	/* build metadata, serialized */
 	unsigned char *meta;
 	size_t		meta_len;
 	size_t		meta_cap;
 };
+
+/* sbinline.c */
+extern sb_status sb_inline_init(sb_writer *w, uint32_t limit, sb_error *err);
+extern bool sb_sample_room(const sb_writer *w, size_t len);
+extern bool sb_sample_full(const sb_writer *w);
+extern sb_status sb_sample_add(sb_writer *w, int op, int col,
+							   const void *data, size_t len, sb_error *err);
+extern sb_status sb_inline_start(sb_writer *w, sb_error *err);
+extern bool sb_inline_place(sb_writer *w, int col, const void *payload,
+							size_t len);
+extern void sb_inline_free(sb_writer *w);
+
+/* sb_sample_add operations */
+#define SB_OP_FIXED		2
+#define SB_OP_VARLENA	3
+#define SB_OP_END		4
 
 #endif							/* SBWRITER_INT_H */

@@ -49,6 +49,7 @@ static const tf_test tests[] = {
 };
 
 bool		tf_quick = false;
+uint32_t	tf_inline_limit = 0;
 
 static char root_dir[4096];
 static char test_dir[4096];
@@ -170,13 +171,24 @@ read_diags(int fd, char *buf, size_t size)
 	close(fd);
 }
 
+/* A test's name in this pass: the inline pass adds " (inline)". */
+static const char *
+test_label(const tf_test *t)
+{
+	static char label[128];
+
+	snprintf(label, sizeof(label), "%s%s", t->name,
+			 tf_inline_limit ? "_inline" : "");
+	return label;
+}
+
 /* Print a test's TAP line and diagnostics; true if it passed. */
 static bool
 report(int num, const tf_test *t, int status, const char *diag)
 {
 	bool		passed = WIFEXITED(status) && WEXITSTATUS(status) == PASS_CODE;
 
-	printf("%s %d - %s\n%s", passed ? "ok" : "not ok", num, t->name, diag);
+	printf("%s %d - %s\n%s", passed ? "ok" : "not ok", num, test_label(t), diag);
 	if (WIFSIGNALED(status))
 		printf("# the test process died of signal %d\n", WTERMSIG(status));
 	else if (WEXITSTATUS(status) != PASS_CODE && WEXITSTATUS(status) != FAIL_CODE)
@@ -195,12 +207,12 @@ run_test(int num, const tf_test *t)
 				fds[2];
 
 	diag[0] = '\0';
-	if (snprintf(test_dir, sizeof(test_dir), "%s/%s", root_dir, t->name) >=
+	if (snprintf(test_dir, sizeof(test_dir), "%s/%s", root_dir, test_label(t)) >=
 		(int) sizeof(test_dir) ||
 		mkdir(test_dir, 0700) != 0 || pipe(fds) != 0)
 	{
 		printf("not ok %d - %s\n# could not set up \"%s\": %s\n", num,
-			   t->name, test_dir, strerror(errno));
+			   test_label(t), test_dir, strerror(errno));
 		return false;
 	}
 	fflush(stdout);
@@ -213,7 +225,7 @@ run_test(int num, const tf_test *t)
 	}
 	if (pid < 0)
 	{
-		printf("not ok %d - %s\n# could not fork: %s\n", num, t->name,
+		printf("not ok %d - %s\n# could not fork: %s\n", num, test_label(t),
 			   strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
@@ -261,20 +273,31 @@ main(int argc, char **argv)
 	if (!make_root_dir())
 		return 2;
 	gettimeofday(&start, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-	{
-		const tf_test *t = &tests[i];
 
-		if (filter && strstr(t->name, filter) == NULL)
-			continue;
-		num++;
-		if (tf_quick && t->slow)
+	/*
+	 * Every test runs with values in the heap; the fast ones run again with
+	 * inline values on by default (tf_options), their names ending in
+	 * "_inline".
+	 */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		tf_inline_limit = pass == 0 ? 0 : TF_INLINE_LIMIT;
+		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		{
-			printf("ok %d - %s # SKIP SB_TEST_QUICK=1\n", num, t->name);
-			continue;
+			const tf_test *t = &tests[i];
+
+			if (filter && strstr(test_label(t), filter) == NULL)
+				continue;
+			num++;
+			if ((tf_quick || pass > 0) && t->slow)
+			{
+				printf("ok %d - %s # SKIP %s\n", num, test_label(t),
+					   pass > 0 ? "slow, runs in the first pass only" : "SB_TEST_QUICK=1");
+				continue;
+			}
+			if (!run_test(num, t))
+				failed++;
 		}
-		if (!run_test(num, t))
-			failed++;
 	}
 	remove_tree(root_dir);
 	gettimeofday(&end, NULL);

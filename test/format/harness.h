@@ -21,6 +21,9 @@
 
 /* SB_TEST_QUICK=1 in the environment: tests may do less work. */
 extern bool tf_quick;
+extern uint32_t tf_inline_limit;	/* tf_options' inline_limit in this pass */
+
+#define TF_INLINE_LIMIT 256			/* the inline pass's limit */
 
 /* Record a failed check of the running test. */
 extern void tf_fail(const char *file, int line, const char *fmt,...)

@@ -69,6 +69,7 @@ big_load(big *d, int index_kind, uint32_t section_align)
 	tf_options(&o, path, cols, 2);
 	o.index_kind = index_kind;
 	o.section_align = section_align;
+	o.inline_limit = 0;			/* needs a heap of many blocks */
 	if ((w = tf_create(&o)) == NULL)
 		return false;
 	for (int r = 0; r < BROWS; r++)

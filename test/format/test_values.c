@@ -434,6 +434,7 @@ dedup_bundle(const char *file, bool dedup, sb_build_stats *stats,
 
 	tf_options(&o, path, cols, 3);
 	o.dedup = dedup;
+	o.inline_limit = 0;			/* deduplication is for heap values */
 	if ((w = tf_create(&o)) == NULL)
 		return NULL;
 	*saved = dedup_rows(w, 10000);
@@ -606,6 +607,7 @@ test_dedup_respects_form(void)
 	sb_value	v[2][5];
 
 	tf_options(&o, path, cols, 5);
+	o.inline_limit = 0;			/* deduplication is for heap values */
 	REQUIRE((w = tf_create(&o)) != NULL);
 	for (int r = 0; r < 2; r++)
 	{
@@ -660,6 +662,7 @@ test_dedup_adaptive(void)
 
 	tf_options(&o, path, &col, 1);
 	o.dedup = true;
+	o.inline_limit = 0;			/* deduplication is for heap values */
 	REQUIRE((w = tf_create(&o)) != NULL);
 	for (int r = 0; r < 70000; r++)
 	{

@@ -36,6 +36,15 @@ TF_TEST(dedup_long_flushed, false)
 TF_TEST(dedup_respects_form, false)
 TF_TEST(dedup_adaptive, false)
 
+/* test_inline.c */
+TF_TEST(inline_round_trip, false)
+TF_TEST(inline_few_rows, false)
+TF_TEST(inline_limits, false)
+TF_TEST(inline_skips_repeats, false)
+TF_TEST(inline_holding, false)
+TF_TEST(inline_bad_limit, false)
+TF_TEST(inline_damage, false)
+
 /* test_keys.c */
 TF_TEST(duplicate_keys, false)
 TF_TEST(null_keys, false)

@@ -182,7 +182,111 @@ conform_layout(const sb_bundle *b)
 					 "column %d at %u, expected %llu", c,
 					 b->columns[c].slot_offset, (unsigned long long) want[c]);
 	free(want);
-	return ok && CHECK_EQ(b->row_size, sb_align_up(off, 8));
+	off = sb_align_up(off, 8);
+	/* then the inline area: none in a v1 file (6.4) */
+	if (b->major == 1)
+		return ok && CHECK_EQ(b->row_size, off);
+	return ok && CHECKF(b->row_size > off && b->row_size - off <= SB_MAX_INLINE &&
+						b->row_size % 8 == 0,
+						"row size %u for fields ending at %llu", b->row_size,
+						(unsigned long long) off);
+}
+
+/* Is the value of column c in this slot stored inside the slot? */
+static bool
+is_inline(const sb_bundle *b, const unsigned char *slot, int c)
+{
+	return b->columns[c].typlen == -1 && !sb_slot_isnull(b, slot, c) &&
+		(sb_load64(slot + b->columns[c].slot_offset) & SB_INLINE_REF) != 0;
+}
+
+/* End of a slot's fields: where its inline area starts. */
+static uint64_t
+fields_end(const sb_bundle *b)
+{
+	uint64_t	end = b->bitmap_bytes;
+
+	for (int c = 0; c < b->ncolumns; c++)
+	{
+		const sb_column *col = &b->columns[c];
+
+		if (col->slot_offset != SB_NOT_STORED &&
+			col->slot_offset + (col->typlen > 0 ? (uint64_t) col->typlen : 8) > end)
+			end = col->slot_offset + (col->typlen > 0 ? (uint64_t) col->typlen : 8);
+	}
+	return sb_align_up(end, 8);
+}
+
+/* An inline value's place in its slot, and the alignment its header needs. */
+typedef struct inline_place
+{
+	uint64_t	at;
+	uint64_t	len;
+	unsigned	align;
+} inline_place;
+
+/* Order inline places by offset, for qsort. */
+static int
+cmp_place(const void *a, const void *b)
+{
+	uint64_t	x = ((const inline_place *) a)->at,
+				y = ((const inline_place *) b)->at;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Inline values of one row (6.4): packed from the area's start, each
+ * aligned as in the heap, with no gap but alignment.  Adds to *count.
+ */
+static bool
+conform_inline_row(const sb_bundle *b, uint64_t r, uint64_t start,
+				   inline_place *pl, uint64_t *count)
+{
+	const unsigned char *slot = sb_row_slot(b, r);
+	int			n = 0;
+	uint64_t	at = start;
+	bool		ok = true;
+
+	for (int c = 0; c < b->ncolumns; c++)
+	{
+		sb_value	v;
+
+		if (!is_inline(b, slot, c) || sb_slot_value(b, slot, c, &v, NULL) != SB_OK)
+			continue;
+		pl[n].at = (uint64_t) (v.ptr - slot);
+		pl[n].len = v.len;
+		pl[n++].align = sb_varlena_header_size(v.ptr) == 1 ? 1 :
+			sb_typalign_bytes(b->columns[c].typalign);
+	}
+	qsort(pl, n, sizeof(inline_place), cmp_place);
+	for (int i = 0; i < n && ok; i++)
+	{
+		ok &= CHECKF(pl[i].at == sb_align_up(at, pl[i].align),
+					 "row %llu: inline value at %llu, expected %llu",
+					 (unsigned long long) r, (unsigned long long) pl[i].at,
+					 (unsigned long long) sb_align_up(at, pl[i].align));
+		at = pl[i].at + pl[i].len;
+	}
+	*count += n;
+	return ok;
+}
+
+/* Inline values are packed in every row; a v2 file has some (6.4). */
+static bool
+conform_inline(const sb_bundle *b)
+{
+	inline_place *pl = calloc(b->ncolumns, sizeof(inline_place));
+	uint64_t	start = fields_end(b),
+				count = 0;
+	bool		ok = CHECK(pl != NULL);
+
+	for (uint64_t r = 0; r < b->row_count && ok; r++)
+		ok &= conform_inline_row(b, r, start, pl, &count);
+	free(pl);
+	return ok && CHECKF((count > 0) == (b->major == 2),
+						"%llu inline values in a v%u file", (unsigned long long) count,
+						b->major);
 }
 
 /* Bucketed index: bucket_bits by the rule, max_bucket from the directory. */
@@ -248,6 +352,7 @@ conform_heap_end(const sb_bundle *b)
 			sb_value	v;
 
 			if (b->columns[c].typlen == -1 && !sb_slot_isnull(b, slot, c) &&
+				!is_inline(b, slot, c) &&
 				sb_slot_value(b, slot, c, &v, NULL) == SB_OK &&
 				(uint64_t) (v.ptr - b->heap) + v.len > end)
 				end = (uint64_t) (v.ptr - b->heap) + v.len;
@@ -277,7 +382,7 @@ conform_heap_blocks(const sb_bundle *b)
 			uint64_t	off;
 
 			if (b->columns[c].typlen != -1 || sb_slot_isnull(b, slot, c) ||
-				sb_slot_value(b, slot, c, &v, NULL) != SB_OK)
+				is_inline(b, slot, c) || sb_slot_value(b, slot, c, &v, NULL) != SB_OK)
 				continue;
 			off = (uint64_t) (v.ptr - b->heap);
 			ok &= CHECKF(v.len > 256 || off % 4096 + v.len <= 4096,
@@ -342,7 +447,7 @@ tf_check_conformance(const sb_bundle *b)
 
 	ok = conform_header(b, b->base) && conform_sections(b) &&
 		conform_schema(b) && conform_layout(b) && conform_heap_end(b) &&
-		conform_heap_blocks(b) && conform_blocksums(b);
+		conform_inline(b) && conform_heap_blocks(b) && conform_blocksums(b);
 	if (ok && b->index_kind == SB_INDEX_BUCKETED)
 		ok = conform_bucketed(b);
 	else if (ok)

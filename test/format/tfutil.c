@@ -103,6 +103,7 @@ tf_options(sb_writer_options *o, const char *path, const sb_column *cols,
 	o->index_kind = SB_INDEX_BUCKETED;
 	o->dedup = true;
 	o->pg_major = 15;
+	o->inline_limit = tf_inline_limit;
 	o->ncolumns = ncols;
 	o->columns = cols;
 }

@@ -1,0 +1,296 @@
+/*-------------------------------------------------------------------------
+ *
+ * sbinline.c
+ *	  Short values stored inside their row slot (format v2).
+ *
+ * A lookup that reads a row slot and then a value in the heap touches two
+ * places in a large file; a value stored in the slot itself arrives with
+ * it.  Each slot ends in an inline area of the same width in every row.
+ * The writer holds its first rows back (SB_INLINE_SAMPLE_ROWS rows, or fewer if
+ * their values exceed SAMPLE_BYTES), chooses from them the columns to
+ * store inline and the area's width, then replays the held calls and
+ * streams on.  A value of such a column goes into the area when it fits
+ * in what the row has left of it, and into the heap otherwise.  See
+ * format.md 6.4.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sbwriter_int.h"
+
+#include <stdlib.h>
+
+#define SAMPLE_BYTES	((size_t) 4 << 20)
+#define SIZE_PERCENTILE	90		/* the area fits this share of values */
+
+/* One held writer call; its data follows, padded to 8 bytes. */
+typedef struct sb_sample_op
+{
+	int32_t		op;				/* SB_OP_* */
+	int32_t		col;
+	uint64_t	len;
+} sb_sample_op;
+
+/* Set up inline storage: sample the first rows if any column may use it. */
+sb_status
+sb_inline_init(sb_writer *w, uint32_t limit, sb_error *err)
+{
+	if (limit > SB_MAX_INLINE)
+		return sb_fail(err, SB_ERR_INVALID, "inline limit %u exceeds %d bytes",
+					   limit, SB_MAX_INLINE);
+	w->fields_size = w->row_size;
+	w->inline_limit = (uint32_t) sb_align_up(limit, 8);
+	w->inline_col = calloc(w->ncols, sizeof(bool));
+	if (w->inline_col == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate columns");
+	for (int i = 0; limit > 0 && i < w->ncols; i++)
+		if (w->cols[i].typlen == -1 && w->cols[i].slot_offset != SB_NOT_STORED)
+			w->sampling = true;
+	return SB_OK;
+}
+
+/* Can a call with 'len' bytes of data still be held back? */
+bool
+sb_sample_room(const sb_writer *w, size_t len)
+{
+	return len <= SAMPLE_BYTES &&
+		w->sample.len + sizeof(sb_sample_op) + len <= SAMPLE_BYTES;
+}
+
+/* Have enough rows been held back to size the area? */
+bool
+sb_sample_full(const sb_writer *w)
+{
+	return w->sample.rows >= SB_INLINE_SAMPLE_ROWS;
+}
+
+/* Hold a writer call back; the caller checked sb_sample_room. */
+sb_status
+sb_sample_add(sb_writer *w, int op, int col, const void *data, size_t len,
+			  sb_error *err)
+{
+	sb_sample  *s = &w->sample;
+	size_t		need = sizeof(sb_sample_op) + sb_align_up(len, 8);
+	sb_sample_op rec = {op, col, len};
+
+	if (s->len + need > s->cap)
+	{
+		size_t		cap = s->cap ? s->cap : 65536;
+		unsigned char *buf;
+
+		while (cap < s->len + need)
+			cap *= 2;
+		if ((buf = realloc(s->buf, cap)) == NULL)
+			return sb_fail(err, SB_ERR_NOMEM, "could not allocate sample rows");
+		s->buf = buf;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, &rec, sizeof(rec));
+	if (len > 0)
+		memcpy(s->buf + s->len + sizeof(rec), data, len);
+	memset(s->buf + s->len + sizeof(rec) + len, 0, need - sizeof(rec) - len);
+	s->len += need;
+	if (op == SB_OP_END)
+		s->rows++;
+	return SB_OK;
+}
+
+/* Compare two uint64_t for qsort. */
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *) a,
+				y = *(const uint64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Image size (header included) a column's area share must hold: the
+ * SIZE_PERCENTILE of the held rows' values, NULLs counting as 0, or 0 if
+ * the column's values repeat so much that deduplication serves it better.
+ * 'sizes' and 'hashes' have one entry per held row.
+ */
+static uint64_t
+column_share(const sb_writer *w, uint64_t *sizes, uint64_t *hashes,
+			 uint64_t nvalues)
+{
+	uint64_t	rows = w->sample.rows,
+				repeats = 0;
+
+	if (rows == 0 || nvalues == 0)
+		return 0;
+	if (w->dedup_on)
+	{
+		qsort(hashes, nvalues, sizeof(uint64_t), cmp_u64);
+		for (uint64_t i = 1; i < nvalues; i++)
+			repeats += hashes[i] == hashes[i - 1];
+		if (repeats * 2 > nvalues)
+			return 0;
+	}
+	qsort(sizes, rows, sizeof(uint64_t), cmp_u64);
+	return sizes[(rows - 1) * SIZE_PERCENTILE / 100];
+}
+
+/* Image size and hash of every held value of column 'col'. */
+static uint64_t
+collect_column(const sb_writer *w, int col, uint64_t *sizes, uint64_t *hashes)
+{
+	const sb_sample *s = &w->sample;
+	uint64_t	row = 0,
+				nvalues = 0;
+	unsigned char hdr[4];
+
+	memset(sizes, 0, s->rows * sizeof(uint64_t));
+	for (size_t pos = 0; pos < s->len && row < s->rows;)
+	{
+		sb_sample_op rec;
+
+		memcpy(&rec, s->buf + pos, sizeof(rec));
+		if (rec.op == SB_OP_VARLENA && rec.col == col)
+		{
+			sizes[row] = sb_varlena_make_header(hdr, rec.len,
+												w->cols[col].flags & SB_COLF_SHORT_VARLENA) + rec.len;
+			hashes[nvalues++] = sb_checksum(s->buf + pos + sizeof(rec), rec.len);
+		}
+		row += rec.op == SB_OP_END;
+		pos += sizeof(rec) + sb_align_up(rec.len, 8);
+	}
+	return nvalues;
+}
+
+/*
+ * Choose the inline columns and the area's width from the held rows:
+ * columns in column order, each taking its share, while the area stays
+ * within the limit.
+ */
+static sb_status
+choose_area(sb_writer *w, sb_error *err)
+{
+	uint64_t   *sizes = malloc((w->sample.rows + 1) * sizeof(uint64_t));
+	uint64_t   *hashes = malloc((w->sample.rows + 1) * sizeof(uint64_t));
+	uint64_t	area = 0;
+
+	if (sizes == NULL || hashes == NULL)
+	{
+		free(sizes);
+		free(hashes);
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate sample sizes");
+	}
+	for (int c = 0; c < w->ncols; c++)
+	{
+		const sb_column *col = &w->cols[c];
+		uint64_t	nvalues,
+					share,
+					at;
+
+		if (col->typlen != -1 || col->slot_offset == SB_NOT_STORED)
+			continue;
+		nvalues = collect_column(w, c, sizes, hashes);
+		share = column_share(w, sizes, hashes, nvalues);
+		if (share == 0)
+			continue;
+		at = sb_align_up(area, share <= 127 && (col->flags & SB_COLF_SHORT_VARLENA) ?
+						 1 : sb_typalign_bytes(col->typalign));
+		if (at + share > w->inline_limit)
+			continue;
+		area = at + share;
+		w->inline_col[c] = true;
+	}
+	free(sizes);
+	free(hashes);
+	w->row_size = w->fields_size + (uint32_t) sb_align_up(area, 8);
+	return SB_OK;
+}
+
+/*
+ * Replay the held calls through the writer's public functions.  Rows
+ * begin implicitly; a row that had begun when holding stopped is begun
+ * again, with what had been set in it.
+ */
+static sb_status
+replay(sb_writer *w, sb_error *err)
+{
+	const sb_sample *s = &w->sample;
+	bool		was_in_row = w->in_row,
+				open = false;
+	sb_status	st = SB_OK;
+
+	w->in_row = false;
+	for (size_t pos = 0; st == SB_OK && pos < s->len;)
+	{
+		sb_sample_op rec;
+		const unsigned char *data = s->buf + pos + sizeof(rec);
+
+		memcpy(&rec, s->buf + pos, sizeof(rec));
+		pos += sizeof(rec) + sb_align_up(rec.len, 8);
+		if (!open)
+			sb_writer_begin_row(w);
+		open = rec.op != SB_OP_END;
+		switch (rec.op)
+		{
+			case SB_OP_FIXED:
+				st = sb_writer_set_fixed(w, rec.col, data, err);
+				break;
+			case SB_OP_VARLENA:
+				st = sb_writer_set_varlena(w, rec.col, data, rec.len, err);
+				break;
+			default:
+				st = sb_writer_end_row(w, err);
+				break;
+		}
+	}
+	if (st == SB_OK && was_in_row && !open)
+		sb_writer_begin_row(w);
+	return st;
+}
+
+/*
+ * Stop holding rows back: size the inline area, then write the held rows.
+ * The held data stays allocated, since a key column's payload must live
+ * until its row ends.
+ */
+sb_status
+sb_inline_start(sb_writer *w, sb_error *err)
+{
+	sb_status	st;
+
+	if (!w->sampling)
+		return SB_OK;
+	w->sampling = false;
+	if ((st = choose_area(w, err)) != SB_OK)
+		return st;
+	return replay(w, err);
+}
+
+/*
+ * Store a value of an inline column in the row's area if it fits after
+ * the values already there (aligned as in the heap); returns false if it
+ * does not.
+ */
+bool
+sb_inline_place(sb_writer *w, int col, const void *payload, size_t len)
+{
+	const sb_column *c = &w->cols[col];
+	unsigned char hdr[4];
+	size_t		hl = sb_varlena_make_header(hdr, len,
+											c->flags & SB_COLF_SHORT_VARLENA);
+	uint64_t	at = sb_align_up(w->fields_size + w->inline_used,
+								 hl == 1 ? 1 : sb_typalign_bytes(c->typalign));
+
+	if (at + hl + len > w->row_size)
+		return false;
+	memcpy(w->row + at, hdr, hl);
+	memcpy(w->row + at + hl, payload, len);
+	sb_store64(w->row + c->slot_offset, SB_INLINE_REF | at);
+	w->inline_used = (uint32_t) (at + hl + len - w->fields_size);
+	w->inline_values++;
+	return true;
+}
+
+/* Free the held calls and the column flags. */
+void
+sb_inline_free(sb_writer *w)
+{
+	free(w->sample.buf);
+	free(w->inline_col);
+}
