@@ -122,6 +122,7 @@ typedef struct sb_column
 #define SB_INLINE_REF	(UINT64_C(1) << 63)
 #define SB_MAX_INLINE	4096	/* largest inline area a writer may ask for */
 #define SB_INLINE_SAMPLE_ROWS 1024	/* rows the writer sizes the area from */
+#define SB_INLINE_DEFAULT 256	/* the limit sharedbuf and sbundle use */
 
 /*
  * One part of a probe key, in the representation of its key column:

@@ -20,7 +20,8 @@
 #include <stdlib.h>
 
 #define SAMPLE_BYTES	((size_t) 4 << 20)
-#define SIZE_PERCENTILE	90		/* the area fits this share of values */
+#define FIT_MOST		90		/* the area fits this percentile of sizes... */
+#define FIT_ALL			99		/* ...or this one, if at most a quarter wider */
 
 /* One held writer call; its data follows, padded to 8 bytes. */
 typedef struct sb_sample_op
@@ -106,8 +107,9 @@ cmp_u64(const void *a, const void *b)
 
 /*
  * Image size (header included) a column's area share must hold: the
- * SIZE_PERCENTILE of the held rows' values, NULLs counting as 0, or 0 if
- * the column's values repeat so much that deduplication serves it better.
+ * FIT_MOST percentile of the held rows' values (NULLs count as 0), or the
+ * FIT_ALL one if that is at most a quarter more; 0 if the column's values
+ * repeat so much that deduplication serves it better.
  * 'sizes' and 'hashes' have one entry per held row.
  */
 static uint64_t
@@ -115,7 +117,9 @@ column_share(const sb_writer *w, uint64_t *sizes, uint64_t *hashes,
 			 uint64_t nvalues)
 {
 	uint64_t	rows = w->sample.rows,
-				repeats = 0;
+				repeats = 0,
+				most,
+				all;
 
 	if (rows == 0 || nvalues == 0)
 		return 0;
@@ -128,7 +132,9 @@ column_share(const sb_writer *w, uint64_t *sizes, uint64_t *hashes,
 			return 0;
 	}
 	qsort(sizes, rows, sizeof(uint64_t), cmp_u64);
-	return sizes[(rows - 1) * SIZE_PERCENTILE / 100];
+	most = sizes[(rows - 1) * FIT_MOST / 100];
+	all = sizes[(rows - 1) * FIT_ALL / 100];
+	return all <= most + most / 4 ? all : most;
 }
 
 /* Image size and hash of every held value of column 'col'. */
