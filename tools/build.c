@@ -49,6 +49,7 @@ typedef struct build_options
 	bool		verbose;
 	int			index_kind;
 	size_t		memory;
+	uint32_t	inline_limit;
 	const char *out;
 	const char *in;
 } build_options;
@@ -86,13 +87,15 @@ build_usage(void)
 		   "  --index bucketed|sorted  index kind (default: bucketed)\n"
 		   "  --no-dedup               store identical values separately\n"
 		   "  --memory MB              memory for the index sort and dedup (default: %d)\n"
+		   "  --inline BYTES           widest area for short values inside each row slot,\n"
+		   "                           0 to %d; 0 keeps all values in the heap (default: %d)\n"
 		   "  --meta KEY=VALUE         add a build metadata entry; may be repeated\n"
 		   "  -v, --verbose            report what was written\n"
 		   "  -h, --help               show this help, then exit\n\n"
 		   "Types: %s.\n"
 		   "Text is UTF-8; date and time values are ISO 8601 as PostgreSQL prints them\n"
 		   "with DateStyle ISO; a timestamptz without a zone is taken to be UTC.\n",
-		   progname, DEFAULT_MEMORY_MB, sbt_names());
+		   progname, DEFAULT_MEMORY_MB, SB_MAX_INLINE, SB_INLINE_DEFAULT, sbt_names());
 }
 
 /* Parse --memory's value in megabytes. */
@@ -111,6 +114,25 @@ parse_memory(const char *arg, size_t *bytes)
 		return false;
 	}
 	*bytes = (size_t) mb << 20;
+	return true;
+}
+
+/* Parse --inline's value in bytes. */
+static bool
+parse_inline(const char *arg, uint32_t *bytes)
+{
+	char	   *end;
+	long		n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || n < 0 || n > SB_MAX_INLINE)
+	{
+		tool_error("invalid --inline value \"%s\": must be 0 to %d bytes",
+				   arg, SB_MAX_INLINE);
+		return false;
+	}
+	*bytes = (uint32_t) n;
 	return true;
 }
 
@@ -144,6 +166,8 @@ apply_option(build_options *o, int c, char *arg)
 			return true;
 		case 'M':
 			return parse_memory(arg, &o->memory);
+		case 'I':
+			return parse_inline(arg, &o->inline_limit);
 	}
 	return true;
 }
@@ -160,6 +184,7 @@ parse_options(int argc, char **argv, build_options *o)
 		{"index", required_argument, NULL, 'i'},
 		{"no-dedup", no_argument, NULL, 'D'},
 		{"memory", required_argument, NULL, 'M'},
+		{"inline", required_argument, NULL, 'I'},
 		{"meta", required_argument, NULL, 'm'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -170,6 +195,7 @@ parse_options(int argc, char **argv, build_options *o)
 	memset(o, 0, sizeof(*o));
 	o->dedup = true;
 	o->memory = (size_t) DEFAULT_MEMORY_MB << 20;
+	o->inline_limit = SB_INLINE_DEFAULT;
 	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1)
 	{
 		if (c == 'h')
@@ -273,6 +299,7 @@ start_writer(build_state *st)
 	wo.index_kind = o->index_kind;
 	wo.approximate = o->approximate;
 	wo.dedup = o->dedup;
+	wo.inline_limit = o->inline_limit;
 	wo.pg_major = SB_PG_MAJOR;
 	wo.ncolumns = st->schema.ncolumns;
 	wo.columns = st->schema.columns;
@@ -439,10 +466,11 @@ finish_build(build_state *st)
 	if ((rc = install_output(st->tmp, st->opts->out)) != EXIT_OK)
 		return rc;
 	if (st->opts->verbose)
-		fprintf(stderr, "%s: wrote \"%s\": %llu rows, %llu indexed, %llu distinct keys, %llu bytes\n",
+		fprintf(stderr, "%s: wrote \"%s\": %llu rows, %llu indexed, %llu distinct keys, %llu values inline, %llu bytes\n",
 				progname, st->opts->out, (unsigned long long) st->stats.rows,
 				(unsigned long long) st->stats.indexed,
 				(unsigned long long) st->stats.distinct_keys,
+				(unsigned long long) st->stats.inline_values,
 				(unsigned long long) st->stats.file_size);
 	return EXIT_OK;
 }

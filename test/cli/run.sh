@@ -332,7 +332,7 @@ rm -f m.sb
   --meta owner=me m.sb h.csv --header 2>err
 run "$SB" info m.sb
 check "info exits 0" test "$rc" -eq 0
-for pattern in 'format version: +1\.0' 'PostgreSQL major: +[0-9]+' \
+for pattern in 'format version: +2\.0' 'PostgreSQL major: +[0-9]+' \
   'build time: +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z' \
   'rows: +2$' 'file size: +[0-9]+ bytes' 'pg_catalog\.int4 +-1 +4 +t +i +datum +1 +integer' \
   'pg_catalog\.text +-1 +-1 +f +i +datum +- +-' 'kind: +bucketed' 'bucket bits: ' \
@@ -355,7 +355,7 @@ fails_with 2 'expected KEY=VALUE' "--meta needs KEY=VALUE" \
 section "A large bundle: get finds every key"
 
 awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "%d,name %d,%d.5\n", i * 7, i, i % 1000 }' >big.csv
-rm -f big.sb bigt.sb bigs.sb bigm.sb
+rm -f big.sb bigt.sb bigs.sb bigm.sb bigh.sb
 check "build 100000 rows" "$SB" build --schema 'id:int8,name:text,v:float8' --key id big.sb big.csv
 cut -d, -f1 big.csv | xargs "$SB" get big.sb >big.out 2>err
 check "get finds each of 100000 integer keys" same big.csv big.out
@@ -372,7 +372,12 @@ check "--index sorted: info shows the kind" grep -q 'kind: *sorted' <("$SB" info
 "$SB" build --memory 1 --schema 'id:int8,name:text,v:float8' --key id bigm.sb big.csv &&
   cut -d, -f1 big.csv | xargs "$SB" get bigm.sb >bigm.out
 check "--memory 1 (index sorted in spilled runs): get finds every key" same big.csv bigm.out
-check "verify the 100000-row bundles" quietly "$SB" verify big.sb bigt.sb bigs.sb bigm.sb
+"$SB" build --inline 0 --schema 'id:int8,name:text,v:float8' --key id bigh.sb big.csv &&
+  cut -d, -f1 big.csv | xargs "$SB" get bigh.sb >bigh.out
+check "--inline 0 (every value in the heap): get finds every key" same big.csv bigh.out
+check "--inline 0 writes format 1.0" grep -q 'format version: *1\.0' <("$SB" info bigh.sb)
+check "the default writes format 2.0" grep -q 'format version: *2\.0' <("$SB" info big.sb)
+check "verify the 100000-row bundles" quietly "$SB" verify big.sb bigt.sb bigs.sb bigm.sb bigh.sb
 "$SB" dump big.sb >bigd.out
 check "dump of 100000 rows reproduces the input" same big.csv bigd.out
 
@@ -533,6 +538,8 @@ fails_with 2 'invalid --index value "hashed"' "a bad index kind" \
   "${B[@]}" --schema 'id:int4' --key id --index hashed e.sb empty.csv
 fails_with 2 'invalid --memory value "0"' "a bad memory budget" \
   "${B[@]}" --schema 'id:int4' --key id --memory 0 e.sb empty.csv
+fails_with 2 'invalid --inline value "4097": must be 0 to 4096 bytes' "an inline limit too wide" \
+  "${B[@]}" --schema 'id:int4' --key id --inline 4097 e.sb empty.csv
 fails_with 2 'could not open file "nonexistent.csv" for reading: No such file or directory' \
   "an input file that does not exist" "${B[@]}" --schema 'id:int4' --key id e.sb nonexistent.csv
 fails_with 2 'could not read file ".": Is a directory' "an input that cannot be read" \
