@@ -8,9 +8,10 @@
  * folds every byte of its value into the checksum.
  *
  *   bundle    columns (k int8 | text, v text), v with 1-byte varlena
- *             headers; value dedup on (also built once without, for the
- *             build time only); a writer budget of 1 GiB, so the
- *             index sort does not spill at 10M keys.  Lookup: sb_key_hash,
+ *             headers; short values inside the row slot (inline_limit
+ *             SB_INLINE_DEFAULT, format v2); value dedup on (also built
+ *             once without, for the build time only); a writer budget of
+ *             1 GiB, so the index sort does not spill at 10M keys.  Lookup: sb_key_hash,
  *             sb_lookup_start, sb_lookup_next, sb_row_slot, sb_slot_value.
  *   batched   the bucketed bundle, 16 lookups at a time in stages.
  *   tinycdb   cdb_make_add in key-number order; cdb_init (mmap), cdb_find,
@@ -116,6 +117,7 @@ bundle_build(store *s, const dataset *d, const char *prefix)
 	o.hash_seed = HASH_SEED;
 	o.index_kind = p->index_kind;
 	o.dedup = !p->no_dedup;
+	o.inline_limit = SB_INLINE_DEFAULT;
 	o.pg_major = 15;
 	o.ncolumns = 2;
 	o.columns = cols;

@@ -293,6 +293,7 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 	opts.index_kind = SB_INDEX_BUCKETED;
 	opts.approximate = bs->approximate;
 	opts.dedup = true;
+	opts.inline_limit = SB_INLINE_DEFAULT;
 	opts.pg_major = PG_VERSION_NUM / 10000;
 	opts.ncolumns = desc->natts;
 	opts.columns = cols;
