@@ -175,7 +175,18 @@ prewarm(fuzz_ctx *fc)
 	sb_advise_scan(b, false);
 }
 
-/* Read one column of a row slot, if it is not NULL, and touch its bytes. */
+/* Does the value lie within [base, base + size)? */
+static bool
+within(const unsigned char *base, uint64_t size, const sb_value *v)
+{
+	return v->ptr >= base && v->len <= size &&
+		(uint64_t) (v->ptr - base) <= size - v->len;
+}
+
+/*
+ * Read one column of a row slot, if it is not NULL, and touch its bytes;
+ * a variable-length value lies in the heap or inside the slot.
+ */
 static void
 read_value(fuzz_ctx *fc, const unsigned char *slot, uint64_t row, int c)
 {
@@ -203,8 +214,8 @@ read_value(fuzz_ctx *fc, const unsigned char *slot, uint64_t row, int c)
 		FUZZ_CHECK(v.len == (size_t) col->typlen, "row %llu column %d has %zu bytes",
 				   (unsigned long long) row, c, v.len);
 	else
-		FUZZ_CHECK(v.ptr >= b->heap && v.len <= b->heap_size &&
-				   (uint64_t) (v.ptr - b->heap) <= b->heap_size - v.len &&
+		FUZZ_CHECK((within(b->heap, b->heap_size, &v) ||
+					within(slot, b->row_size, &v)) &&
 				   sb_varlena_size(v.ptr, v.len, &total) && total == v.len,
 				   "row %llu column %d: bad varlena of %zu bytes",
 				   (unsigned long long) row, c, v.len);

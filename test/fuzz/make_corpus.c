@@ -63,6 +63,7 @@ typedef struct bundle_spec
 	int			nmeta;			/* metadata entries */
 	int			ncols;
 	sb_column	cols[MAX_COLS];
+	uint32_t	inline_limit;	/* 0: every value in the heap (format v1) */
 } bundle_spec;
 
 static const bundle_spec specs[] = {
@@ -119,6 +120,12 @@ static const bundle_spec specs[] = {
 	1, {INT4("id", 1)}},
 	{"all_null_keys.sb", SB_INDEX_BUCKETED, false, false, 19, 10, 0, 1, 0,
 	2, {TEXT("code", 1), INT4("n", 0)}},
+	{"inline_int8_text.sb", SB_INDEX_BUCKETED, false, false, 20, 80, 0, 6, 1,
+	3, {INT8("id", 1), TEXT("name", 0), TEXT4("note", 0)}, 256},
+	{"inline_text_key_sorted.sb", SB_INDEX_SORTED, false, false, 21, 60, 0, 5, 0,
+	3, {TEXT("code", 1), ARR8("arr"), TEXT4("note", 0)}, 128},
+	{"inline_approx.sb", SB_INDEX_BUCKETED, true, false, 22, 50, 0, 0, 0,
+	3, {INT4("a", 1), TEXT("b", 2), TEXT("c", 0)}, 64},
 };
 
 /* Is value (row, col) NULL in this spec? */
@@ -297,6 +304,7 @@ write_bundle(const char *dir, const bundle_spec *s)
 	o.approximate = s->approximate;
 	o.dedup = s->dedup;
 	o.pg_major = 15;
+	o.inline_limit = s->inline_limit;
 	o.ncolumns = s->ncols;
 	o.columns = s->cols;
 	if ((st = sb_writer_create(&o, &w, &err)) != SB_OK)
