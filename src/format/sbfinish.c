@@ -316,7 +316,33 @@ write_header(sb_writer *w, unsigned char *hdr, const section_plan *plans,
 	return sb_pwrite_all(w->fd, hdr, w->header_size, 0, err);
 }
 
-/* Complete the file: rows, index, metadata, header; then fsync it. */
+/*
+ * Place the heap and the rows: the stream that went to the output file
+ * stays where it is, the one in the temporary file is copied after it.
+ */
+static sb_status
+place_streams(sb_writer *w, section_plan *heap, section_plan *rows,
+			  sb_error *err)
+{
+	sb_sink    *first = w->rows_first ? &w->rows : &w->heap,
+			   *second = w->rows_first ? &w->heap : &w->rows;
+	section_plan *fp = w->rows_first ? rows : heap,
+			   *sp = w->rows_first ? heap : rows;
+	sb_status	st;
+
+	if ((st = sb_sink_flush(first, err)) != SB_OK ||
+		(st = sb_sink_flush(second, err)) != SB_OK)
+		return st;
+	fp->offset = first->start;
+	fp->length = sb_sink_size(first);
+	fp->checksum = sb_checksum_final(first->ck);
+	sp->offset = sb_align_up(fp->offset + fp->length, w->section_align);
+	sp->length = sb_sink_size(second);
+	sp->checksum = sb_checksum_final(second->ck);
+	return sb_copy_fd(w->temp_fd, 0, w->fd, sp->offset, sp->length, NULL, err);
+}
+
+/* Complete the file: rows and heap, index, metadata, header; then fsync it. */
 static sb_status
 finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 {
@@ -328,7 +354,8 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 	sb_blocksums *index_blocks[2] = {NULL, NULL};
 	sb_blocksums *blocks[4];
 	sb_status	st;
-	uint64_t	file_size;
+	uint64_t	end,
+				file_size;
 
 	memset(plans, 0, sizeof(plans));
 	for (int i = 0; i < 7; i++)
@@ -337,22 +364,11 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 	plans[0].length = w->schema_len;
 	plans[0].checksum = sb_checksum(w->schema, w->schema_len);
 
-	if ((st = sb_sink_flush(&w->heap, err)) != SB_OK ||
-		(st = sb_sink_flush(&w->rows, err)) != SB_OK)
+	if ((st = place_streams(w, &plans[2], &plans[3], err)) != SB_OK)
 		return st;
-	plans[2].offset = w->heap.start;
-	plans[2].length = sb_sink_size(&w->heap);
-	plans[2].checksum = sb_checksum_final(w->heap.ck);
-	plans[3].offset = sb_align_up(plans[2].offset + plans[2].length,
-								  w->section_align);
-	plans[3].length = sb_sink_size(&w->rows);
-	plans[3].checksum = sb_checksum_final(w->rows.ck);
-	if ((st = sb_copy_fd(w->rows_fd, 0, w->fd, plans[3].offset,
-						 plans[3].length, NULL, err)) != SB_OK)
-		return st;
-
-	st = write_index(w, sb_align_up(plans[3].offset + plans[3].length,
-									w->section_align),
+	end = w->rows_first ? plans[2].offset + plans[2].length :
+		plans[3].offset + plans[3].length;
+	st = write_index(w, sb_align_up(end, w->section_align),
 					 &plans[6], &plans[4], hdr, index_blocks, err);
 	if (st == SB_OK)
 	{

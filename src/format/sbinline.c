@@ -251,6 +251,24 @@ replay(sb_writer *w, sb_error *err)
 }
 
 /*
+ * With values inside the slots the rows are most of the file: stream them
+ * to the output right after the schema and the heap to the temporary file
+ * instead, so that finishing copies the smaller of the two.  Nothing has
+ * been written to either yet.
+ */
+static void
+rows_first(sb_writer *w)
+{
+	uint64_t	start = w->heap.start;
+
+	w->heap.fd = w->temp_fd;
+	w->heap.start = 0;
+	w->rows.fd = w->fd;
+	w->rows.start = start;
+	w->rows_first = true;
+}
+
+/*
  * Stop holding rows back: size the inline area, then write the held rows.
  * The held data stays allocated, since a key column's payload must live
  * until its row ends.
@@ -265,6 +283,8 @@ sb_inline_start(sb_writer *w, sb_error *err)
 	w->sampling = false;
 	if ((st = choose_area(w, err)) != SB_OK)
 		return st;
+	if (w->row_size > w->fields_size)
+		rows_first(w);
 	return replay(w, err);
 }
 

@@ -5,7 +5,8 @@
  *
  * The writer makes one pass over the rows.  The schema is written at once;
  * variable-length values stream into the value heap, which follows it in
- * the output file; row slots stream into an anonymous temporary file; each
+ * the output file; row slots stream into an anonymous temporary file (the
+ * other way round when the slots hold values, see sbinline.c); each
  * row with a non-NULL key adds a (hash, row) pair to a sorter that spills
  * sorted runs to another temporary file beyond its memory budget.  Finish
  * appends the rows, writes the index from the merged pairs and the build
@@ -176,7 +177,7 @@ heap_same(void *arg, uint64_t offset, const void *payload, size_t len)
 	{
 		size_t		n = len < sizeof(buf) ? len : sizeof(buf);
 
-		if (sb_pread_all(w->fd, buf, n, h->start + offset, NULL) != SB_OK ||
+		if (sb_pread_all(h->fd, buf, n, h->start + offset, NULL) != SB_OK ||
 			memcmp(buf, p, n) != 0)
 			return false;
 		offset += n;
@@ -211,7 +212,7 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate writer");
-	w->fd = w->rows_fd = -1;
+	w->fd = w->temp_fd = -1;
 	w->sorter.spill_fd = -1;
 	w->approximate = o->approximate;
 	w->index_kind = o->index_kind ? o->index_kind : SB_INDEX_BUCKETED;
@@ -283,9 +284,9 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 						   err)) != SB_OK ||
 		(st = sb_sink_track_blocks(&w->heap, err)) != SB_OK)
 		goto fail;
-	if ((st = sb_temp_open(w->temp_dir, &w->rows_fd, err)) != SB_OK)
+	if ((st = sb_temp_open(w->temp_dir, &w->temp_fd, err)) != SB_OK)
 		goto fail;
-	if ((st = sb_sink_init(&w->rows, w->rows_fd, 0, SINK_BUFFER, true,
+	if ((st = sb_sink_init(&w->rows, w->temp_fd, 0, SINK_BUFFER, true,
 						   err)) != SB_OK ||
 		(st = sb_sink_track_blocks(&w->rows, err)) != SB_OK)
 		goto fail;
@@ -626,8 +627,8 @@ sb_writer_free(sb_writer *w)
 		close(w->fd);
 	if (w->created && !w->finished)
 		unlink(w->path);
-	if (w->rows_fd >= 0)
-		close(w->rows_fd);
+	if (w->temp_fd >= 0)
+		close(w->temp_fd);
 	sb_sink_free(&w->heap);
 	sb_sink_free(&w->rows);
 	sb_sorter_free(&w->sorter);

@@ -36,7 +36,8 @@ struct sb_writer
 	char	   *path;
 	char	   *temp_dir;
 	int			fd;				/* the output file */
-	int			rows_fd;		/* temporary file of row slots */
+	int			temp_fd;		/* temporary file of the rows or the heap */
+	bool		rows_first;		/* rows stream to the output, heap to temp */
 	bool		created;
 	bool		finished;
 	bool		failed;

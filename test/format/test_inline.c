@@ -379,3 +379,52 @@ test_inline_damage(void)
 	free(img);
 	sb_close(b);
 }
+
+/*
+ * With inline values the heap streams to the temporary file: repeats of
+ * values already flushed there are found by reading them back from it.
+ */
+void
+test_inline_heap_in_temp(void)
+{
+	sb_column	cols[3] = {
+		tf_keyed(tf_col_int("k", 8), 1, SB_KEY_INTEGER),
+		tf_col_text("s", true, 'i'),
+		tf_col_text("doc", false, 'i')
+	};
+	const char *path = tf_path("temp_heap.sb");
+	sb_writer_options o;
+	sb_writer  *w;
+	sb_build_stats stats;
+	sb_bundle  *b;
+	char		doc[2000],
+				s[32];
+
+	tf_options(&o, path, cols, 3);
+	o.inline_limit = 64;
+	REQUIRE((w = tf_create(&o)) != NULL);
+	for (int r = 0; r < 1200; r++)
+	{
+		sb_writer_begin_row(w);
+		tf_set_int(w, 0, 8, r);
+		snprintf(s, sizeof(s), "s-%d", r);
+		tf_set_text(w, 1, s);
+		memset(doc, 'a' + r % 600 % 26, sizeof(doc));
+		snprintf(doc, sizeof(doc), "%d", r % 600);
+		tf_set_var(w, 2, doc, sizeof(doc));
+		tf_end_row(w);
+	}
+	REQUIRE((b = tf_finish(w, path, &stats)) != NULL);
+	CHECK_EQ(stats.dedup_hits, 600);
+	CHECK(stats.heap_bytes > (1 << 20));	/* more than the sink's buffer */
+	for (int r = 0; r < 1200; r++)
+	{
+		snprintf(s, sizeof(s), "s-%d", r);
+		memset(doc, 'a' + r % 600 % 26, sizeof(doc));
+		snprintf(doc, sizeof(doc), "%d", r % 600);
+		CHECK(stored_inline(b, r, 1) && !stored_inline(b, r, 2));
+		CHECK(tf_text_is(b, r, 1, s, strlen(s)) &&
+			  tf_text_is(b, r, 2, doc, sizeof(doc)));
+	}
+	sb_close(b);
+}

@@ -26,12 +26,20 @@ static const uint32_t table_order[7] = {
 	SB_SECTION_DIRECTORY
 };
 
-/* File order of the reference writer. */
-static const uint32_t file_order[7] = {
-	SB_SECTION_SCHEMA, SB_SECTION_HEAP, SB_SECTION_ROWS,
-	SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
-	SB_SECTION_META
+/*
+ * File orders of the reference writer: the heap first, or the rows first
+ * when the slots have an inline area (section 2).
+ */
+static const uint32_t file_order[2][7] = {
+	{SB_SECTION_SCHEMA, SB_SECTION_HEAP, SB_SECTION_ROWS,
+		SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
+	SB_SECTION_META},
+	{SB_SECTION_SCHEMA, SB_SECTION_ROWS, SB_SECTION_HEAP,
+		SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
+	SB_SECTION_META}
 };
+
+static uint64_t fields_end(const sb_bundle *b);
 
 /* Header fields fixed by the writer's rules. */
 static bool
@@ -74,6 +82,7 @@ conform_sections(const sb_bundle *b)
 {
 	uint64_t	pos = sb_align_up(b->header_size, SB_SECTION_ALIGN);
 	uint64_t	data_align = data_alignment(b);
+	const uint32_t *order = file_order[b->row_size > fields_end(b)];
 	bool		ok = true;
 
 	for (int i = 0; i < b->nsections; i++)
@@ -91,7 +100,7 @@ conform_sections(const sb_bundle *b)
 		{
 			const struct sb_section_info *s = &b->sections[i];
 
-			if (s->kind != file_order[f])
+			if (s->kind != order[f])
 				continue;
 			if (data_section(s->kind))
 				pos = sb_align_up(pos, data_align);
