@@ -22,6 +22,17 @@ SELECT bundle, rows, distinct_keys, dedup_saved > 0 AS deduped
 \d build_t
 SELECT generation, rows, query, key, columns, approximate FROM sharedbuf_info('build_t');
 
+-- short values go inside the row slot (format 2.0) unless inline_limit is 0
+SELECT format_version FROM sharedbuf_info('build_t');
+SET sharedbuf.inline_limit = 0;
+SELECT rows FROM sharedbuf_build('build_heap', 'SELECT * FROM build_src', key => 'id');
+CREATE FOREIGN TABLE build_heap (id int4, name text, grp int4)
+  SERVER sharedbuf OPTIONS (bundle 'build_heap');
+SELECT format_version FROM sharedbuf_info('build_heap');
+SELECT * FROM build_heap WHERE id = 7;
+RESET sharedbuf.inline_limit;
+SET sharedbuf.inline_limit = 5000;
+
 -- refresh with the stored query, then with a new one (which is stored)
 INSERT INTO build_src VALUES (1001, 'name 1001', 1);
 SELECT rows FROM sharedbuf_refresh('build_t');

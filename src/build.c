@@ -293,7 +293,7 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 	opts.index_kind = SB_INDEX_BUCKETED;
 	opts.approximate = bs->approximate;
 	opts.dedup = true;
-	opts.inline_limit = SB_INLINE_DEFAULT;
+	opts.inline_limit = (uint32_t) sb_inline_limit_setting;
 	opts.pg_major = PG_VERSION_NUM / 10000;
 	opts.ncolumns = desc->natts;
 	opts.columns = cols;

@@ -20,6 +20,7 @@ PG_MODULE_MAGIC;
 char	   *sb_directory_setting = NULL;
 char	   *sb_test_pause_setting = NULL;
 int			sb_prewarm_setting = 0;
+int			sb_inline_limit_setting = SB_INLINE_DEFAULT;
 
 static const struct config_enum_entry prewarm_options[] = {
 	{"none", 0, false},
@@ -56,6 +57,16 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("sharedbuf.inline_limit",
+							"Widest area for short values inside each row slot of a new bundle.",
+							"Builds keep values that fit next to their row, so a lookup reads "
+							"one place in the file; 0 stores every value in the value heap.",
+							&sb_inline_limit_setting,
+							SB_INLINE_DEFAULT,
+							0, SB_MAX_INLINE,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
 	DefineCustomStringVariable("sharedbuf.test_pause",
 							   "Pauses a backend at a named point of a build, for crash tests.",
 							   NULL,

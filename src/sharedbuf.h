@@ -32,6 +32,7 @@
 extern char *sb_directory_setting;
 extern char *sb_test_pause_setting;
 extern int	sb_prewarm_setting;
+extern int	sb_inline_limit_setting;
 extern void SbTestPause(const char *point);
 
 /* in paths.c */
