@@ -393,15 +393,22 @@ typedef struct sb_lookup
 {
 	const sb_key_part *parts;
 	uint64_t	hash;
+	uint64_t	lo;				/* first entry of the bucket */
 	uint64_t	pos;			/* next entry to examine */
 	uint64_t	end;			/* one past the last candidate entry */
 	uint32_t	fp;				/* fingerprint sought (bucketed index) */
-	bool		located;		/* pos and end are set */
+	uint8_t		phase;			/* SB_LOOKUP_*: what is known so far */
 } sb_lookup;
+
+#define SB_LOOKUP_STARTED	0	/* only the hash */
+#define SB_LOOKUP_BUCKET	1	/* the bucket and a predicted position */
+#define SB_LOOKUP_LOCATED	2	/* pos and end are set */
 
 extern sb_status sb_key_hash(const sb_bundle *b, const sb_key_part *parts,
 							 uint64_t *hash, sb_error *err);
 extern void sb_lookup_prefetch(const sb_bundle *b, uint64_t hash);
+extern void sb_lookup_prefetch_entries(const sb_bundle *b, sb_lookup *it);
+extern void sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it);
 extern void sb_lookup_start(const sb_bundle *b, const sb_key_part *parts,
 							uint64_t hash, sb_lookup *it);
 extern int	sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,

@@ -97,20 +97,19 @@ sb_lookup_prefetch(const sb_bundle *b, uint64_t hash)
 }
 
 /*
- * Position the lookup at the first candidate of a bucketed index: read
- * the bucket's directory line, then predict the fingerprint's place in
- * the bucket and walk to it.  The blocks read are checked first.
+ * Find a bucketed lookup's bucket from its directory line and predict the
+ * fingerprint's place in it; the entries are not read yet.  The
+ * directory line's block and the bucket's entries' blocks are checked.
  */
 static sb_status
-locate_bucketed(const sb_bundle *b, sb_lookup *it, sb_error *err)
+find_bucket(const sb_bundle *b, sb_lookup *it, sb_error *err)
 {
 	uint64_t	bucket = sb_hash_bucket(it->hash, b->bucket_bits);
 	uint64_t	lineoff = (bucket / SB_DIR_LINE_BUCKETS) * SB_DIR_LINE_BYTES;
 	const unsigned char *line = b->dir + lineoff;
 	unsigned	slot = bucket % SB_DIR_LINE_BUCKETS;
 	uint64_t	lo,
-				hi,
-				p;
+				hi;
 	sb_status	st;
 
 	if ((st = sb_check(b, SB_REGION_DIRECTORY, lineoff, SB_DIR_LINE_BYTES, err)) != SB_OK)
@@ -126,14 +125,25 @@ locate_bucketed(const sb_bundle *b, sb_lookup *it, sb_error *err)
 					   (hi - lo) * b->entry_size, err)) != SB_OK)
 		return st;
 	it->fp = sb_hash_fingerprint(it->hash, b->bucket_bits, b->fp_bytes);
-	p = lo + (((uint64_t) it->fp * (hi - lo)) >> (8 * b->fp_bytes));
-	while (p > lo && entry_fp(b, p - 1) >= it->fp)
+	it->lo = lo;
+	it->end = hi;
+	it->pos = lo + (((uint64_t) it->fp * (hi - lo)) >> (8 * b->fp_bytes));
+	it->phase = SB_LOOKUP_BUCKET;
+	return SB_OK;
+}
+
+/* Walk from the predicted place to the first candidate of the bucket. */
+static void
+walk_bucket(const sb_bundle *b, sb_lookup *it)
+{
+	uint64_t	p = it->pos;
+
+	while (p > it->lo && entry_fp(b, p - 1) >= it->fp)
 		p--;
-	while (p < hi && entry_fp(b, p) < it->fp)
+	while (p < it->end && entry_fp(b, p) < it->fp)
 		p++;
 	it->pos = p;
-	it->end = hi;
-	return SB_OK;
+	it->phase = SB_LOOKUP_LOCATED;
 }
 
 /* First index of a sorted entry >= h within [lo, hi). */
@@ -172,7 +182,10 @@ locate_sorted(const sb_bundle *b, sb_lookup *it, sb_error *err)
 	if ((st = sb_check(b, SB_REGION_ENTRIES, 0, b->entries_size, err)) != SB_OK)
 		return st;
 	if (n == 0 || h < entry_hash(b, 0) || h > entry_hash(b, n - 1))
+	{
+		it->phase = SB_LOOKUP_LOCATED;
 		return SB_OK;
+	}
 	mid = ((h >> 32) * n) >> 32;
 	if (mid >= n)
 		mid = n - 1;
@@ -205,6 +218,7 @@ locate_sorted(const sb_bundle *b, sb_lookup *it, sb_error *err)
 		}
 	}
 	it->pos = lower_bound(b, lo, hi, h);
+	it->phase = SB_LOOKUP_LOCATED;
 	return SB_OK;
 }
 
@@ -220,8 +234,57 @@ sb_lookup_start(const sb_bundle *b, const sb_key_part *parts, uint64_t hash,
 	it->parts = parts;
 	it->hash = hash;
 	it->fp = 0;
-	it->pos = it->end = 0;
-	it->located = false;
+	it->lo = it->pos = it->end = 0;
+	it->phase = SB_LOOKUP_STARTED;
+}
+
+/* Take a lookup as far as locating its first candidate. */
+static sb_status
+locate(const sb_bundle *b, sb_lookup *it, sb_error *err)
+{
+	sb_status	st;
+
+	if (b->index_kind != SB_INDEX_BUCKETED)
+		return it->phase == SB_LOOKUP_LOCATED ? SB_OK : locate_sorted(b, it, err);
+	if (it->phase == SB_LOOKUP_STARTED && (st = find_bucket(b, it, err)) != SB_OK)
+		return st;
+	if (it->phase == SB_LOOKUP_BUCKET)
+		walk_bucket(b, it);
+	return SB_OK;
+}
+
+/*
+ * Batched lookups, second step (after sb_lookup_prefetch of the hash):
+ * read the bucket's directory line and hint the CPU to fetch the entries
+ * where the fingerprint is predicted.  Errors are left for sb_lookup_next.
+ */
+void
+sb_lookup_prefetch_entries(const sb_bundle *b, sb_lookup *it)
+{
+	if (b->index_kind != SB_INDEX_BUCKETED || it->phase != SB_LOOKUP_STARTED ||
+		find_bucket(b, it, NULL) != SB_OK)
+		return;
+	__builtin_prefetch(b->entries + it->pos * b->entry_size);
+}
+
+/*
+ * Batched lookups, third step: locate the first candidate and hint the CPU
+ * to fetch its row slot.  Errors are left for sb_lookup_next.
+ */
+void
+sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
+{
+	uint64_t	r;
+
+	if (locate(b, it, NULL) != SB_OK || it->pos >= it->end)
+		return;
+	r = b->index_kind == SB_INDEX_BUCKETED ?
+		(entry_fp(b, it->pos) == it->fp ?
+		 sb_load32(b->entries + it->pos * b->entry_size + b->fp_bytes) : UINT64_MAX) :
+		(entry_hash(b, it->pos) == it->hash ?
+		 sb_load64(b->entries + it->pos * SB_SORTED_ENTRY_SIZE + 8) : UINT64_MAX);
+	if (r < b->row_count)
+		__builtin_prefetch(b->rows + r * b->row_size);
 }
 
 /* Does the row hold the probe key?  Returns 1, 0 or an error. */
@@ -275,14 +338,12 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 {
 	bool		approx = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
 
-	if (!it->located)
+	if (it->phase != SB_LOOKUP_LOCATED)
 	{
-		sb_status	st = b->index_kind == SB_INDEX_BUCKETED ?
-			locate_bucketed(b, it, err) : locate_sorted(b, it, err);
+		sb_status	st = locate(b, it, err);
 
 		if (st != SB_OK)
 			return st;
-		it->located = true;
 	}
 	while (it->pos < it->end)
 	{

@@ -771,6 +771,57 @@ test_index_kinds_agree(void)
 	sb_close(b);
 }
 
+/* Rows of a text key found in steps: the batched lookups' prefetch calls. */
+static int
+staged_lookup(const sb_bundle *b, const char *key, uint64_t *rows, int max)
+{
+	sb_key_part part = {.data = key, .len = strlen(key)};
+	sb_lookup	it;
+	uint64_t	h,
+				row;
+	int			n = 0,
+				r;
+
+	if (!CHECK_ST(sb_key_hash(b, &part, &h, NULL), SB_OK, NULL))
+		return -1;
+	sb_lookup_prefetch(b, h);
+	sb_lookup_start(b, &part, h, &it);
+	sb_lookup_prefetch_entries(b, &it);
+	sb_lookup_prefetch_row(b, &it);
+	sb_lookup_prefetch_row(b, &it);	/* again: nothing changes */
+	while ((r = sb_lookup_next(b, &it, &row, NULL)) == 1)
+		if (n < max)
+			rows[n++] = row;
+	return r < 0 ? r : n;
+}
+
+/* Lookups taken in the batched steps find what plain lookups find. */
+void
+test_staged_lookups(void)
+{
+	sb_bundle  *bundles[2] = {agree_bundle(SB_INDEX_BUCKETED, NULL),
+	agree_bundle(SB_INDEX_SORTED, NULL)};
+	uint64_t	got[16],
+				want[16];
+	char		buf[32];
+
+	for (int i = 0; i < 2; i++)
+	{
+		REQUIRE(bundles[i] != NULL);
+		for (int k = -10; k < 6000 && tf_failures() == 0; k++)
+		{
+			int			ng,
+						nw = agree_rows(k, want);
+
+			snprintf(buf, sizeof(buf), "key-%d", k);
+			ng = staged_lookup(bundles[i], buf, got, 16);
+			CHECKF(ng == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
+				   "\"%s\": %d rows in steps, %d expected", buf, ng, nw);
+		}
+		sb_close(bundles[i]);
+	}
+}
+
 /* The collision test's arguments. */
 typedef struct collide_arg
 {

@@ -57,6 +57,7 @@ TF_TEST(composite_int_text, false)
 TF_TEST(composite_three_columns, false)
 TF_TEST(approximate_mode, false)
 TF_TEST(index_kinds_agree, false)
+TF_TEST(staged_lookups, false)
 TF_TEST(hash_collisions, false)
 
 /* test_large.c */
