@@ -271,10 +271,11 @@ bundle_stage_lookup(store *s, const key_seq *q, int stage)
 }
 
 /*
- * Batched lookups, 16 at a time: hash each key and prefetch its directory
- * line; start each lookup (reading the directory and entry lines) and
- * prefetch the entry line at the found position; fetch each row and
- * prefetch its value in the heap; then read the values.
+ * Batched lookups, 16 at a time, each step over all 16 before the next:
+ * hash each key and prefetch its directory line; read the directory line
+ * and prefetch the entries at the predicted place; find the first
+ * candidate and prefetch its row slot; check the row and prefetch its
+ * value if it is in the heap; then read the values.
  */
 static uint64_t
 batched_lookup(store *s, const key_seq *q)
@@ -302,8 +303,10 @@ batched_lookup(store *s, const key_seq *q)
 		for (int j = 0; j < m; j++)
 		{
 			sb_lookup_start(b, &parts[j], h[j], &it[j]);
-			__builtin_prefetch(b->entries + it[j].pos * b->entry_size);
+			sb_lookup_prefetch_entries(b, &it[j]);
 		}
+		for (int j = 0; j < m; j++)
+			sb_lookup_prefetch_row(b, &it[j]);
 		for (int j = 0; j < m; j++)
 		{
 			uint64_t	row,
@@ -314,7 +317,7 @@ batched_lookup(store *s, const key_seq *q)
 					(unsigned long long) (i + j));
 			slot[j] = sb_row_slot(b, row);
 			memcpy(&off, slot[j] + p->value_off, sizeof(off));
-			if (off < b->heap_size)
+			if (off < b->heap_size)	/* not a value inside the slot */
 				__builtin_prefetch(b->heap + off);
 		}
 		for (int j = 0; j < m; j++)
