@@ -86,6 +86,8 @@ cflags=(-std=gnu11 -O2 -Wall -I"$src" -I"$bench")
 gcc "${cflags[@]}" -DSB_TRACE_LINES \
   -Dsb_key_hash=sbt_key_hash -Dsb_lookup_start=sbt_lookup_start \
   -Dsb_lookup_next=sbt_lookup_next -Dsb_lookup_prefetch=sbt_lookup_prefetch \
+  -Dsb_lookup_prefetch_entries=sbt_lookup_prefetch_entries \
+  -Dsb_lookup_prefetch_row=sbt_lookup_prefetch_row \
   -c "$src/sblookup.c" -o "$build/sblookup_trace.o"
 gcc "${cflags[@]}" -o "$build/format_bench" \
   "$bench"/format_bench.c "$bench"/bench_data.c "$bench"/bench_stores.c \
