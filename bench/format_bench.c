@@ -382,9 +382,9 @@ print_lines(const dataset *d, store *st, const bool *on,
 					t->index_lines.mean, t->index_lines.p50,
 					t->index_lines.p99, t->index_lines.max);
 	}
-	printf("\nData lines after the index (row slot%s and value), the same for both "
-		   "kinds: mean %.2f, p99 %u, max %u.\n",
-		   d->type == KEYS_TEXT ? ", key image in the heap" : "",
+	printf("\nData lines after the index (row slot with the %svalue inside it, or "
+		   "in the heap if long), the same for both kinds: mean %.2f, p99 %u, max %u.\n",
+		   d->type == KEYS_TEXT ? "key image and the " : "",
 		   tr[0].data_lines.mean,
 		   tr[0].data_lines.p99, tr[0].data_lines.max);
 }
