@@ -98,41 +98,24 @@ build_usage(void)
 		   progname, DEFAULT_MEMORY_MB, SB_MAX_INLINE, SB_INLINE_DEFAULT, sbt_names());
 }
 
-/* Parse --memory's value in megabytes. */
+/*
+ * Parse the value of option --name as an integer from min to max (in
+ * 'unit', for the message); false after reporting a bad value.
+ */
 static bool
-parse_memory(const char *arg, size_t *bytes)
+parse_bounded(const char *name, const char *arg, long min, long max,
+			  const char *unit, long *value)
 {
 	char	   *end;
-	long		mb;
 
 	errno = 0;
-	mb = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || mb < 1 || mb > MAX_MEMORY_MB)
+	*value = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || *value < min || *value > max)
 	{
-		tool_error("invalid --memory value \"%s\": must be 1 to %d megabytes",
-				   arg, MAX_MEMORY_MB);
+		tool_error("invalid --%s value \"%s\": must be %ld to %ld %s",
+				   name, arg, min, max, unit);
 		return false;
 	}
-	*bytes = (size_t) mb << 20;
-	return true;
-}
-
-/* Parse --inline's value in bytes. */
-static bool
-parse_inline(const char *arg, uint32_t *bytes)
-{
-	char	   *end;
-	long		n;
-
-	errno = 0;
-	n = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || n < 0 || n > SB_MAX_INLINE)
-	{
-		tool_error("invalid --inline value \"%s\": must be 0 to %d bytes",
-				   arg, SB_MAX_INLINE);
-		return false;
-	}
-	*bytes = (uint32_t) n;
 	return true;
 }
 
@@ -140,6 +123,8 @@ parse_inline(const char *arg, uint32_t *bytes)
 static bool
 apply_option(build_options *o, int c, char *arg)
 {
+	long		n;
+
 	switch (c)
 	{
 		case 's':
@@ -165,9 +150,15 @@ apply_option(build_options *o, int c, char *arg)
 			}
 			return true;
 		case 'M':
-			return parse_memory(arg, &o->memory);
+			if (!parse_bounded("memory", arg, 1, MAX_MEMORY_MB, "megabytes", &n))
+				return false;
+			o->memory = (size_t) n << 20;
+			return true;
 		case 'I':
-			return parse_inline(arg, &o->inline_limit);
+			if (!parse_bounded("inline", arg, 0, SB_MAX_INLINE, "bytes", &n))
+				return false;
+			o->inline_limit = (uint32_t) n;
+			return true;
 	}
 	return true;
 }
