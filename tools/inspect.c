@@ -130,12 +130,12 @@ print_sections(const sb_bundle *b)
 		order[j] = i;
 	}
 	printf("\nsections:\n");
-	printf("  %-10s  %14s  %14s\n", "kind", "offset", "bytes");
+	printf("  %-15s  %14s  %14s\n", "kind", "offset", "bytes");
 	for (int i = 0; i < b->nsections; i++)
 	{
 		const struct sb_section_info *s = &b->sections[order[i]];
 
-		printf("  %-10s  %14llu  %14llu\n", section_name(s->kind),
+		printf("  %-15s  %14llu  %14llu\n", section_name(s->kind),
 			   (unsigned long long) s->offset, (unsigned long long) s->length);
 	}
 }
