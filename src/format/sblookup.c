@@ -254,6 +254,27 @@ locate(const sb_bundle *b, sb_lookup *it, sb_error *err)
 }
 
 /*
+ * Does entry i match the lookup's fingerprint (or hash, in a sorted
+ * index)?  If so, set *row to the row number it holds (unchecked).
+ */
+static inline bool
+candidate_row(const sb_bundle *b, const sb_lookup *it, uint64_t i,
+			  uint64_t *row)
+{
+	if (b->index_kind == SB_INDEX_BUCKETED)
+	{
+		if (entry_fp(b, i) != it->fp)
+			return false;
+		*row = sb_load32(b->entries + i * b->entry_size + b->fp_bytes);
+		return true;
+	}
+	if (entry_hash(b, i) != it->hash)
+		return false;
+	*row = sb_load64(b->entries + i * SB_SORTED_ENTRY_SIZE + 8);
+	return true;
+}
+
+/*
  * Batched lookups, second step (after sb_lookup_prefetch of the hash):
  * read the bucket's directory line and hint the CPU to fetch the entries
  * where the fingerprint is predicted.  Errors are left for sb_lookup_next.
@@ -278,12 +299,7 @@ sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
 
 	if (locate(b, it, NULL) != SB_OK || it->pos >= it->end)
 		return;
-	r = b->index_kind == SB_INDEX_BUCKETED ?
-		(entry_fp(b, it->pos) == it->fp ?
-		 sb_load32(b->entries + it->pos * b->entry_size + b->fp_bytes) : UINT64_MAX) :
-		(entry_hash(b, it->pos) == it->hash ?
-		 sb_load64(b->entries + it->pos * SB_SORTED_ENTRY_SIZE + 8) : UINT64_MAX);
-	if (r < b->row_count)
+	if (candidate_row(b, it, it->pos, &r) && r < b->row_count)
 		__builtin_prefetch(b->rows + r * b->row_size);
 }
 
@@ -347,24 +363,11 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 	}
 	while (it->pos < it->end)
 	{
-		uint64_t	i = it->pos++,
-					r;
+		uint64_t	r;
 		int			m;
 
-		if (b->index_kind == SB_INDEX_BUCKETED)
-		{
-			uint32_t	fp = entry_fp(b, i);
-
-			if (fp != it->fp)
-				break;
-			r = sb_load32(b->entries + i * b->entry_size + b->fp_bytes);
-		}
-		else
-		{
-			if (entry_hash(b, i) != it->hash)
-				break;
-			r = sb_load64(b->entries + i * SB_SORTED_ENTRY_SIZE + 8);
-		}
+		if (!candidate_row(b, it, it->pos++, &r))
+			break;
 		if ((m = check_row(b, r, err)) < 0)
 			return m;
 		if (!approx && (m = row_matches(b, r, it->parts, err)) <= 0)
