@@ -324,10 +324,11 @@ static sb_status
 place_streams(sb_writer *w, section_plan *heap, section_plan *rows,
 			  sb_error *err)
 {
-	sb_sink    *first = w->rows_first ? &w->rows : &w->heap,
-			   *second = w->rows_first ? &w->heap : &w->rows;
-	section_plan *fp = w->rows_first ? rows : heap,
-			   *sp = w->rows_first ? heap : rows;
+	bool		rows_first = sb_rows_first(w);
+	sb_sink    *first = rows_first ? &w->rows : &w->heap,
+			   *second = rows_first ? &w->heap : &w->rows;
+	section_plan *fp = rows_first ? rows : heap,
+			   *sp = rows_first ? heap : rows;
 	sb_status	st;
 
 	if ((st = sb_sink_flush(first, err)) != SB_OK ||
@@ -366,7 +367,7 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 
 	if ((st = place_streams(w, &plans[2], &plans[3], err)) != SB_OK)
 		return st;
-	end = w->rows_first ? plans[2].offset + plans[2].length :
+	end = sb_rows_first(w) ? plans[2].offset + plans[2].length :
 		plans[3].offset + plans[3].length;
 	st = write_index(w, sb_align_up(end, w->section_align),
 					 &plans[6], &plans[4], hdr, index_blocks, err);

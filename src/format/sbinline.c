@@ -6,10 +6,10 @@
  * A lookup that reads a row slot and then a value in the heap touches two
  * places in a large file; a value stored in the slot itself arrives with
  * it.  Each slot ends in an inline area of the same width in every row.
- * The writer holds its first rows back (SB_INLINE_SAMPLE_ROWS rows, or fewer if
- * their values exceed SAMPLE_BYTES), chooses from them the columns to
- * store inline and the area's width, then replays the held calls and
- * streams on.  A value of such a column goes into the area when it fits
+ * The writer holds its first rows back (SB_INLINE_SAMPLE_ROWS rows, or
+ * fewer if their values exceed SAMPLE_BYTES), chooses from them the
+ * columns to store inline and the area's width, then replays the held
+ * calls and streams on.  A value of such a column goes into the area when it fits
  * in what the row has left of it, and into the heap otherwise.  See
  * format.md 6.4.
  *
@@ -49,12 +49,18 @@ sb_inline_init(sb_writer *w, uint32_t limit, sb_error *err)
 	return SB_OK;
 }
 
+/* Bytes a held call with 'len' bytes of data takes. */
+static size_t
+held_size(size_t len)
+{
+	return sizeof(sb_sample_op) + sb_align_up(len, 8);
+}
+
 /* Can a call with 'len' bytes of data still be held back? */
 bool
 sb_sample_room(const sb_writer *w, size_t len)
 {
-	return len <= SAMPLE_BYTES &&
-		w->sample.len + sizeof(sb_sample_op) + len <= SAMPLE_BYTES;
+	return len <= SAMPLE_BYTES && w->sample.len + held_size(len) <= SAMPLE_BYTES;
 }
 
 /* Have enough rows been held back to size the area? */
@@ -70,7 +76,7 @@ sb_sample_add(sb_writer *w, int op, int col, const void *data, size_t len,
 			  sb_error *err)
 {
 	sb_sample  *s = &w->sample;
-	size_t		need = sizeof(sb_sample_op) + sb_align_up(len, 8);
+	size_t		need = held_size(len);
 	sb_sample_op rec = {op, col, len};
 
 	if (s->len + need > s->cap)
@@ -145,6 +151,7 @@ collect_column(const sb_writer *w, int col, uint64_t *sizes, uint64_t *hashes)
 	uint64_t	row = 0,
 				nvalues = 0;
 	unsigned char hdr[4];
+	unsigned	align;
 
 	memset(sizes, 0, s->rows * sizeof(uint64_t));
 	for (size_t pos = 0; pos < s->len && row < s->rows;)
@@ -154,12 +161,11 @@ collect_column(const sb_writer *w, int col, uint64_t *sizes, uint64_t *hashes)
 		memcpy(&rec, s->buf + pos, sizeof(rec));
 		if (rec.op == SB_OP_VARLENA && rec.col == col)
 		{
-			sizes[row] = sb_varlena_make_header(hdr, rec.len,
-												w->cols[col].flags & SB_COLF_SHORT_VARLENA) + rec.len;
+			sizes[row] = sb_value_header(&w->cols[col], rec.len, hdr, &align) + rec.len;
 			hashes[nvalues++] = sb_checksum(s->buf + pos + sizeof(rec), rec.len);
 		}
 		row += rec.op == SB_OP_END;
-		pos += sizeof(rec) + sb_align_up(rec.len, 8);
+		pos += held_size(rec.len);
 	}
 	return nvalues;
 }
@@ -228,7 +234,7 @@ replay(sb_writer *w, sb_error *err)
 		const unsigned char *data = s->buf + pos + sizeof(rec);
 
 		memcpy(&rec, s->buf + pos, sizeof(rec));
-		pos += sizeof(rec) + sb_align_up(rec.len, 8);
+		pos += held_size(rec.len);
 		if (!open)
 			sb_writer_begin_row(w);
 		open = rec.op != SB_OP_END;
@@ -257,7 +263,7 @@ replay(sb_writer *w, sb_error *err)
  * been written to either yet.
  */
 static void
-rows_first(sb_writer *w)
+swap_streams(sb_writer *w)
 {
 	uint64_t	start = w->heap.start;
 
@@ -265,7 +271,6 @@ rows_first(sb_writer *w)
 	w->heap.start = 0;
 	w->rows.fd = w->fd;
 	w->rows.start = start;
-	w->rows_first = true;
 }
 
 /*
@@ -283,31 +288,35 @@ sb_inline_start(sb_writer *w, sb_error *err)
 	w->sampling = false;
 	if ((st = choose_area(w, err)) != SB_OK)
 		return st;
-	if (w->row_size > w->fields_size)
-		rows_first(w);
+	if (sb_rows_first(w))
+		swap_streams(w);
 	return replay(w, err);
 }
 
 /*
  * Store a value of an inline column in the row's area if it fits after
- * the values already there (aligned as in the heap); returns false if it
- * does not.
+ * the values already there (aligned as in the heap): set *ref to the
+ * field's reference to it.  False if the column is not inline or the
+ * value does not fit.
  */
 bool
-sb_inline_place(sb_writer *w, int col, const void *payload, size_t len)
+sb_inline_place(sb_writer *w, int col, const void *payload, size_t len,
+				uint64_t *ref)
 {
-	const sb_column *c = &w->cols[col];
 	unsigned char hdr[4];
-	size_t		hl = sb_varlena_make_header(hdr, len,
-											c->flags & SB_COLF_SHORT_VARLENA);
-	uint64_t	at = sb_align_up(w->fields_size + w->inline_used,
-								 hl == 1 ? 1 : sb_typalign_bytes(c->typalign));
+	unsigned	align;
+	size_t		hl;
+	uint64_t	at;
 
+	if (!w->inline_col[col])
+		return false;
+	hl = sb_value_header(&w->cols[col], len, hdr, &align);
+	at = sb_align_up(w->fields_size + w->inline_used, align);
 	if (at + hl + len > w->row_size)
 		return false;
 	memcpy(w->row + at, hdr, hl);
 	memcpy(w->row + at + hl, payload, len);
-	sb_store64(w->row + c->slot_offset, SB_INLINE_REF | at);
+	*ref = SB_INLINE_REF | at;
 	w->inline_used = (uint32_t) (at + hl + len - w->fields_size);
 	w->inline_values++;
 	return true;

@@ -472,17 +472,31 @@ keep_in_block(sb_writer *w, size_t total, sb_error *err)
 	return sb_sink_pad(&w->heap, SB_DATA_ALIGN, err);
 }
 
+/*
+ * The varlena header of a value of column c with 'len' payload bytes, as
+ * the writer stores it (format.md 7.2): its size, and in *align the
+ * alignment of the image (1 for a 1-byte header, else typalign).
+ */
+size_t
+sb_value_header(const sb_column *c, size_t len, unsigned char *hdr,
+				unsigned *align)
+{
+	size_t		hl = sb_varlena_make_header(hdr, len,
+											c->flags & SB_COLF_SHORT_VARLENA);
+
+	*align = hl == 1 ? 1 : sb_typalign_bytes(c->typalign);
+	return hl;
+}
+
 /* Append a value's image to the heap (or find it there); set *offset. */
 static sb_status
 heap_store(sb_writer *w, int col, const void *payload, size_t len,
 		   uint64_t *offset, sb_error *err)
 {
-	const sb_column *c = &w->cols[col];
 	bool		dedup = dedup_wanted(w, col);
 	unsigned char hdr[4];
-	size_t		hl = sb_varlena_make_header(hdr, len,
-											c->flags & SB_COLF_SHORT_VARLENA);
-	unsigned	align = hl == 1 ? 1 : sb_typalign_bytes(c->typalign);
+	unsigned	align;
+	size_t		hl = sb_value_header(&w->cols[col], len, hdr, &align);
 	uint32_t	form = (uint32_t) hl | (align << 8);
 	uint64_t	dh = 0;
 	sb_status	st;
@@ -539,16 +553,14 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 	if (held)
 		return SB_OK;
 	w->set[col] = true;
-	if (c->slot_offset != SB_NOT_STORED && w->inline_col[col] &&
-		sb_inline_place(w, col, payload, len))
-		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
-	else if (c->slot_offset != SB_NOT_STORED)
+	if (c->slot_offset != SB_NOT_STORED)
 	{
-		uint64_t	off;
+		uint64_t	ref;
 
-		if ((st = heap_store(w, col, payload, len, &off, err)) != SB_OK)
+		if (!sb_inline_place(w, col, payload, len, &ref) &&
+			(st = heap_store(w, col, payload, len, &ref, err)) != SB_OK)
 			return writer_failed(w, st);
-		sb_store64(w->row + c->slot_offset, off);
+		sb_store64(w->row + c->slot_offset, ref);
 		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
 	}
 	if (c->key_position > 0)

@@ -37,7 +37,6 @@ struct sb_writer
 	char	   *temp_dir;
 	int			fd;				/* the output file */
 	int			temp_fd;		/* temporary file of the rows or the heap */
-	bool		rows_first;		/* rows stream to the output, heap to temp */
 	bool		created;
 	bool		finished;
 	bool		failed;
@@ -95,6 +94,20 @@ struct sb_writer
 	size_t		meta_cap;
 };
 
+/*
+ * Do the rows stream to the output file and the heap to the temporary
+ * file?  So when the slots have an inline area (sbinline.c).
+ */
+static inline bool
+sb_rows_first(const sb_writer *w)
+{
+	return w->row_size > w->fields_size;
+}
+
+/* sbwriter.c */
+extern size_t sb_value_header(const sb_column *c, size_t len,
+							  unsigned char *hdr, unsigned *align);
+
 /* sbinline.c */
 extern sb_status sb_inline_init(sb_writer *w, uint32_t limit, sb_error *err);
 extern bool sb_sample_room(const sb_writer *w, size_t len);
@@ -103,12 +116,12 @@ extern sb_status sb_sample_add(sb_writer *w, int op, int col,
 							   const void *data, size_t len, sb_error *err);
 extern sb_status sb_inline_start(sb_writer *w, sb_error *err);
 extern bool sb_inline_place(sb_writer *w, int col, const void *payload,
-							size_t len);
+							size_t len, uint64_t *ref);
 extern void sb_inline_free(sb_writer *w);
 
 /* sb_sample_add operations */
-#define SB_OP_FIXED		2
-#define SB_OP_VARLENA	3
-#define SB_OP_END		4
+#define SB_OP_FIXED		1
+#define SB_OP_VARLENA	2
+#define SB_OP_END		3
 
 #endif							/* SBWRITER_INT_H */
