@@ -194,9 +194,13 @@ read_value(const sb_bundle *b, uint64_t r, sb_error *err)
 	return SB_OK;
 }
 
-/* Look key k up: the number of rows found (row k), or an error status. */
+/*
+ * Look key k up: the number of rows found (row k), or an error status.
+ * 'staged' takes it in the batched steps first (sb_lookup_prefetch_entries
+ * and sb_lookup_prefetch_row), which must leave errors to sb_lookup_next.
+ */
 static int
-lookup(const sb_bundle *b, int64_t k, sb_error *err)
+lookup_in(const sb_bundle *b, int64_t k, bool staged, sb_error *err)
 {
 	sb_key_part p = {NULL, 0, k};
 	sb_lookup	it;
@@ -208,6 +212,11 @@ lookup(const sb_bundle *b, int64_t k, sb_error *err)
 	if ((st = sb_key_hash(b, &p, &h, err)) != SB_OK)
 		return st;
 	sb_lookup_start(b, &p, h, &it);
+	if (staged)
+	{
+		sb_lookup_prefetch_entries(b, &it);
+		sb_lookup_prefetch_row(b, &it);
+	}
 	while ((st = sb_lookup_next(b, &it, &row, err)) == 1)
 	{
 		CHECKF(row == (uint64_t) k, "key %lld found in row %llu", (long long) k,
@@ -215,6 +224,13 @@ lookup(const sb_bundle *b, int64_t k, sb_error *err)
 		n++;
 	}
 	return st < 0 ? st : n;
+}
+
+/* Look key k up in one go. */
+static int
+lookup(const sb_bundle *b, int64_t k, sb_error *err)
+{
+	return lookup_in(b, k, false, err);
 }
 
 /* The blocks that bytes [off, off + len) of a region touch (len > 0). */
@@ -409,6 +425,8 @@ directory_case(const big *d)
 					   "lookup through the damaged line");
 	expect_block_error(lookup(b, hit, &err), &err, SB_REGION_DIRECTORY, K,
 					   "the same lookup again");
+	expect_block_error(lookup_in(b, hit, true, &err), &err, SB_REGION_DIRECTORY, K,
+					   "the same lookup in batched steps");
 	CHECK_EQ(lookup(b, miss, &err), 1);
 	for (int64_t k = 0; k < BROWS; k += 97)
 	{
@@ -456,6 +474,8 @@ entries_case(const big *d)
 		if (f <= K && K <= l)
 		{
 			expect_block_error(n, &err, SB_REGION_ENTRIES, K, "lookup in the block");
+			expect_block_error(lookup_in(b, k, true, &err), &err, SB_REGION_ENTRIES, K,
+							   "the same lookup in batched steps");
 			hits++;
 		}
 		else

@@ -45,6 +45,7 @@ TF_TEST(inline_holding, false)
 TF_TEST(inline_bad_limit, false)
 TF_TEST(inline_damage, false)
 TF_TEST(inline_heap_in_temp, false)
+TF_TEST(inline_misaligned, false)
 
 /* test_keys.c */
 TF_TEST(duplicate_keys, false)
