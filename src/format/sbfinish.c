@@ -13,6 +13,13 @@
  * (SB_INDEX_SORTED) is the seed library's: (hash, row) pairs, 16 bytes
  * each, and no directory.
  *
+ * The line index (SB_INDEX_LINES, the default) is a hash table of 64-byte
+ * lines, each holding up to 10 (fingerprint, row) entries; the top 32
+ * bits of the hash, scaled to the number of home lines, give the line an
+ * entry belongs to.  Entries are placed in hash order, each in its home
+ * line or, when that is full, in the first line after it with room, so a
+ * lookup reads its home line and only rarely the next.
+ *
  *-------------------------------------------------------------------------
  */
 #include "sbwriter_int.h"
@@ -39,6 +46,18 @@ typedef struct dir_writer
 	uint32_t	line[SB_DIR_LINE_SLOTS];
 	int			fill;
 } dir_writer;
+
+/* Writes the line index one 64-byte line at a time. */
+typedef struct line_writer
+{
+	sb_sink    *sink;
+	unsigned	fp_bytes;
+	unsigned	cap;			/* entries per line */
+	uint64_t	line;			/* number of the line being filled */
+	unsigned	count;			/* entries in it so far */
+	int			first_own;		/* where its own entries start, or -1 */
+	unsigned char buf[SB_LINE_BYTES];
+} line_writer;
 
 /* Mark the writer failed after an error in finishing. */
 static sb_status
@@ -135,6 +154,84 @@ emit_bucketed(sb_writer *w, sb_sink *entries, dir_writer *dir,
 	return dir_close(dir, (uint32_t) i, err);
 }
 
+/* Write out the line being filled and start the next one, empty. */
+static sb_status
+line_flush(line_writer *lw, sb_error *err)
+{
+	sb_status	st;
+
+	lw->buf[SB_LINE_COUNT] = (unsigned char) lw->count;
+	lw->buf[SB_LINE_FIRST_OWN] =
+		(unsigned char) (lw->first_own < 0 ? lw->count : lw->first_own);
+	st = sb_sink_write(lw->sink, lw->buf, SB_LINE_BYTES, err);
+	memset(lw->buf, 0, SB_LINE_BYTES);
+	lw->count = 0;
+	lw->first_own = -1;
+	lw->line++;
+	return st;
+}
+
+/* Place an entry of home line 'home' in the first line with room. */
+static sb_status
+line_place(line_writer *lw, uint64_t home, const sb_pair *p, sb_error *err)
+{
+	sb_status	st;
+
+	while (lw->line < home || lw->count == lw->cap)
+		if ((st = line_flush(lw, err)) != SB_OK)
+			return st;
+	if (lw->line == home && lw->first_own < 0)
+		lw->first_own = (int) lw->count;
+	sb_store_n(lw->buf + SB_LINE_FPS + lw->count * lw->fp_bytes, lw->fp_bytes,
+			   sb_line_fingerprint(p->hash, lw->fp_bytes));
+	sb_store32(lw->buf + sb_line_rows_offset(lw->fp_bytes) + 4 * lw->count,
+			   (uint32_t) p->row);
+	lw->count++;
+	return SB_OK;
+}
+
+/*
+ * Emit the line index from the sorted pairs; *nlines gets the number of
+ * lines written and *max_run the most lines one home line's entries span.
+ */
+static sb_status
+emit_lines(sb_writer *w, sb_sink *entries, uint64_t home_lines,
+		   unsigned fp_bytes, uint64_t *distinct, uint64_t *max_run,
+		   uint64_t *nlines, sb_error *err)
+{
+	line_writer lw;
+	uint64_t	prev = 0,
+				i = 0;
+	sb_pair		p;
+	int			r;
+	sb_status	st;
+
+	memset(&lw, 0, sizeof(lw));
+	lw.sink = entries;
+	lw.fp_bytes = fp_bytes;
+	lw.cap = sb_line_capacity(fp_bytes);
+	lw.first_own = -1;
+	while ((r = sb_sorter_next(&w->sorter, &p, err)) == 1)
+	{
+		uint64_t	home = sb_line_home(p.hash, home_lines);
+
+		if ((st = line_place(&lw, home, &p, err)) != SB_OK)
+			return st;
+		if (lw.line - home + 1 > *max_run)
+			*max_run = lw.line - home + 1;
+		*distinct += (i == 0 || p.hash != prev);
+		prev = p.hash;
+		i++;
+	}
+	if (r < 0)
+		return (sb_status) r;
+	while (lw.line < home_lines || lw.count > 0)
+		if ((st = line_flush(&lw, err)) != SB_OK)
+			return st;
+	*nlines = lw.line;
+	return SB_OK;
+}
+
 /* Emit the sorted (seed) index from the sorted pairs. */
 static sb_status
 emit_sorted(sb_writer *w, sb_sink *entries, uint64_t *distinct, sb_error *err)
@@ -170,7 +267,9 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 				fp_bytes = 0,
 				esize = SB_SORTED_ENTRY_SIZE;
 	uint64_t	distinct = 0,
-				max_bucket = 0;
+				max_bucket = 0,
+				home_lines = 0,
+				nlines = 0;
 	sb_sink		entries;
 	dir_writer	dir;
 	sb_status	st;
@@ -185,6 +284,11 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 		fp_bytes = w->approximate ? 4 : 2;
 		esize = fp_bytes + 4;
 		dirp->length = sb_dir_lines(bucket_bits) * SB_DIR_LINE_BYTES;
+	}
+	else if (w->index_kind == SB_INDEX_LINES)
+	{
+		fp_bytes = w->approximate ? 4 : 2;
+		home_lines = sb_line_home_count(n, fp_bytes);
 	}
 	entp->offset = sb_align_up(dirp->offset + dirp->length, w->section_align);
 	entp->length = n * esize;
@@ -210,6 +314,12 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 		dir.sink.blocks = NULL;
 		sb_sink_free(&dir.sink);
 	}
+	else if (w->index_kind == SB_INDEX_LINES)
+	{
+		st = emit_lines(w, &entries, home_lines, fp_bytes, &distinct,
+						&max_bucket, &nlines, err);
+		entp->length = nlines * SB_LINE_BYTES;
+	}
 	else
 		st = emit_sorted(w, &entries, &distinct, err);
 	if (st == SB_OK && (st = sb_sink_flush(&entries, err)) == SB_OK)
@@ -223,6 +333,7 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 	sb_store64(hdr + SB_HDR_INDEXED, n);
 	sb_store64(hdr + SB_HDR_DISTINCT, distinct);
 	sb_store64(hdr + SB_HDR_MAX_BUCKET, max_bucket);
+	sb_store64(hdr + SB_HDR_HOME_LINES, home_lines);
 	return st;
 }
 
@@ -271,9 +382,9 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 
 	gettimeofday(&tv, NULL);
 	memcpy(hdr + SB_HDR_MAGIC, SB_MAGIC, SB_MAGIC_LEN);
-	/* a file without inline values is a v1 file, readable by v1 readers */
+	/* the lowest major that describes the file, for the widest readership */
 	sb_store16(hdr + SB_HDR_MAJOR,
-			   w->inline_values > 0 ? SB_FORMAT_MAJOR : SB_FORMAT_MAJOR_MIN);
+			   w->index_kind == SB_INDEX_LINES ? 3 : w->inline_values > 0 ? 2 : 1);
 	sb_store16(hdr + SB_HDR_MINOR, SB_FORMAT_MINOR);
 	sb_store32(hdr + SB_HDR_BYTE_ORDER, SB_BYTE_ORDER_MARK);
 	sb_store32(hdr + SB_HDR_HEADER_SIZE, w->header_size);

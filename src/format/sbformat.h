@@ -25,10 +25,11 @@
 #include <string.h>
 
 /*
- * Format versions: the reader reads majors 1 and 2, any minor.  The writer
- * writes 2.0 when some value is stored inside its row slot, else 1.0.
+ * Format versions: the reader reads majors 1 to 3, any minor.  The writer
+ * writes the lowest that describes the file: 3.0 with a line index, else
+ * 2.0 when some value is stored inside its row slot, else 1.0.
  */
-#define SB_FORMAT_MAJOR		2
+#define SB_FORMAT_MAJOR		3
 #define SB_FORMAT_MINOR		0
 #define SB_FORMAT_MAJOR_MIN	1
 
@@ -89,8 +90,9 @@ typedef enum sb_key_kind
 #define SB_COLF_SHORT_VARLENA	0x01	/* 1-byte varlena headers allowed */
 
 /* Index kinds. */
-#define SB_INDEX_BUCKETED	1	/* bucket directory + fingerprints (default) */
+#define SB_INDEX_BUCKETED	1	/* bucket directory + fingerprints */
 #define SB_INDEX_SORTED		2	/* sorted hashes, the seed's search */
+#define SB_INDEX_LINES		3	/* hash table of 64-byte lines (default) */
 
 /* Hash functions. */
 #define SB_HASH_XXH3		1	/* XXH3-64 with the header's seed */
@@ -149,7 +151,7 @@ typedef struct sb_writer_options
 	const char *temp_dir;		/* spill files; NULL means path's directory */
 	size_t		memory_budget;	/* bytes for the index sort and dedup */
 	uint64_t	hash_seed;
-	int			index_kind;		/* SB_INDEX_*; 0 means bucketed */
+	int			index_kind;		/* SB_INDEX_*; 0 means lines */
 	bool		approximate;	/* keys not stored; match on the hash */
 	bool		dedup;			/* store identical values once */
 	uint32_t	section_align;	/* of the heap, rows and index sections: a
@@ -221,7 +223,8 @@ typedef struct sb_bundle
 	uint64_t	row_count;
 	uint64_t	indexed_count;
 	uint64_t	distinct_keys;
-	uint64_t	max_bucket;		/* entries in the fullest bucket */
+	uint64_t	max_bucket;		/* entries in the fullest bucket; line
+								 * index: lines of the longest run */
 	uint32_t	row_size;
 	uint32_t	bitmap_bytes;
 	int			ncolumns;
@@ -231,6 +234,8 @@ typedef struct sb_bundle
 	uint8_t		bucket_bits;
 	uint8_t		fp_bytes;
 	uint32_t	entry_size;
+	uint64_t	home_lines;		/* line index: lines a hash can start at */
+	uint64_t	nlines;			/* line index: lines in all */
 	const unsigned char *rows;	/* row slots */
 	const unsigned char *heap;
 	uint64_t	heap_size;
@@ -393,16 +398,18 @@ typedef struct sb_lookup
 {
 	const sb_key_part *parts;
 	uint64_t	hash;
-	uint64_t	lo;				/* first entry of the bucket */
-	uint64_t	pos;			/* next entry to examine */
+	uint64_t	lo;				/* first entry of the bucket; line index:
+								 * the line being read */
+	uint64_t	pos;			/* next entry to examine (in the line) */
 	uint64_t	end;			/* one past the last candidate entry */
-	uint32_t	fp;				/* fingerprint sought (bucketed index) */
+	uint32_t	fp;				/* fingerprint sought */
 	uint8_t		phase;			/* SB_LOOKUP_*: what is known so far */
 } sb_lookup;
 
 #define SB_LOOKUP_STARTED	0	/* only the hash */
 #define SB_LOOKUP_BUCKET	1	/* the bucket and a predicted position */
 #define SB_LOOKUP_LOCATED	2	/* pos and end are set */
+#define SB_LOOKUP_DONE		3	/* no more rows */
 
 extern sb_status sb_key_hash(const sb_bundle *b, const sb_key_part *parts,
 							 uint64_t *hash, sb_error *err);

@@ -47,7 +47,7 @@
 #define SB_HDR_PG_MAJOR		92
 #define SB_HDR_BUILD_TIME	96
 #define SB_HDR_MAX_BUCKET	104
-#define SB_HDR_RESERVED2	112
+#define SB_HDR_HOME_LINES	112
 #define SB_HDR_CHECKSUM		120
 #define SB_HEADER_FIXED		128
 
@@ -102,6 +102,16 @@
 #define SB_DIR_LINE_BYTES		64
 #define SB_MAX_BUCKET_BITS		32
 #define SB_SORTED_ENTRY_SIZE	16	/* u64 hash, u64 row */
+
+/*
+ * Line index: 64-byte lines of a count, the number of leading entries that
+ * overflowed from earlier lines, then the fingerprints and the rows.
+ */
+#define SB_LINE_BYTES		64
+#define SB_LINE_COUNT		0
+#define SB_LINE_FIRST_OWN	1
+#define SB_LINE_FPS			4
+#define SB_LINE_LOAD_PCT	75	/* entries per home line, % of capacity */
 
 /* Unaligned loads and stores in native byte order. */
 static inline uint16_t
@@ -231,6 +241,43 @@ sb_dir_lines(unsigned bucket_bits)
 		SB_DIR_LINE_BUCKETS;
 }
 
+/* Entries a line holds: 10 with 2-byte fingerprints, 7 with 4-byte ones. */
+static inline unsigned
+sb_line_capacity(unsigned fp_bytes)
+{
+	return (SB_LINE_BYTES - SB_LINE_FPS) / (fp_bytes + 4);
+}
+
+/* Offset of a line's row numbers, after its fingerprints. */
+static inline unsigned
+sb_line_rows_offset(unsigned fp_bytes)
+{
+	return (unsigned) sb_align_up(SB_LINE_FPS + sb_line_capacity(fp_bytes) * fp_bytes, 4);
+}
+
+/* Home line of a hash: its top 32 bits scaled to the number of lines. */
+static inline uint64_t
+sb_line_home(uint64_t hash, uint64_t home_lines)
+{
+	return ((hash >> 32) * home_lines) >> 32;
+}
+
+/* Number of home lines for n entries at SB_LINE_LOAD_PCT. */
+static inline uint64_t
+sb_line_home_count(uint64_t n, unsigned fp_bytes)
+{
+	uint64_t	per = sb_line_capacity(fp_bytes) * SB_LINE_LOAD_PCT;
+
+	return (n * 100 + per - 1) / per;
+}
+
+/* Line index fingerprint: the low 16 (or 32) bits of the hash. */
+static inline uint32_t
+sb_line_fingerprint(uint64_t hash, unsigned fp_bytes)
+{
+	return fp_bytes == 2 ? (uint16_t) hash : (uint32_t) hash;
+}
+
 /* in sberror.c */
 extern sb_status sb_fail(sb_error *err, sb_status code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
@@ -285,6 +332,10 @@ extern sb_status sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec,
 								unsigned shift, sb_error *err);
 extern sb_status sb_blocks_verify_all(const sb_bundle *b, sb_error *err);
 extern void sb_blocks_recompute(unsigned char *img, size_t len);
+
+/* in sbverify.c */
+extern bool sb_row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash,
+							sb_error *err, sb_status *st);
 
 /* in sbschema.c */
 extern sb_status sb_schema_layout(sb_column *cols, int ncols, bool approximate,

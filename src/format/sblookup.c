@@ -10,6 +10,10 @@
  * which usually stays within one cache line of entries.  Each candidate's
  * row is then compared with the probe key (approximate bundles skip that).
  *
+ * Line index: the hash gives a home line; the entries of that line from
+ * its first own entry on are compared by fingerprint, and when the line is
+ * full the entries that overflowed into the following lines are too.
+ *
  * Sorted index: the seed library's search over sorted 64-bit hashes, an
  * interpolation guess, then exponential steps of 32, 64, ... entries, then
  * binary search.  It is kept for comparison in the benchmarks.
@@ -85,7 +89,10 @@ entry_hash(const sb_bundle *b, uint64_t i)
 void
 sb_lookup_prefetch(const sb_bundle *b, uint64_t hash)
 {
-	if (b->index_kind == SB_INDEX_BUCKETED)
+	if (b->index_kind == SB_INDEX_LINES)
+		__builtin_prefetch(b->entries +
+						   sb_line_home(hash, b->home_lines) * SB_LINE_BYTES);
+	else if (b->index_kind == SB_INDEX_BUCKETED)
 	{
 		uint64_t	bucket = sb_hash_bucket(hash, b->bucket_bits);
 
@@ -130,6 +137,74 @@ find_bucket(const sb_bundle *b, sb_lookup *it, sb_error *err)
 	it->pos = lo + (((uint64_t) it->fp * (hi - lo)) >> (8 * b->fp_bytes));
 	it->phase = SB_LOOKUP_BUCKET;
 	return SB_OK;
+}
+
+/*
+ * Read the count and first own entry of a line of a line index, after
+ * checking its block.
+ */
+static sb_status
+read_line(const sb_bundle *b, uint64_t line, unsigned *count,
+		  unsigned *first_own, sb_error *err)
+{
+	const unsigned char *p = b->entries + line * SB_LINE_BYTES;
+	sb_status	st;
+
+	if ((st = sb_check(b, SB_REGION_ENTRIES, line * SB_LINE_BYTES,
+					   SB_LINE_BYTES, err)) != SB_OK)
+		return st;
+	TOUCH(p, 2);
+	*count = p[SB_LINE_COUNT];
+	*first_own = p[SB_LINE_FIRST_OWN];
+	if (*count > sb_line_capacity(b->fp_bytes) || *first_own > *count)
+		return sb_fail(err, SB_ERR_CORRUPT, "index line %llu is damaged",
+					   (unsigned long long) line);
+	return SB_OK;
+}
+
+/*
+ * Locate a line index lookup: its home line, and there the entries from
+ * the first that belongs to the line to the last.
+ */
+static sb_status
+find_home_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
+{
+	unsigned	count = 0,
+				first_own = 0;
+	sb_status	st;
+
+	it->fp = sb_line_fingerprint(it->hash, b->fp_bytes);
+	it->lo = sb_line_home(it->hash, b->home_lines);
+	if (b->home_lines > 0 &&
+		(st = read_line(b, it->lo, &count, &first_own, err)) != SB_OK)
+		return st;
+	it->pos = first_own;
+	it->end = count;
+	it->phase = SB_LOOKUP_LOCATED;
+	return SB_OK;
+}
+
+/*
+ * Move a line index lookup to the next line when the key's entries may go
+ * on there: when all the line's entries were examined and it is full.
+ * There, the candidates are the entries that overflowed into it.  Returns
+ * 1, 0 when there is no more to examine, or an error.
+ */
+static int
+next_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
+{
+	unsigned	count,
+				first_own;
+	sb_status	st;
+
+	if (it->end < sb_line_capacity(b->fp_bytes) || it->lo + 1 >= b->nlines)
+		return 0;
+	if ((st = read_line(b, it->lo + 1, &count, &first_own, err)) != SB_OK)
+		return st;
+	it->lo++;
+	it->pos = 0;
+	it->end = first_own;
+	return 1;
 }
 
 /* Walk from the predicted place to the first candidate of the bucket. */
@@ -244,8 +319,12 @@ locate(const sb_bundle *b, sb_lookup *it, sb_error *err)
 {
 	sb_status	st;
 
-	if (b->index_kind != SB_INDEX_BUCKETED)
-		return it->phase == SB_LOOKUP_LOCATED ? SB_OK : locate_sorted(b, it, err);
+	if (it->phase >= SB_LOOKUP_LOCATED)
+		return SB_OK;
+	if (b->index_kind == SB_INDEX_LINES)
+		return find_home_line(b, it, err);
+	if (b->index_kind == SB_INDEX_SORTED)
+		return locate_sorted(b, it, err);
 	if (it->phase == SB_LOOKUP_STARTED && (st = find_bucket(b, it, err)) != SB_OK)
 		return st;
 	if (it->phase == SB_LOOKUP_BUCKET)
@@ -261,15 +340,28 @@ static inline bool
 candidate_row(const sb_bundle *b, const sb_lookup *it, uint64_t i,
 			  uint64_t *row)
 {
+	if (b->index_kind == SB_INDEX_LINES)
+	{
+		const unsigned char *line = b->entries + it->lo * SB_LINE_BYTES;
+
+		TOUCH(line + SB_LINE_FPS + i * b->fp_bytes, b->fp_bytes);
+		if (sb_load_n(line + SB_LINE_FPS + i * b->fp_bytes, b->fp_bytes) != it->fp)
+			return false;
+		TOUCH(line + sb_line_rows_offset(b->fp_bytes) + 4 * i, 4);
+		*row = sb_load32(line + sb_line_rows_offset(b->fp_bytes) + 4 * i);
+		return true;
+	}
 	if (b->index_kind == SB_INDEX_BUCKETED)
 	{
 		if (entry_fp(b, i) != it->fp)
 			return false;
+		TOUCH(b->entries + i * b->entry_size + b->fp_bytes, 4);
 		*row = sb_load32(b->entries + i * b->entry_size + b->fp_bytes);
 		return true;
 	}
 	if (entry_hash(b, i) != it->hash)
 		return false;
+	TOUCH(b->entries + i * SB_SORTED_ENTRY_SIZE + 8, 8);
 	*row = sb_load64(b->entries + i * SB_SORTED_ENTRY_SIZE + 8);
 	return true;
 }
@@ -297,10 +389,19 @@ sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
 {
 	uint64_t	r;
 
-	if (locate(b, it, NULL) != SB_OK || it->pos >= it->end)
+	if (locate(b, it, NULL) != SB_OK)
 		return;
-	if (candidate_row(b, it, it->pos, &r) && r < b->row_count)
-		__builtin_prefetch(b->rows + r * b->row_size);
+	for (uint64_t i = it->pos; i < it->end; i++)
+	{
+		if (candidate_row(b, it, i, &r))
+		{
+			if (r < b->row_count)
+				__builtin_prefetch(b->rows + r * b->row_size);
+			return;
+		}
+		if (b->index_kind != SB_INDEX_LINES)
+			return;
+	}
 }
 
 /* Does the row hold the probe key?  Returns 1, 0 or an error. */
@@ -335,25 +436,75 @@ row_matches(const sb_bundle *b, uint64_t row, const sb_key_part *parts,
 	return 1;
 }
 
-/* Check a row number read from an entry. */
+/*
+ * Is the row an entry refers to the key's?  Returns 1, 0 or an error.  An
+ * approximate bundle's rows match on the hash alone.
+ */
 static int
-check_row(const sb_bundle *b, uint64_t row, sb_error *err)
+accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
+		   sb_error *err)
 {
 	if (row >= b->row_count)
 		return sb_fail(err, SB_ERR_CORRUPT, "index entry refers to row %llu of %llu",
 					   (unsigned long long) row, (unsigned long long) b->row_count);
-	return 1;
+	if (b->flags & SB_BUNDLE_APPROXIMATE)
+		return 1;
+	return row_matches(b, row, it->parts, err);
+}
+
+/*
+ * Next candidate of a line index lookup whose row holds the key: its
+ * fingerprint matches anywhere among the entries to examine.
+ */
+static int
+next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
+{
+	int			m;
+
+	do
+	{
+		while (it->pos < it->end)
+		{
+			if (candidate_row(b, it, it->pos++, row) &&
+				(m = accept_row(b, it, *row, err)) != 0)
+				return m;
+		}
+	} while ((m = next_line(b, it, err)) > 0);
+	return m;
+}
+
+/*
+ * Next candidate of a bucketed or sorted lookup whose row holds the key:
+ * the candidates are the run of entries from pos on that match.
+ */
+static int
+next_in_run(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
+{
+	while (it->pos < it->end)
+	{
+		int			m;
+
+		if (!candidate_row(b, it, it->pos++, row))
+			break;
+		if ((m = accept_row(b, it, *row, err)) != 0)
+			return m;
+	}
+	it->pos = it->end;
+	return 0;
 }
 
 /*
  * Next row holding the key: returns 1 and sets *row, 0 when there are no
- * more, or a negative sb_status.
+ * more, or a negative sb_status.  When every entry has its own hash, and
+ * keys are compared, the first row found is the only one.
  */
 int
 sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 {
-	bool		approx = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
+	int			m;
 
+	if (it->phase == SB_LOOKUP_DONE)
+		return 0;
 	if (it->phase != SB_LOOKUP_LOCATED)
 	{
 		sb_status	st = locate(b, it, err);
@@ -361,24 +512,10 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 		if (st != SB_OK)
 			return st;
 	}
-	while (it->pos < it->end)
-	{
-		uint64_t	r;
-		int			m;
-
-		if (!candidate_row(b, it, it->pos++, &r))
-			break;
-		if ((m = check_row(b, r, err)) < 0)
-			return m;
-		if (!approx && (m = row_matches(b, r, it->parts, err)) <= 0)
-		{
-			if (m < 0)
-				return m;
-			continue;
-		}
-		*row = r;
-		return 1;
-	}
-	it->pos = it->end;
-	return 0;
+	m = b->index_kind == SB_INDEX_LINES ? next_in_lines(b, it, row, err) :
+		next_in_run(b, it, row, err);
+	if (m == 0 || (m > 0 && b->distinct_keys == b->indexed_count &&
+				   !(b->flags & SB_BUNDLE_APPROXIMATE)))
+		it->phase = SB_LOOKUP_DONE;
+	return m;
 }

@@ -224,6 +224,16 @@ read_fields(sb_bundle *b, const unsigned char *hdr, sb_error *err)
 	}
 	else if (b->index_kind == SB_INDEX_SORTED)
 		b->entry_size = SB_SORTED_ENTRY_SIZE;
+	else if (b->index_kind == SB_INDEX_LINES && b->major >= 3)
+	{
+		b->home_lines = sb_load64(hdr + SB_HDR_HOME_LINES);
+		if (b->bucket_bits != 0 ||
+			b->fp_bytes != ((b->flags & SB_BUNDLE_APPROXIMATE) ? 4 : 2) ||
+			b->home_lines > UINT32_MAX)
+			return sb_fail(err, SB_ERR_CORRUPT, "invalid index parameters %u/%llu",
+						   b->fp_bytes, (unsigned long long) b->home_lines);
+		b->entry_size = SB_LINE_BYTES;
+	}
 	else
 		return sb_fail(err, SB_ERR_UNSUPPORTED, "unknown index kind %u", b->index_kind);
 	return SB_OK;
@@ -301,6 +311,24 @@ find_section(const sb_bundle *b, uint32_t kind)
 	return NULL;
 }
 
+/*
+ * Does a line index's size fit its entries?  Every entry fits in the lines
+ * (none when there are none), and the lines past the home lines can be no
+ * more than the entries could overflow into.
+ */
+static bool
+line_sizes_valid(sb_bundle *b)
+{
+	uint64_t	cap = sb_line_capacity(b->fp_bytes);
+
+	b->nlines = b->entries_size / SB_LINE_BYTES;
+	if (b->indexed_count == 0)
+		return b->home_lines == 0 && b->nlines == 0;
+	return b->home_lines > 0 && b->nlines >= b->home_lines &&
+		b->nlines <= b->home_lines + (b->indexed_count + cap - 1) / cap &&
+		b->nlines * cap >= b->indexed_count;
+}
+
 /* Check that the sections hold what the header promises. */
 static sb_status
 check_section_sizes(sb_bundle *b, sb_error *err)
@@ -321,7 +349,8 @@ check_section_sizes(sb_bundle *b, sb_error *err)
 	if (b->index_kind == SB_INDEX_BUCKETED)
 		dir_expect = sb_dir_lines(b->bucket_bits) * SB_DIR_LINE_BYTES;
 	if (b->dir_size != dir_expect ||
-		b->entries_size / b->entry_size != b->indexed_count ||
+		(b->index_kind == SB_INDEX_LINES ? !line_sizes_valid(b) :
+		 b->entries_size / b->entry_size != b->indexed_count) ||
 		b->entries_size % b->entry_size != 0)
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "index sections do not match %llu entries",

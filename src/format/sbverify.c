@@ -219,10 +219,13 @@ verify_rows(const sb_bundle *b, sb_error *err)
 	return st;
 }
 
-/* Hash of the key stored in a row; false if the key has a NULL. */
-static bool
-row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash, sb_error *err,
-			 sb_status *st)
+/*
+ * Hash of the key stored in a row; false if the key has a NULL (or, with
+ * *st set, if the key is invalid).
+ */
+bool
+sb_row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash,
+				sb_error *err, sb_status *st)
 {
 	const unsigned char *slot = b->rows + row * b->row_size;
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
@@ -251,14 +254,20 @@ row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash, sb_error *err,
 	return true;
 }
 
-/* Check one index entry against its row; 'seen' marks indexed rows. */
+/*
+ * Check the row index entry i refers to: in range, indexed once ('seen'
+ * marks indexed rows), with a key.  *hash gets the row's key hash, unless
+ * the bundle is approximate and the key is not stored: then *known is
+ * false.
+ */
 static sb_status
-verify_entry(const sb_bundle *b, uint64_t i, uint64_t bucket, uint32_t fp,
-			 uint64_t hash, uint64_t row, unsigned char *seen, sb_error *err)
+verify_entry_row(const sb_bundle *b, uint64_t i, uint64_t row,
+				 unsigned char *seen, bool *known, uint64_t *hash,
+				 sb_error *err)
 {
-	uint64_t	h;
 	sb_status	st;
 
+	*known = false;
 	if (row >= b->row_count)
 		return sb_fail(err, SB_ERR_CORRUPT, "index entry %llu refers to row %llu of %llu",
 					   (unsigned long long) i, (unsigned long long) row,
@@ -269,15 +278,37 @@ verify_entry(const sb_bundle *b, uint64_t i, uint64_t bucket, uint32_t fp,
 	seen[row >> 3] |= (unsigned char) (1 << (row & 7));
 	if (b->flags & SB_BUNDLE_APPROXIMATE)
 		return SB_OK;
-	if (!row_key_hash(b, row, &h, err, &st))
+	if (!sb_row_key_hash(b, row, hash, err, &st))
 		return st != SB_OK ? st :
 			sb_fail(err, SB_ERR_CORRUPT, "row %llu with a NULL key is indexed",
 					(unsigned long long) row);
-	if (b->index_kind == SB_INDEX_SORTED ? h != hash :
-		sb_hash_bucket(h, b->bucket_bits) != bucket ||
-		sb_hash_fingerprint(h, b->bucket_bits, b->fp_bytes) != fp)
-		return sb_fail(err, SB_ERR_CORRUPT, "index entry %llu does not match the key of row %llu",
-					   (unsigned long long) i, (unsigned long long) row);
+	*known = true;
+	return SB_OK;
+}
+
+/* The error for index entry i whose hash is not its row's. */
+static sb_status
+entry_mismatch(uint64_t i, uint64_t row, sb_error *err)
+{
+	return sb_fail(err, SB_ERR_CORRUPT, "index entry %llu does not match the key of row %llu",
+				   (unsigned long long) i, (unsigned long long) row);
+}
+
+/* Check one bucketed or sorted index entry against its row. */
+static sb_status
+verify_entry(const sb_bundle *b, uint64_t i, uint64_t bucket, uint32_t fp,
+			 uint64_t hash, uint64_t row, unsigned char *seen, sb_error *err)
+{
+	uint64_t	h;
+	bool		known;
+	sb_status	st;
+
+	if ((st = verify_entry_row(b, i, row, seen, &known, &h, err)) != SB_OK)
+		return st;
+	if (known && (b->index_kind == SB_INDEX_SORTED ? h != hash :
+				  sb_hash_bucket(h, b->bucket_bits) != bucket ||
+				  sb_hash_fingerprint(h, b->bucket_bits, b->fp_bytes) != fp))
+		return entry_mismatch(i, row, err);
 	return SB_OK;
 }
 
@@ -372,6 +403,81 @@ verify_sorted(const sb_bundle *b, unsigned char *seen, sb_error *err)
 	return SB_OK;
 }
 
+/*
+ * Check a line's structure: counts in range, the bytes after its entries
+ * zero.
+ */
+static sb_status
+verify_line_bytes(const sb_bundle *b, uint64_t l, sb_error *err)
+{
+	const unsigned char *line = b->entries + l * SB_LINE_BYTES;
+	unsigned	cap = sb_line_capacity(b->fp_bytes),
+				fpb = b->fp_bytes,
+				rows = sb_line_rows_offset(fpb),
+				count = line[SB_LINE_COUNT];
+
+	if (count > cap || line[SB_LINE_FIRST_OWN] > count ||
+		!all_zero(line + 2, SB_LINE_FPS - 2) ||
+		!all_zero(line + SB_LINE_FPS + count * fpb, rows - SB_LINE_FPS - count * fpb) ||
+		!all_zero(line + rows + 4 * count, SB_LINE_BYTES - rows - 4 * count))
+		return sb_fail(err, SB_ERR_CORRUPT, "index line %llu is invalid",
+					   (unsigned long long) l);
+	return SB_OK;
+}
+
+/*
+ * Check a line index line by line.  A lookup scans its home line from the
+ * first own entry, and goes on to the next line's overflowed entries while
+ * the line it scanned is full; 'lowest' is the lowest home line whose scan
+ * reaches line l.  Each entry must be found by the scan of its hash's home
+ * line: an own entry at its home, an overflowed one in a line that scan
+ * reaches.
+ */
+static sb_status
+verify_lines(const sb_bundle *b, unsigned char *seen, sb_error *err)
+{
+	unsigned	cap = sb_line_capacity(b->fp_bytes);
+	uint64_t	lowest = 0,
+				n = 0;
+	sb_status	st;
+
+	for (uint64_t l = 0; l < b->nlines; l++)
+	{
+		const unsigned char *line = b->entries + l * SB_LINE_BYTES;
+		const unsigned char *prev = line - SB_LINE_BYTES;
+		unsigned	own = line[SB_LINE_FIRST_OWN];
+
+		if ((st = verify_line_bytes(b, l, err)) != SB_OK)
+			return st;
+		if (l == 0 || prev[SB_LINE_COUNT] < cap)
+			lowest = l;
+		else if (prev[SB_LINE_FIRST_OWN] < cap)
+			lowest = l - 1;
+		for (unsigned k = 0; k < line[SB_LINE_COUNT]; k++, n++)
+		{
+			uint32_t	fp = (uint32_t) sb_load_n(line + SB_LINE_FPS + k * b->fp_bytes,
+												  b->fp_bytes);
+			uint64_t	row = sb_load32(line + sb_line_rows_offset(b->fp_bytes) + 4 * k),
+						h,
+						home;
+			bool		known;
+
+			if ((st = verify_entry_row(b, n, row, seen, &known, &h, err)) != SB_OK)
+				return st;
+			if (!known)
+				continue;
+			home = sb_line_home(h, b->home_lines);
+			if (sb_line_fingerprint(h, b->fp_bytes) != fp ||
+				(k < own ? home >= l || home < lowest : home != l))
+				return entry_mismatch(n, row, err);
+		}
+	}
+	if (n != b->indexed_count)
+		return sb_fail(err, SB_ERR_CORRUPT, "index lines hold %llu entries, not %llu",
+					   (unsigned long long) n, (unsigned long long) b->indexed_count);
+	return SB_OK;
+}
+
 /* Check that every row with a non-NULL key is indexed. */
 static sb_status
 verify_coverage(const sb_bundle *b, const unsigned char *seen, sb_error *err)
@@ -384,7 +490,7 @@ verify_coverage(const sb_bundle *b, const unsigned char *seen, sb_error *err)
 
 		if ((seen[r >> 3] >> (r & 7)) & 1)
 			continue;
-		keyed = row_key_hash(b, r, &h, err, &st);
+		keyed = sb_row_key_hash(b, r, &h, err, &st);
 		if (st != SB_OK)
 			return st;
 		if (keyed)
@@ -405,6 +511,8 @@ verify_index(const sb_bundle *b, sb_error *err)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate verification map");
 	if (b->index_kind == SB_INDEX_BUCKETED)
 		st = verify_bucketed(b, seen, err);
+	else if (b->index_kind == SB_INDEX_LINES)
+		st = verify_lines(b, seen, err);
 	else
 		st = verify_sorted(b, seen, err);
 	if (st == SB_OK && b->nkeys > 0 && !(b->flags & SB_BUNDLE_APPROXIMATE))

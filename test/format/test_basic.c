@@ -73,8 +73,10 @@ zero_rows_case(int index_kind, bool keyed)
 void
 test_zero_rows(void)
 {
+	zero_rows_case(SB_INDEX_LINES, true);
 	zero_rows_case(SB_INDEX_BUCKETED, true);
 	zero_rows_case(SB_INDEX_SORTED, true);
+	zero_rows_case(SB_INDEX_LINES, false);
 	zero_rows_case(SB_INDEX_BUCKETED, false);
 	zero_rows_case(SB_INDEX_SORTED, false);
 }
@@ -88,7 +90,8 @@ one_row_case(int index_kind)
 		tf_col_text("name", true, 'i'),
 		tf_col_float("score", 8)
 	};
-	const char *path = tf_path(index_kind == SB_INDEX_SORTED ? "s.sb" : "b.sb");
+	const char *path = tf_path(index_kind == SB_INDEX_SORTED ? "s.sb" :
+							   index_kind == SB_INDEX_LINES ? "l.sb" : "b.sb");
 	double		score = 2.5,
 				got;
 	sb_writer_options o;
@@ -115,8 +118,8 @@ one_row_case(int index_kind)
 	CHECK_EQ(b->distinct_keys, 1);
 	CHECK_EQ(b->pg_major, 15);
 	CHECK_EQ(b->hash_seed, o.hash_seed);
-	/* a file with inline values is v2, one without v1 */
-	CHECK_EQ(b->major, tf_inline_limit ? SB_FORMAT_MAJOR : SB_FORMAT_MAJOR_MIN);
+	/* v3 with a line index, else v2 with inline values, else v1 */
+	CHECK_EQ(b->major, index_kind == SB_INDEX_LINES ? 3 : tf_inline_limit ? 2 : 1);
 	CHECK_EQ(b->minor, SB_FORMAT_MINOR);
 	CHECKF(b->build_time > (uint64_t) (time(NULL) - 3600) * 1000000 &&
 		   b->build_time <= (uint64_t) (time(NULL) + 1) * 1000000,
@@ -141,6 +144,7 @@ one_row_case(int index_kind)
 void
 test_one_row(void)
 {
+	one_row_case(SB_INDEX_LINES);
 	one_row_case(SB_INDEX_BUCKETED);
 	one_row_case(SB_INDEX_SORTED);
 }

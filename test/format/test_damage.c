@@ -71,6 +71,7 @@ base_load_meta(base *d, int index_kind, bool meta)
 		tf_col_text("d", false, 'd')
 	};
 	const char *path = tf_path(index_kind == SB_INDEX_SORTED ? "base_s.sb" :
+							   index_kind == SB_INDEX_LINES ? "base_l.sb" :
 							   meta ? "base_b.sb" : "base_nometa.sb");
 	sb_writer_options o;
 	sb_writer  *w;
@@ -886,6 +887,127 @@ test_damage_index(void)
 	base_free(&d);
 }
 
+/*
+ * Offset of the row number of the line-index entry that refers to row r,
+ * and of its fingerprint; 0 if no entry does.
+ */
+static uint64_t
+line_entry_of_row(const base *d, uint32_t r, uint64_t *fp_off)
+{
+	unsigned	fpb = d->b->fp_bytes,
+				rows_at = sb_line_rows_offset(fpb);
+
+	for (uint64_t l = d->entries; l < d->entries + d->entries_len; l += SB_LINE_BYTES)
+		for (unsigned k = 0; k < d->img[l + SB_LINE_COUNT]; k++)
+			if (sb_load32(d->img + l + rows_at + 4 * k) == r)
+			{
+				*fp_off = l + SB_LINE_FPS + k * fpb;
+				return l + rows_at + 4 * k;
+			}
+	return 0;
+}
+
+/* Offset of the first line whose count satisfies 'ok'; 0 if none. */
+static uint64_t
+line_where(const base *d, bool (*ok) (const unsigned char *line))
+{
+	for (uint64_t l = d->entries; l < d->entries + d->entries_len; l += SB_LINE_BYTES)
+		if (ok(d->img + l))
+			return l;
+	return 0;
+}
+
+static bool
+line_has_room(const unsigned char *line)
+{
+	return line[SB_LINE_COUNT] > 0 && line[SB_LINE_COUNT] < 10;
+}
+
+static bool
+line_starts_own(const unsigned char *line)
+{
+	return line[SB_LINE_COUNT] > 0 && line[SB_LINE_FIRST_OWN] == 0;
+}
+
+/* A lookup whose home line is damaged fails with CORRUPT, unverified. */
+static void
+line_lookup_damage(const base *d)
+{
+	unsigned char *img = copy(d);
+	sb_bundle  *b = NULL;
+	sb_error	err;
+	sb_key_part part = {NULL, 0, 3};
+	sb_lookup	it;
+	uint64_t	h,
+				row;
+
+	REQUIRE(img != NULL);
+	REQUIRE(sb_key_hash(d->b, &part, &h, &err) == SB_OK);
+	img[d->entries + sb_line_home(h, d->b->home_lines) * SB_LINE_BYTES] = 11;
+	tf_fix_checksums(img, d->len);
+	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
+	{
+		sb_lookup_start(b, &part, h, &it);
+		CHECK_ST(sb_lookup_next(b, &it, &row, &err), SB_ERR_CORRUPT, &err);
+		sb_close(b);
+	}
+	free(img);
+}
+
+/* Line index: lines of counts, fingerprints and rows. */
+void
+test_damage_line_index(void)
+{
+	base		d;
+	uint64_t	e,
+				fpo,
+				room,
+				own;
+	unsigned char *img;
+
+	REQUIRE(base_load(&d, SB_INDEX_LINES));
+	REQUIRE(CHECK_EQ(d.b->entry_size, 64) && CHECK_EQ(d.b->nsections, 6) &&
+			CHECK_EQ(d.b->home_lines, 5) && CHECK_EQ(d.b->major, 3));
+	expect_range_checksum(&d, d.entries, SB_LINE_BYTES, "line");
+	REQUIRE((e = line_entry_of_row(&d, 0, &fpo)) != 0);
+	REQUIRE((room = line_where(&d, line_has_room)) != 0);
+	REQUIRE((own = line_where(&d, line_starts_own)) != 0);
+	expect(&d, put32(&d, e, NROWS), true, SB_ERR_CORRUPT, "entry row past the rows");
+	expect(&d, put32(&d, e, 5), true, SB_ERR_CORRUPT, "NULL-key row indexed");
+	expect(&d, put32(&d, e, 1), true, SB_ERR_CORRUPT, "entry of another key's row");
+	expect(&d, put32(&d, e, 30), true, SB_ERR_CORRUPT, "row indexed twice");
+	expect(&d, put16(&d, fpo, sb_load16(d.img + fpo) ^ 0x8000), true,
+		   SB_ERR_CORRUPT, "fingerprint");
+	expect(&d, put8(&d, room, 11), true, SB_ERR_CORRUPT, "count past the capacity");
+	expect(&d, put8(&d, room, d.img[room] - 1), true, SB_ERR_CORRUPT, "last entry dropped");
+	expect(&d, put8(&d, room + 1, d.img[room] + 1), true, SB_ERR_CORRUPT,
+		   "first own entry past the count");
+	expect(&d, put8(&d, own + 1, 1), true, SB_ERR_CORRUPT, "own entry taken for overflow");
+	expect(&d, put8(&d, room + 2, 1), true, SB_ERR_CORRUPT, "reserved byte");
+	expect(&d, put8(&d, room + SB_LINE_FPS + 2 * d.img[room], 1), true,
+		   SB_ERR_CORRUPT, "unused fingerprint");
+	expect(&d, put8(&d, room + SB_LINE_BYTES - 1, 1), true, SB_ERR_CORRUPT, "unused row");
+	img = copy(&d);
+	if (img)
+	{
+		uint64_t	last = d.entries + d.entries_len - SB_LINE_BYTES;
+
+		memcpy(img + d.entries, d.img + last, SB_LINE_BYTES);
+		memcpy(img + last, d.img + d.entries, SB_LINE_BYTES);
+	}
+	expect(&d, img, true, SB_ERR_CORRUPT, "first and last lines swapped");
+	expect(&d, put64(&d, SB_HDR_HOME_LINES, 4), true, SB_ERR_CORRUPT, "home lines - 1");
+	expect(&d, put64(&d, SB_HDR_HOME_LINES, 6), true, SB_ERR_CORRUPT, "home lines + 1");
+	expect(&d, put64(&d, SB_HDR_HOME_LINES, 0), true, SB_ERR_CORRUPT, "no home lines");
+	expect(&d, put64(&d, SB_HDR_HOME_LINES, UINT64_C(1) << 32), true, SB_ERR_CORRUPT,
+		   "2^32 home lines");
+	expect(&d, put8(&d, SB_HDR_FP_BYTES, 4), true, SB_ERR_CORRUPT, "4-byte fingerprints");
+	expect(&d, put8(&d, SB_HDR_BUCKET_BITS, 1), true, SB_ERR_CORRUPT, "bucket bits");
+	expect(&d, put16(&d, SB_HDR_MAJOR, 2), true, SB_ERR_UNSUPPORTED, "line index in a v2 file");
+	line_lookup_damage(&d);
+	base_free(&d);
+}
+
 /* Sorted index: entries of (hash, row). */
 void
 test_damage_sorted_index(void)
@@ -1018,7 +1140,7 @@ test_damage_magic_version_order(void)
 	base_free(&d);
 }
 
-/* Flip every byte of both kinds of bundle: caught unfixed, no crash fixed. */
+/* Flip every byte of a bundle: caught unfixed, no crash fixed. */
 static void
 every_byte(int index_kind)
 {
@@ -1047,10 +1169,11 @@ every_byte(int index_kind)
 	base_free(&d);
 }
 
-/* Every single-byte change, in both index kinds. */
+/* Every single-byte change, in every index kind. */
 void
 test_damage_every_byte(void)
 {
+	every_byte(SB_INDEX_LINES);
 	every_byte(SB_INDEX_BUCKETED);
 	every_byte(SB_INDEX_SORTED);
 }

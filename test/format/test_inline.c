@@ -54,6 +54,7 @@ inline_bundle(const char *file, int nrows, uint32_t limit,
 
 	tf_options(&o, path, cols, 3);
 	o.inline_limit = limit;
+	o.index_kind = SB_INDEX_BUCKETED;	/* the version says if values are inline */
 	if ((w = tf_create(&o)) == NULL)
 		return NULL;
 	for (int r = 0; r < nrows; r++)
@@ -311,6 +312,7 @@ test_inline_damage(void)
 
 	tf_options(&o, path, cols, 3);
 	o.inline_limit = 64;
+	o.index_kind = SB_INDEX_BUCKETED;	/* a v2 file, to be labelled v1 */
 	REQUIRE((w = tf_create(&o)) != NULL);
 	for (int r = 0; r < 4; r++)
 	{

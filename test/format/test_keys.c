@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const int index_kinds[2] = {SB_INDEX_BUCKETED, SB_INDEX_SORTED};
+#define NKINDS	3
+static const int index_kinds[NKINDS] = {SB_INDEX_LINES, SB_INDEX_BUCKETED, SB_INDEX_SORTED};
 
 /* A file name that tells the index kind apart. */
 static const char *
@@ -21,7 +22,8 @@ kind_file(const char *base, int index_kind)
 	static char buf[64];
 
 	snprintf(buf, sizeof(buf), "%s_%s.sb", base,
-			 index_kind == SB_INDEX_SORTED ? "sorted" : "bucketed");
+			 index_kind == SB_INDEX_SORTED ? "sorted" :
+			 index_kind == SB_INDEX_LINES ? "lines" : "bucketed");
 	return tf_path(buf);
 }
 
@@ -74,7 +76,7 @@ test_duplicate_keys(void)
 		tf_keyed(tf_col_int("k", 4), 1, SB_KEY_INTEGER), tf_col_int("r", 4)
 	};
 
-	for (int ik = 0; ik < 2; ik++)
+	for (int ik = 0; ik < NKINDS; ik++)
 	{
 		const char *path = kind_file("dup", index_kinds[ik]);
 		sb_writer_options o;
@@ -201,7 +203,7 @@ null_composite(int index_kind)
 void
 test_null_keys(void)
 {
-	for (int ik = 0; ik < 2; ik++)
+	for (int ik = 0; ik < NKINDS; ik++)
 	{
 		null_single(index_kinds[ik]);
 		null_composite(index_kinds[ik]);
@@ -595,7 +597,7 @@ approx_check(const sb_bundle *a, const sb_bundle *e, int index_kind)
 	CHECK(a->flags & SB_BUNDLE_APPROXIMATE);
 	CHECK(!(e->flags & SB_BUNDLE_APPROXIMATE));
 	CHECK_EQ(a->columns[1].slot_offset, SB_NOT_STORED);
-	if (index_kind == SB_INDEX_BUCKETED)
+	if (index_kind != SB_INDEX_SORTED)
 		CHECK_EQ(a->fp_bytes, 4);
 	CHECKF(a->size < e->size, "approximate %llu bytes, exact %llu",
 		   (unsigned long long) a->size, (unsigned long long) e->size);
@@ -656,7 +658,7 @@ approx_text_key(void)
 void
 test_approximate_mode(void)
 {
-	for (int ik = 0; ik < 2; ik++)
+	for (int ik = 0; ik < NKINDS; ik++)
 	{
 		sb_build_stats sa,
 					se;
@@ -730,45 +732,38 @@ agree_rows(int k, uint64_t *rows)
 	return n;
 }
 
-/* Both index kinds give identical lookup results, and the right ones. */
+/* Every index kind gives the same lookup results, and the right ones. */
 void
 test_index_kinds_agree(void)
 {
-	sb_build_stats s1,
-				s2;
-	sb_bundle  *a = agree_bundle(SB_INDEX_BUCKETED, &s1);
-	sb_bundle  *b = agree_bundle(SB_INDEX_SORTED, &s2);
-	uint64_t	ra[16],
-				rb[16],
+	sb_build_stats stats[NKINDS];
+	sb_bundle  *b[NKINDS];
+	uint64_t	got[16],
 				want[16];
 	char		buf[32];
 
-	if (a && b)
+	for (int ik = 0; ik < NKINDS; ik++)
 	{
-		CHECK_EQ(a->index_kind, SB_INDEX_BUCKETED);
-		CHECK_EQ(b->index_kind, SB_INDEX_SORTED);
-		CHECK_EQ(s1.indexed, 20000 - 207);
-		CHECK_EQ(s2.indexed, s1.indexed);
-		CHECK_EQ(s1.distinct_keys, 5000);
-		CHECK_EQ(s2.distinct_keys, 5000);
+		b[ik] = agree_bundle(index_kinds[ik], &stats[ik]);
+		if (!b[ik])
+			continue;
+		CHECK_EQ(b[ik]->index_kind, index_kinds[ik]);
+		CHECK_EQ(stats[ik].indexed, 20000 - 207);
+		CHECK_EQ(stats[ik].distinct_keys, 5000);
 		for (int k = -10; k < 6000 && tf_failures() == 0; k++)
 		{
-			int			na,
-						nb,
+			int			n,
 						nw = agree_rows(k, want);
 
 			snprintf(buf, sizeof(buf), "key-%d", k);
-			na = tf_lookup_text(a, buf, ra, 16);
-			nb = tf_lookup_text(b, buf, rb, 16);
-			CHECKF(na == nb && na == nw &&
-				   memcmp(ra, want, sizeof(uint64_t) * nw) == 0 &&
-				   memcmp(rb, want, sizeof(uint64_t) * nw) == 0,
-				   "\"%s\": %d rows from the bucketed index, %d from the sorted, %d expected",
-				   buf, na, nb, nw);
+			n = tf_lookup_text(b[ik], buf, got, 16);
+			CHECKF(n == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
+				   "\"%s\": %d rows from index kind %d, %d expected",
+				   buf, n, index_kinds[ik], nw);
 		}
 	}
-	sb_close(a);
-	sb_close(b);
+	for (int ik = 0; ik < NKINDS; ik++)
+		sb_close(b[ik]);
 }
 
 /* Rows of a text key found in steps: the batched lookups' prefetch calls. */
@@ -799,26 +794,26 @@ staged_lookup(const sb_bundle *b, const char *key, uint64_t *rows, int max)
 void
 test_staged_lookups(void)
 {
-	sb_bundle  *bundles[2] = {agree_bundle(SB_INDEX_BUCKETED, NULL),
-	agree_bundle(SB_INDEX_SORTED, NULL)};
 	uint64_t	got[16],
 				want[16];
 	char		buf[32];
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NKINDS; i++)
 	{
-		REQUIRE(bundles[i] != NULL);
+		sb_bundle  *bundle = agree_bundle(index_kinds[i], NULL);
+
+		REQUIRE(bundle != NULL);
 		for (int k = -10; k < 6000 && tf_failures() == 0; k++)
 		{
 			int			ng,
 						nw = agree_rows(k, want);
 
 			snprintf(buf, sizeof(buf), "key-%d", k);
-			ng = staged_lookup(bundles[i], buf, got, 16);
+			ng = staged_lookup(bundle, buf, got, 16);
 			CHECKF(ng == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
 				   "\"%s\": %d rows in steps, %d expected", buf, ng, nw);
 		}
-		sb_close(bundles[i]);
+		sb_close(bundle);
 	}
 }
 
@@ -911,7 +906,7 @@ test_hash_collisions(void)
 {
 	const uint64_t mask = UINT64_C(0xF000000000000000);
 
-	for (int ik = 0; ik < 2; ik++)
+	for (int ik = 0; ik < NKINDS; ik++)
 	{
 		collide_arg arg = {index_kinds[ik]};
 

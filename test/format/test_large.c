@@ -2,7 +2,8 @@
  *
  * test_large.c
  *	  Large bundles: a million and a half keys, and an index sort that
- *	  spills to disk and must give the same index as one in memory.
+ *	  spills to disk and must give the same index as one in memory, for
+ *	  every index kind.
  *
  *-------------------------------------------------------------------------
  */
@@ -70,6 +71,29 @@ million_lookups(const sb_bundle *b, int n)
 	CHECKF(found == 0, "%d of %d absent keys found", found, n);
 }
 
+/* Mean number of index lines the lookups of the first n keys read. */
+static double
+lines_per_lookup(const sb_bundle *b, int n)
+{
+	uint64_t	lines = 0;
+
+	for (int r = 0; r < n; r++)
+	{
+		sb_key_part part = {.ival = scramble(r)};
+		sb_lookup	it;
+		uint64_t	h,
+					row;
+
+		if (sb_key_hash(b, &part, &h, NULL) != SB_OK)
+			return -1;
+		sb_lookup_start(b, &part, h, &it);
+		while (sb_lookup_next(b, &it, &row, NULL) == 1)
+			;
+		lines += it.lo - sb_line_home(h, b->home_lines) + 1;
+	}
+	return (double) lines / n;
+}
+
 /* 1.5 million int8 keys: all found, none made up. */
 void
 test_million_keys(void)
@@ -77,18 +101,32 @@ test_million_keys(void)
 	const int	n = 1500000;
 	sb_build_stats stats;
 	sb_bundle  *b;
+	double		lines;
 
-	REQUIRE((b = million_bundle("million.sb", n, SB_INDEX_BUCKETED, &stats)) != NULL);
+	REQUIRE((b = million_bundle("million.sb", n, SB_INDEX_LINES, &stats)) != NULL);
 	CHECK_EQ(stats.rows, n);
 	CHECK_EQ(stats.indexed, n);
 	CHECK_EQ(stats.distinct_keys, n);
-	CHECKF(n >> b->bucket_bits >= 8 && n >> b->bucket_bits <= 16,
-		   "%d keys in %u buckets", n, 1u << b->bucket_bits);
-	CHECKF(b->max_bucket < 64, "fullest bucket holds %llu entries",
+	CHECK_EQ(b->home_lines, n / 7.5);
+	CHECKF(b->entries_size <= (uint64_t) n * 9, "%llu index bytes for %d keys",
+		   (unsigned long long) b->entries_size, n);
+	CHECKF(b->max_bucket <= 4, "a home line's entries span %llu lines",
 		   (unsigned long long) b->max_bucket);
+	lines = lines_per_lookup(b, n);
+	CHECKF(lines >= 1 && lines < 1.1, "%.3f index lines per lookup", lines);
 	million_lookups(b, n);
 	sb_close(b);
 	remove(tf_path("million.sb"));
+
+	/* the bucketed index, on fewer keys */
+	REQUIRE((b = million_bundle("bucketed.sb", n / 3, SB_INDEX_BUCKETED, &stats)) != NULL);
+	CHECKF((n / 3) >> b->bucket_bits >= 8 && (n / 3) >> b->bucket_bits <= 16,
+		   "%d keys in %u buckets", n / 3, 1u << b->bucket_bits);
+	CHECKF(b->max_bucket < 64, "fullest bucket holds %llu entries",
+		   (unsigned long long) b->max_bucket);
+	million_lookups(b, n / 3);
+	sb_close(b);
+	remove(tf_path("bucketed.sb"));
 
 	/* the sorted index, on fewer keys */
 	REQUIRE((b = million_bundle("sorted.sb", n / 3, SB_INDEX_SORTED, &stats)) != NULL);
@@ -196,9 +234,10 @@ spill_case(int index_kind, int n)
 {
 	sb_build_stats small,
 				large;
-	bool		sorted = index_kind == SB_INDEX_SORTED;
-	const char *fs = sorted ? "sorted_small.sb" : "small.sb";
-	const char *fl = sorted ? "sorted_large.sb" : "large.sb";
+	const char *fs = index_kind == SB_INDEX_SORTED ? "sorted_small.sb" :
+		index_kind == SB_INDEX_LINES ? "lines_small.sb" : "small.sb";
+	const char *fl = index_kind == SB_INDEX_SORTED ? "sorted_large.sb" :
+		index_kind == SB_INDEX_LINES ? "lines_large.sb" : "large.sb";
 
 	if (!spill_build(fs, n, index_kind, 1 << 20, &small) ||
 		!spill_build(fl, n, index_kind, (size_t) 256 << 20, &large))
@@ -221,6 +260,7 @@ spill_case(int index_kind, int n)
 void
 test_spill_index_sort(void)
 {
-	spill_case(SB_INDEX_BUCKETED, 3000000);
+	spill_case(SB_INDEX_LINES, 3000000);
+	spill_case(SB_INDEX_BUCKETED, 1000000);
 	spill_case(SB_INDEX_SORTED, 1000000);
 }

@@ -173,8 +173,10 @@ test_writer_bad_options(void)
 	o.path = NULL;
 	expect_create(&o, SB_ERR_INVALID, "no path");
 	o.path = tf_path("bad.sb");
-	o.index_kind = 3;
-	expect_create(&o, SB_ERR_INVALID, "index kind 3");
+	o.index_kind = 4;
+	expect_create(&o, SB_ERR_INVALID, "index kind 4");
+	o.index_kind = -1;
+	expect_create(&o, SB_ERR_INVALID, "index kind -1");
 	o.index_kind = 0;
 	o.section_align = 32;
 	expect_create(&o, SB_ERR_INVALID, "section alignment 32");

@@ -49,7 +49,8 @@ conform_header(const sb_bundle *b, const unsigned char *img)
 
 	return CHECK_EQ(b->minor, 0) &
 		CHECK_EQ(img[SB_HDR_BLOCK_SHIFT], SB_BLOCK_SHIFT) &
-		CHECK_EQ(sb_load64(img + SB_HDR_RESERVED2), 0) &
+		(b->index_kind == SB_INDEX_LINES ||
+		 CHECK_EQ(sb_load64(img + SB_HDR_HOME_LINES), 0)) &
 		CHECK_EQ(b->nsections, nsec) &
 		CHECK_EQ(b->header_size, SB_HEADER_FIXED + nsec * SB_SECTION_ENTRY);
 }
@@ -192,10 +193,8 @@ conform_layout(const sb_bundle *b)
 					 b->columns[c].slot_offset, (unsigned long long) want[c]);
 	free(want);
 	off = sb_align_up(off, 8);
-	/* then the inline area: none in a v1 file (6.4) */
-	if (b->major == 1)
-		return ok && CHECK_EQ(b->row_size, off);
-	return ok && CHECKF(b->row_size > off && b->row_size - off <= SB_MAX_INLINE &&
+	/* then the inline area, if any (6.4) */
+	return ok && CHECKF(b->row_size >= off && b->row_size - off <= SB_MAX_INLINE &&
 						b->row_size % 8 == 0,
 						"row size %u for fields ending at %llu", b->row_size,
 						(unsigned long long) off);
@@ -281,7 +280,12 @@ conform_inline_row(const sb_bundle *b, uint64_t r, uint64_t start,
 	return ok;
 }
 
-/* Inline values are packed in every row; a v2 file has some (6.4). */
+/*
+ * Inline values are packed in every row; there are some if and only if
+ * the slots have an inline area (6.4).  The version is the lowest that
+ * describes the file (3): 3 with a line index, else 2 with inline values,
+ * else 1.
+ */
 static bool
 conform_inline(const sb_bundle *b)
 {
@@ -293,9 +297,11 @@ conform_inline(const sb_bundle *b)
 	for (uint64_t r = 0; r < b->row_count && ok; r++)
 		ok &= conform_inline_row(b, r, start, pl, &count);
 	free(pl);
-	return ok && CHECKF((count > 0) == (b->major == 2),
-						"%llu inline values in a v%u file", (unsigned long long) count,
-						b->major);
+	return ok && CHECKF((count > 0) == (b->row_size > start),
+						"%llu inline values with an inline area of %llu bytes",
+						(unsigned long long) count,
+						(unsigned long long) (b->row_size - start)) &&
+		CHECK_EQ(b->major, b->index_kind == SB_INDEX_LINES ? 3 : count > 0 ? 2 : 1);
 }
 
 /* Bucketed index: bucket_bits by the rule, max_bucket from the directory. */
@@ -322,6 +328,107 @@ conform_bucketed(const sb_bundle *b)
 			maxb = size;
 	}
 	return CHECK_EQ(b->max_bucket, maxb);
+}
+
+/* Order of (hash, row) pairs. */
+static int
+pair_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a,
+			   *y = b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/*
+ * Lay out the line index from the sorted pairs as section 11 says the
+ * writer does, in img (zeroed, room for every line); returns the number
+ * of lines and sets *maxrun.
+ */
+static uint64_t
+place_lines(const sb_bundle *b, const uint64_t *pairs, uint64_t n,
+			unsigned char *img, uint64_t *maxrun)
+{
+	unsigned	fpb = b->fp_bytes,
+				cap = (64 - 4) / (fpb + 4),
+				rows_at = (4 + cap * fpb + 3) & ~3u;
+	uint64_t	line = 0,
+				nlines;
+	bool		own = false;	/* the current line has own entries */
+
+	*maxrun = 0;
+	for (uint64_t i = 0; i < n; i++)
+	{
+		uint64_t	h = pairs[2 * i],
+					home = ((h >> 32) * b->home_lines) >> 32;
+		unsigned char *l = img + line * 64;
+
+		if (line < home || l[0] == cap)
+		{
+			if (!own)
+				l[1] = l[0];
+			line = line < home ? home : line + 1;
+			own = false;
+			l = img + line * 64;
+		}
+		if (line == home && !own)
+		{
+			l[1] = l[0];
+			own = true;
+		}
+		sb_store_n(l + 4 + l[0] * fpb, fpb, fpb == 2 ? (uint16_t) h : (uint32_t) h);
+		sb_store32(l + rows_at + 4 * l[0], (uint32_t) pairs[2 * i + 1]);
+		l[0]++;
+		if (line - home + 1 > *maxrun)
+			*maxrun = line - home + 1;
+	}
+	if (n > 0 && !own)
+		img[line * 64 + 1] = img[line * 64];
+	nlines = n == 0 ? 0 : line + 1;
+	return nlines > b->home_lines ? nlines : b->home_lines;
+}
+
+/*
+ * Line index: home lines by the rule, and (where the keys are stored) the
+ * lines exactly as the writer lays out the rows' sorted (hash, row) pairs.
+ */
+static bool
+conform_lines(const sb_bundle *b)
+{
+	uint64_t	n = b->indexed_count,
+				cap = b->fp_bytes == 2 ? 10 : 7,
+				k = 0,
+				maxrun,
+				nlines;
+	uint64_t   *pairs;
+	unsigned char *img;
+	bool		ok = CHECK_EQ(b->bucket_bits, 0) &
+		CHECK_EQ(b->home_lines, (n * 100 + cap * 75 - 1) / (cap * 75));
+
+	if (!ok || (b->flags & SB_BUNDLE_APPROXIMATE))
+		return ok;
+	pairs = malloc((n + 1) * 16);
+	img = calloc(b->home_lines + n / cap + 2, 64);
+	if (!CHECK(pairs != NULL && img != NULL))
+		return false;
+	for (uint64_t r = 0; r < b->row_count; r++)
+	{
+		sb_status	st;
+
+		if (sb_row_key_hash(b, r, &pairs[2 * k], NULL, &st) && k < n)
+			pairs[2 * k++ + 1] = r;
+	}
+	qsort(pairs, k, 16, pair_cmp);
+	nlines = place_lines(b, pairs, k, img, &maxrun);
+	ok = CHECK_EQ(k, n) && CHECK_EQ(b->nlines, nlines) &&
+		CHECK_EQ(b->max_bucket, maxrun) &&
+		CHECKF(memcmp(img, b->entries, nlines * 64) == 0,
+			   "the index lines are not as the writer places them");
+	free(pairs);
+	free(img);
+	return ok;
 }
 
 /* Sorted index: strictly increasing (hash, row), distinct hashes counted. */
@@ -459,6 +566,8 @@ tf_check_conformance(const sb_bundle *b)
 		conform_inline(b) && conform_heap_blocks(b) && conform_blocksums(b);
 	if (ok && b->index_kind == SB_INDEX_BUCKETED)
 		ok = conform_bucketed(b);
+	else if (ok && b->index_kind == SB_INDEX_LINES)
+		ok = conform_lines(b);
 	else if (ok)
 		ok = conform_sorted(b);
 	return ok && CHECK(b->distinct_keys <= b->indexed_count) &&

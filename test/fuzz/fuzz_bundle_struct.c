@@ -269,7 +269,7 @@ mutate_header(uint8_t *d, size_t size)
 		{SB_HDR_FLAGS, 4}, {SB_HDR_HASH_ID, 4}, {SB_HDR_INDEX_KIND, 4},
 		{SB_HDR_HASH_SEED, 8}, {SB_HDR_BUCKET_BITS, 1}, {SB_HDR_FP_BYTES, 1},
 		{SB_HDR_MAXALIGN, 1}, {SB_HDR_MAXALIGN + 1, 1}, {SB_HDR_PG_MAJOR, 4},
-		{SB_HDR_BUILD_TIME, 8}, {SB_HDR_MAX_BUCKET, 8}, {SB_HDR_RESERVED2, 8},
+		{SB_HDR_BUILD_TIME, 8}, {SB_HDR_MAX_BUCKET, 8}, {SB_HDR_HOME_LINES, 8},
 	};
 	int			f = (int) rnd_below(sizeof(fields) / sizeof(fields[0]));
 	uint8_t    *p = d + fields[f].off;
@@ -286,7 +286,10 @@ mutate_header(uint8_t *d, size_t size)
 			sb_store32(p, rnd_below(4) == 0 ? (uint32_t) rnd() : (uint32_t) rnd_below(4));
 			break;
 		case SB_HDR_INDEX_KIND:
-			sb_store32(p, (uint32_t) rnd_below(4));
+			sb_store32(p, (uint32_t) rnd_below(5));
+			break;
+		case SB_HDR_HOME_LINES:
+			tweak_field(p, 8, size);
 			break;
 		case SB_HDR_NKEYS:
 			sb_store32(p, rnd_below(4) == 0 ? (uint32_t) interesting(sb_load32(p), 4, size) :
@@ -341,9 +344,12 @@ mutate_consistent(uint8_t *d, const layout *l)
 	uint64_t	nrows = sb_load64(d + SB_HDR_ROW_COUNT),
 				nidx = sb_load64(d + SB_HDR_INDEXED);
 	uint32_t	row_size = sb_load32(d + SB_HDR_ROW_SIZE);
-	uint32_t	esize = sb_load32(d + SB_HDR_INDEX_KIND) == SB_INDEX_SORTED ?
+	uint32_t	kind = sb_load32(d + SB_HDR_INDEX_KIND);
+	uint32_t	esize = kind == SB_INDEX_SORTED ?
 		SB_SORTED_ENTRY_SIZE : (uint32_t) d[SB_HDR_FP_BYTES] + 4;
 
+	if (kind == SB_INDEX_LINES)
+		ent = NULL;				/* lines do not shrink with their entries */
 	switch (rnd_below(4))
 	{
 		case 0:
@@ -619,6 +625,38 @@ mutate_heap(uint8_t *d, size_t size, const layout *l)
 	}
 }
 
+/* Mutate a line of a line index: a count, an entry, or swap two lines. */
+static void
+mutate_line(uint8_t *d, uint64_t off, uint64_t len, uint64_t rows)
+{
+	uint64_t	n = len / SB_LINE_BYTES;
+	uint8_t    *line = d + off + rnd_below(n) * SB_LINE_BYTES;
+	uint8_t		t[SB_LINE_BYTES];
+
+	switch (rnd_below(4))
+	{
+		case 0:
+			line[rnd_below(2)] = (uint8_t) rnd_below(12);
+			break;
+		case 1:
+			/* a row number: one past the end, the last, or anything */
+			sb_store32(line + 24 + 4 * rnd_below(10),
+					   rnd_below(3) == 0 ? (uint32_t) rnd() : (uint32_t) (rows - rnd_below(2)));
+			break;
+		case 2:
+			line[SB_LINE_FPS + rnd_below(20)] ^= (uint8_t) (1 << rnd_below(8));
+			break;
+		default:
+			{
+				uint8_t    *o = d + off + rnd_below(n) * SB_LINE_BYTES;
+
+				memcpy(t, line, sizeof(t));
+				memcpy(line, o, sizeof(t));
+				memcpy(o, t, sizeof(t));
+			}
+	}
+}
+
 /* Mutate the index: an entry's row or fingerprint, or a directory slot. */
 static void
 mutate_index(uint8_t *d, size_t size, const layout *l)
@@ -636,6 +674,13 @@ mutate_index(uint8_t *d, size_t size, const layout *l)
 
 		sb_store32(p, rnd_below(3) == 0 ? (uint32_t) rnd() :
 				   (uint32_t) (indexed + deltas[rnd_below(5)]));
+		return;
+	}
+	if (sb_load32(d + SB_HDR_INDEX_KIND) == SB_INDEX_LINES)
+	{
+		if (find_section(d, size, l, SB_SECTION_ENTRIES, &off, &len) &&
+			len >= SB_LINE_BYTES)
+			mutate_line(d, off, len, rows);
 		return;
 	}
 	if (find_section(d, size, l, SB_SECTION_ENTRIES, &off, &len) && len >= 8)

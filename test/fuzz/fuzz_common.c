@@ -124,7 +124,11 @@ check_bundle(fuzz_ctx *fc)
 	FUZZ_CHECK(b->heap != NULL && in_input(fc, b->heap, b->heap_size),
 			   "heap outside the input");
 	FUZZ_CHECK(b->entries != NULL && in_input(fc, b->entries, b->entries_size) &&
-			   b->entries_size == b->indexed_count * b->entry_size,
+			   (b->index_kind == SB_INDEX_LINES ?
+				b->entries_size == b->nlines * SB_LINE_BYTES &&
+				b->nlines >= b->home_lines && b->home_lines <= UINT32_MAX &&
+				b->nlines * sb_line_capacity(b->fp_bytes) >= b->indexed_count :
+				b->entries_size == b->indexed_count * b->entry_size),
 			   "index entries outside the input");
 	FUZZ_CHECK(b->index_kind != SB_INDEX_BUCKETED ||
 			   (b->dir != NULL && in_input(fc, b->dir, b->dir_size) &&

@@ -126,6 +126,16 @@ static const bundle_spec specs[] = {
 	3, {TEXT("code", 1), ARR8("arr"), TEXT4("note", 0)}, 128},
 	{"inline_approx.sb", SB_INDEX_BUCKETED, true, false, 22, 50, 0, 0, 0,
 	3, {INT4("a", 1), TEXT("b", 2), TEXT("c", 0)}, 64},
+	{"lines_empty.sb", SB_INDEX_LINES, false, false, 23, 0, 0, 0, 0,
+	2, {INT8("id", 1), TEXT("name", 0)}},
+	{"lines_int8_text.sb", SB_INDEX_LINES, false, false, 24, 200, 0, 6, 1,
+	3, {INT8("id", 1), TEXT("name", 0), TEXT4("note", 0)}, 256},
+	{"lines_dup_keys.sb", SB_INDEX_LINES, false, false, 25, 100, 7, 0, 0,
+	2, {INT2("k", 1), INT4("n", 0)}},
+	{"lines_text_key_nulls.sb", SB_INDEX_LINES, false, true, 26, 80, 0, 9, 0,
+	2, {TEXT("code", 1), TEXT("label", 0)}},
+	{"lines_approx.sb", SB_INDEX_LINES, true, false, 27, 120, 0, 0, 0,
+	3, {INT4("a", 1), TEXT("b", 2), TEXT("c", 0)}, 64},
 };
 
 /* Is value (row, col) NULL in this spec? */
