@@ -84,7 +84,8 @@ build_usage(void)
 		   "  --header                 the first CSV line is a header; skip it\n"
 		   "  --approximate            do not store the key columns; lookups match on the\n"
 		   "                           key's 64-bit hash only\n"
-		   "  --index bucketed|sorted  index kind (default: bucketed)\n"
+		   "  --index lines|bucketed|sorted\n"
+		   "                           index kind (default: lines)\n"
 		   "  --no-dedup               store identical values separately\n"
 		   "  --memory MB              memory for the index sort and dedup (default: %d)\n"
 		   "  --inline BYTES           widest area for short values inside each row slot,\n"
@@ -139,13 +140,15 @@ apply_option(build_options *o, int c, char *arg)
 			o->meta[o->nmeta++] = arg;
 			return true;
 		case 'i':
-			if (strcmp(arg, "bucketed") == 0)
+			if (strcmp(arg, "lines") == 0)
+				o->index_kind = SB_INDEX_LINES;
+			else if (strcmp(arg, "bucketed") == 0)
 				o->index_kind = SB_INDEX_BUCKETED;
 			else if (strcmp(arg, "sorted") == 0)
 				o->index_kind = SB_INDEX_SORTED;
 			else
 			{
-				tool_error("invalid --index value \"%s\": must be bucketed or sorted", arg);
+				tool_error("invalid --index value \"%s\": must be lines, bucketed or sorted", arg);
 				return false;
 			}
 			return true;

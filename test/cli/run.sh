@@ -332,12 +332,13 @@ rm -f m.sb
   --meta owner=me m.sb h.csv --header 2>err
 run "$SB" info m.sb
 check "info exits 0" test "$rc" -eq 0
-for pattern in 'format version: +2\.0' 'PostgreSQL major: +[0-9]+' \
+for pattern in 'format version: +3\.0' 'PostgreSQL major: +[0-9]+' \
   'build time: +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z' \
   'rows: +2$' 'file size: +[0-9]+ bytes' 'pg_catalog\.int4 +-1 +4 +t +i +datum +1 +integer' \
-  'pg_catalog\.text +-1 +-1 +f +i +datum +- +-' 'kind: +bucketed' 'bucket bits: ' \
-  'entries: +2$' 'distinct keys: +2$' 'largest bucket: ' 'bytes per key: ' \
-  '^  (schema|rows|heap|entries|directory|metadata) ' 'query = select 1' \
+  'pg_catalog\.text +-1 +-1 +f +i +datum +- +-' 'kind: +lines' \
+  'lines: +1 \(1 home lines of 64 bytes\)' 'fingerprint bytes: +2$' \
+  'entries: +2$' 'distinct keys: +2$' 'longest run: +1 lines' 'bytes per key: +32\.00' \
+  '^  (schema|rows|heap|entries|metadata) ' 'query = select 1' \
   'owner = me' 'tool = sbundle' 'source = h\.csv'; do
   check "info shows /$pattern/" grep -Eq -- "$pattern" out
 done
@@ -369,15 +370,20 @@ check "get of absent keys prints nothing and exits 0" test "$rc" -eq 0 -a ! -s o
   cut -d, -f1 big.csv | xargs "$SB" get bigs.sb >bigs.out
 check "--index sorted: get finds each of 100000 keys" same big.csv bigs.out
 check "--index sorted: info shows the kind" grep -q 'kind: *sorted' <("$SB" info bigs.sb)
+"$SB" build --index bucketed --schema 'id:int8,name:text,v:float8' --key id bigb.sb big.csv &&
+  cut -d, -f1 big.csv | xargs "$SB" get bigb.sb >bigb.out
+check "--index bucketed: get finds each of 100000 keys" same big.csv bigb.out
+check "--index bucketed: info shows the kind" grep -q 'kind: *bucketed' <("$SB" info bigb.sb)
+check "--index bucketed writes format 2.0" grep -q 'format version: *2\.0' <("$SB" info bigb.sb)
 "$SB" build --memory 1 --schema 'id:int8,name:text,v:float8' --key id bigm.sb big.csv &&
   cut -d, -f1 big.csv | xargs "$SB" get bigm.sb >bigm.out
 check "--memory 1 (index sorted in spilled runs): get finds every key" same big.csv bigm.out
-"$SB" build --inline 0 --schema 'id:int8,name:text,v:float8' --key id bigh.sb big.csv &&
-  cut -d, -f1 big.csv | xargs "$SB" get bigh.sb >bigh.out
+"$SB" build --inline 0 --index bucketed --schema 'id:int8,name:text,v:float8' --key id \
+  bigh.sb big.csv && cut -d, -f1 big.csv | xargs "$SB" get bigh.sb >bigh.out
 check "--inline 0 (every value in the heap): get finds every key" same big.csv bigh.out
-check "--inline 0 writes format 1.0" grep -q 'format version: *1\.0' <("$SB" info bigh.sb)
-check "the default writes format 2.0" grep -q 'format version: *2\.0' <("$SB" info big.sb)
-check "verify the 100000-row bundles" quietly "$SB" verify big.sb bigt.sb bigs.sb bigm.sb bigh.sb
+check "--inline 0 --index bucketed writes format 1.0" grep -q 'format version: *1\.0' <("$SB" info bigh.sb)
+check "the default (a line index) writes format 3.0" grep -q 'format version: *3\.0' <("$SB" info big.sb)
+check "verify the 100000-row bundles" quietly "$SB" verify big.sb bigt.sb bigs.sb bigb.sb bigm.sb bigh.sb
 "$SB" dump big.sb >bigd.out
 check "dump of 100000 rows reproduces the input" same big.csv bigd.out
 
