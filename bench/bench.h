@@ -170,7 +170,7 @@ struct store
 };
 
 extern void store_bundle_init(store *s, int index_kind);
-extern void store_batched_init(store *s, store *bucketed);
+extern void store_batched_init(store *s, store *base);
 extern void store_nodedup_init(store *s);
 extern void store_cdb_init(store *s);
 extern void store_lmdb_init(store *s);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * bench_stores.c
- *	  The stores under test: bundles (two index kinds), tinycdb and LMDB.
+ *	  The stores under test: bundles (three index kinds), tinycdb and LMDB.
  *
  * Each store is built from the dataset in RAM into an fsync'd file, then
  * opened read-only through its memory mapping.  A lookup finds the key and
@@ -9,11 +9,11 @@
  *
  *   bundle    columns (k int8 | text, v text), v with 1-byte varlena
  *             headers; short values inside the row slot (inline_limit
- *             SB_INLINE_DEFAULT, format v2); value dedup on (also built
+ *             SB_INLINE_DEFAULT); value dedup on (also built
  *             once without, for the build time only); a writer budget of
  *             1 GiB, so the index sort does not spill at 10M keys.  Lookup: sb_key_hash,
  *             sb_lookup_start, sb_lookup_next, sb_row_slot, sb_slot_value.
- *   batched   the bucketed bundle, 16 lookups at a time in stages.
+ *   batched   the line-index bundle, 16 lookups at a time in stages.
  *   tinycdb   cdb_make_add in key-number order; cdb_init (mmap), cdb_find,
  *             cdb_getdata.
  *   LMDB      keys sorted first (int8 as MDB_INTEGERKEY, text in memcmp
@@ -166,11 +166,17 @@ bundle_open(store *s, const dataset *d)
 		die("bundle \"%s\" does not hold the expected index", s->path);
 	p->value_off = p->b->columns[1].slot_offset;
 	s->info.index_bytes = p->b->dir_size + p->b->entries_size;
-	snprintf(s->info.note, sizeof(s->info.note),
-			 "directory %llu B + entries %llu B (%u B each), %u bucket bits",
-			 (unsigned long long) p->b->dir_size,
-			 (unsigned long long) p->b->entries_size, p->b->entry_size,
-			 p->b->bucket_bits);
+	if (p->b->index_kind == SB_INDEX_LINES)
+		snprintf(s->info.note, sizeof(s->info.note),
+				 "%llu lines of 64 B (%llu home lines)",
+				 (unsigned long long) p->b->nlines,
+				 (unsigned long long) p->b->home_lines);
+	else
+		snprintf(s->info.note, sizeof(s->info.note),
+				 "directory %llu B + entries %llu B (%u B each), %u bucket bits",
+				 (unsigned long long) p->b->dir_size,
+				 (unsigned long long) p->b->entries_size, p->b->entry_size,
+				 p->b->bucket_bits);
 }
 
 /* Key i of a sequence as a key part. */
@@ -360,8 +366,10 @@ store_bundle_init(store *s, int index_kind)
 	memset(s, 0, sizeof(*s));
 	p->index_kind = index_kind;
 	s->priv = p;
-	s->name = index_kind == SB_INDEX_BUCKETED ? "bundle bucketed" : "bundle sorted (seed)";
-	s->tag = index_kind == SB_INDEX_BUCKETED ? "bucketed" : "sorted";
+	s->name = index_kind == SB_INDEX_LINES ? "bundle lines" :
+		index_kind == SB_INDEX_BUCKETED ? "bundle bucketed" : "bundle sorted (seed)";
+	s->tag = index_kind == SB_INDEX_LINES ? "lines" :
+		index_kind == SB_INDEX_BUCKETED ? "bucketed" : "sorted";
 	s->build = bundle_build;
 	s->open = bundle_open;
 	s->lookup = bundle_lookup;
@@ -369,13 +377,13 @@ store_bundle_init(store *s, int index_kind)
 	s->remove = bundle_remove;
 }
 
-/* A bucketed bundle written without value dedup, to time its build only. */
+/* A line-index bundle written without value dedup, to time its build only. */
 void
 store_nodedup_init(store *s)
 {
-	store_bundle_init(s, SB_INDEX_BUCKETED);
+	store_bundle_init(s, SB_INDEX_LINES);
 	((bundle_priv *) s->priv)->no_dedup = true;
-	s->name = "bundle bucketed, dedup off";
+	s->name = "bundle lines, dedup off";
 	s->tag = "nodedup";
 }
 
@@ -401,20 +409,20 @@ batched_nop(store *s)
 	(void) s;
 }
 
-/* The batched view of an already built bucketed bundle store. */
+/* The batched view of an already built bundle store. */
 void
-store_batched_init(store *s, store *bucketed)
+store_batched_init(store *s, store *base)
 {
 	memset(s, 0, sizeof(*s));
-	s->priv = bucketed->priv;
-	s->name = "bundle bucketed, batched x16";
+	s->priv = base->priv;
+	s->name = "bundle lines, batched x16";
 	s->tag = "batched";
 	s->build = batched_build;
 	s->open = batched_open;
 	s->lookup = batched_lookup;
 	s->close = batched_nop;
 	s->remove = batched_nop;
-	s->info = bucketed->info;
+	s->info = base->info;
 }
 
 /* The sb_bundle of a bundle store. */

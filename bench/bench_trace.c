@@ -7,9 +7,8 @@
  * -DSB_TRACE_LINES and the public lookup functions renamed to sbt_*; that
  * copy reports every directory and entry read to sb_trace_touch, defined
  * here.  Per lookup we keep the distinct 64-byte lines (and 4 KiB pages)
- * that fall inside the index sections.  sb_lookup_next reads the matched
- * entry's row number without a trace hook, so the harness adds that read
- * itself.  The row slot, the key (text keys live in the heap) and the
+ * that fall inside the index sections, the matched entry's row number
+ * included.  The row slot, the key (text keys live in the heap) and the
  * value are counted separately as data lines.
  *
  *-------------------------------------------------------------------------
@@ -173,10 +172,6 @@ trace_lookups(void *bundle, const key_seq *q, trace_result *out)
 		sbt_lookup_start(b, &part, h, &it);
 		if (sbt_lookup_next(b, &it, &row, NULL) != 1)
 			die("traced lookup: key %llu not found", (unsigned long long) i);
-		/* the matched entry's row number, read without a hook */
-		add_range(&tr.lines, &tr.pages,
-				  (uintptr_t) (b->entries + (it.pos - 1) * b->entry_size),
-				  b->entry_size);
 		hist_add(hl, (uint64_t) tr.lines.n);
 		hist_add(hp, (uint64_t) tr.pages.n);
 		hist_add(hr, tr.reads);
