@@ -22,14 +22,25 @@ SELECT bundle, rows, distinct_keys, dedup_saved > 0 AS deduped
 \d build_t
 SELECT generation, rows, query, key, columns, approximate FROM sharedbuf_info('build_t');
 
--- short values go inside the row slot (format 2.0) unless inline_limit is 0
+-- bundles are format 3.0 (a line index)
 SELECT format_version FROM sharedbuf_info('build_t');
+
+-- short values go inside the row slot unless inline_limit is 0: every
+-- slot has room for one, so values that are often NULL take more space
+-- inline than in the heap
+CREATE TABLE build_sparse AS
+  SELECT g AS id, CASE WHEN g % 2 = 0 THEN md5(g::text) END AS name
+  FROM generate_series(1, 20000) g;
+SELECT rows FROM sharedbuf_build('build_inline', 'SELECT * FROM build_sparse', key => 'id');
+CREATE FOREIGN TABLE build_inline (id int4, name text)
+  SERVER sharedbuf OPTIONS (bundle 'build_inline');
 SET sharedbuf.inline_limit = 0;
-SELECT rows FROM sharedbuf_build('build_heap', 'SELECT * FROM build_src', key => 'id');
-CREATE FOREIGN TABLE build_heap (id int4, name text, grp int4)
+SELECT rows FROM sharedbuf_build('build_heap', 'SELECT * FROM build_sparse', key => 'id');
+CREATE FOREIGN TABLE build_heap (id int4, name text)
   SERVER sharedbuf OPTIONS (bundle 'build_heap');
-SELECT format_version FROM sharedbuf_info('build_heap');
-SELECT * FROM build_heap WHERE id = 7;
+SELECT (SELECT bytes FROM sharedbuf_info('build_inline')) -
+       (SELECT bytes FROM sharedbuf_info('build_heap')) > 300000 AS inline_larger;
+SELECT * FROM build_heap WHERE id IN (7, 10) ORDER BY id;
 RESET sharedbuf.inline_limit;
 SET sharedbuf.inline_limit = 5000;
 
@@ -146,4 +157,5 @@ PREPARE TRANSACTION 'build_prep';  -- error
 SELECT count(*) FROM build_t;
 
 DROP FOREIGN TABLE build_plain, build_t, build_nokey, build_comp, build_approx, build_empty;
-DROP TABLE build_src;
+DROP FOREIGN TABLE build_heap, build_inline;
+DROP TABLE build_src, build_sparse;
