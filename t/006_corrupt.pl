@@ -1,6 +1,6 @@
 # Damaged bundle files at the SQL level.  Each damaged copy is served as a
 # bundle of its own; reading it (a scan that reads every row and value, and
-# a nested loop of lookups through every directory line and bucket) must
+# a nested loop of lookups through every line of the index) must
 # give an ERROR with SQLSTATE XX001 (or the file-access code for a file of
 # the wrong kind) that names the bundle, the backend must survive, and an
 # intact bundle must keep working.  Bytes changed in place after a backend
@@ -37,7 +37,8 @@ for my $i (0 .. unpack('V', substr($good, 20, 4)) - 1)
 	my ($kind, $flags, $off, $len) = unpack('V V Q< Q<', substr($good, 128 + 32 * $i, 24));
 	$sec{$kind} = [ $off, $len ];
 }
-my ($SCHEMA, $META, $ROWS, $HEAP, $DIR, $ENTRIES, $BLOCKS) = (1, 2, 3, 4, 5, 6, 7);
+my ($SCHEMA, $META, $ROWS, $HEAP, $ENTRIES, $BLOCKS) = (1, 2, 3, 4, 6, 7);
+die "the bundle does not have a line index" unless unpack('V', substr($good, 76, 4)) == 3;
 
 sub flip { my ($img, $off) = @_; substr($img, $off, 1) = chr(ord(substr($img, $off, 1)) ^ 0x5a); $img }
 sub mid { my ($kind) = @_; $sec{$kind}[0] + int($sec{$kind}[1] / 2) }
@@ -51,20 +52,20 @@ my @cases = (
 	[ 'truncated at the heap',      sub { substr($good, 0, $sec{$HEAP}[0]) } ],
 	[ 'truncated in the heap',      sub { substr($good, 0, mid($HEAP)) } ],
 	[ 'truncated in the rows',      sub { substr($good, 0, mid($ROWS)) } ],
-	[ 'truncated in the directory', sub { substr($good, 0, mid($DIR)) } ],
+	[ 'truncated at the index',     sub { substr($good, 0, $sec{$ENTRIES}[0]) } ],
 	[ 'truncated in the entries',   sub { substr($good, 0, mid($ENTRIES)) } ],
 	[ 'truncated in the checksums', sub { substr($good, 0, mid($BLOCKS)) } ],
 	[ 'truncated in the metadata',  sub { substr($good, 0, length($good) - 3) } ],
 	[ 'a byte appended',            sub { $good . "\0" } ],
 	[ 'wrong magic',                sub { flip($good, 1) } ],
-	[ 'a future major version',     sub { my $i = $good; substr($i, 8, 2) = pack('v', 3); $i } ],
+	[ 'a future major version',     sub { my $i = $good; substr($i, 8, 2) = pack('v', 4); $i } ],
 	[ 'the other byte order',       sub { my $i = $good; substr($i, 12, 4) = pack('N', 0x01020304); $i } ],
 	[ 'header byte flipped',        sub { flip($good, 33) } ],
 	[ 'section table byte flipped', sub { flip($good, 128 + 32 * 2 + 9) } ],
 	[ 'schema byte flipped',        sub { flip($good, $sec{$SCHEMA}[0] + 5) } ],
 	[ 'rows byte flipped',          sub { flip($good, mid($ROWS)) } ],
 	[ 'heap byte flipped',          sub { flip($good, mid($HEAP)) } ],
-	[ 'directory byte flipped',     sub { flip($good, mid($DIR)) } ],
+	[ 'index line count flipped',   sub { flip($good, $sec{$ENTRIES}[0] + 64 * 3) } ],
 	[ 'entries byte flipped',       sub { flip($good, mid($ENTRIES)) } ],
 	[ 'block checksum flipped',     sub { flip($good, mid($BLOCKS)) } ],
 	[ 'metadata byte flipped',      sub { flip($good, $sec{$META}[0] + 10) } ],
