@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * test_golden.c
- *	  The worked example of docs/format.md (section 19), byte for byte.
+ *	  The worked example of docs/format.md (section 20), byte for byte.
  *
  * The example bundle is built exactly as the specification's program
  * builds it and compared with the specification's dump of the file: every
@@ -18,7 +18,7 @@
 
 #include <stdlib.h>
 
-/* The 920-byte file of section 19.1, 32 bytes a line. */
+/* The 920-byte file of section 20.1, 32 bytes a line. */
 static const char *const golden_hex =
 	"895342554e444c0a010000000403020160010000070000009803000000000000"
 	"0300000000000000030000000000000003000000000000000200000001000000"
@@ -50,7 +50,7 @@ static const char *const golden_hex =
 	"0000000000000000000000000000000000000000000000000000000000000000"
 	"0600000007000000736f757263656578616d706c65000000";
 
-/* The header and section table of the sorted-index file, section 19.10. */
+/* The header and section table of the sorted-index file, section 20.10. */
 static const char *const golden_sorted_header =
 	"895342554e444c0a010000000403020140010000060000001803000000000000"
 	"0300000000000000030000000000000003000000000000000200000001000000"
@@ -63,12 +63,33 @@ static const char *const golden_sorted_header =
 	"060000000100000080020000000000003000000000000000340c7f0ce2f55811"
 	"0700000000000000c0020000000000000c000000000000007cece729a2f9aeb8";
 
-/* The sorted-index entries and block checksums of section 19.10. */
+/* The sorted-index entries and block checksums of section 20.10. */
 static const char *const golden_sorted_entries =
 	"598dcaafb244d2440000000000000000"
 	"bc6d2ed691870a6d0100000000000000"
 	"d5a7fde987b6029a0200000000000000";
 static const char *const golden_sorted_blocksums = "f58c254b0878c564340c7f0c";
+
+/* The header and section table of the line-index file, section 20.11. */
+static const char *const golden_lines_header =
+	"895342554e444c0a030000000403020140010000060000001803000000000000"
+	"0300000000000000030000000000000003000000000000000200000001000000"
+	"18000000000000000100000003000000ed5e0000000000000002080c0f000000"
+	"4ca75dc6256106000100000000000000010000000000000017c13083066bea4d"
+	"010000000100000040010000000000006800000000000000eb1d6099fc45f226"
+	"02000000000000000003000000000000180000000000000095f083777706bc41"
+	"0400000001000000c00100000000000006000000000000000878c56414cbd760"
+	"030000000100000000020000000000004800000000000000f58c254b4845d8ba"
+	"0600000001000000800200000000000040000000000000001be1b28ecc5f55ee"
+	"0700000000000000c0020000000000000c00000000000000e5d30f0e50e193f4";
+
+/* The one line and the block checksums of section 20.11. */
+static const char *const golden_lines_line =
+	"03000000598dbc6dd5a7000000000000"
+	"00000000000000000000000001000000"
+	"02000000000000000000000000000000"
+	"00000000000000000000000000000000";
+static const char *const golden_lines_blocksums = "f58c254b0878c5641be1b28e";
 
 /* Decode a hex string into buf; returns the number of bytes. */
 static size_t
@@ -85,7 +106,7 @@ unhex(const char *hex, unsigned char *buf, size_t size)
 	return n;
 }
 
-/* Build the example bundle of section 19 with an index kind. */
+/* Build the example bundle of section 20 with an index kind. */
 static bool
 build_example(const char *path, int index_kind)
 {
@@ -125,7 +146,7 @@ build_example(const char *path, int index_kind)
 	return true;
 }
 
-/* The key hashes of section 19.7, through the public API. */
+/* The key hashes of section 20.7, through the public API. */
 static void
 check_hashes(const char *path)
 {
@@ -167,17 +188,22 @@ compare_bytes(const unsigned char *got, size_t len, const unsigned char *want,
 }
 
 /*
- * The sorted-index file of section 19.10: its own header, table, entries
- * and block checksums; the schema, heap, rows and metadata of the
- * bucketed file, each at its new offset; zero gaps.
+ * The sorted-index file of section 20.10, or the line-index file of
+ * section 20.11: its own header, table, entries and block checksums; the
+ * schema, heap, rows and metadata of the bucketed file, each at its new
+ * offset; zero gaps.
  */
 static size_t
-sorted_image(const unsigned char *want, unsigned char *img, size_t size)
+directoryless_image(const unsigned char *want, bool lines, unsigned char *img,
+					size_t size)
 {
+	size_t		elen = lines ? 64 : 48;
+
 	memset(img, 0, size);
-	if (size < 792 || unhex(golden_sorted_header, img, 0x140) != 0x140 ||
-		unhex(golden_sorted_entries, img + 0x280, 48) != 48 ||
-		unhex(golden_sorted_blocksums, img + 0x2C0, 12) != 12)
+	if (size < 792 ||
+		unhex(lines ? golden_lines_header : golden_sorted_header, img, 0x140) != 0x140 ||
+		unhex(lines ? golden_lines_line : golden_sorted_entries, img + 0x280, elen) != elen ||
+		unhex(lines ? golden_lines_blocksums : golden_sorted_blocksums, img + 0x2C0, 12) != 12)
 		return 0;
 	memcpy(img + 0x140, want + 0x180, 104);	/* schema */
 	memcpy(img + 0x1C0, want + 0x200, 6);	/* heap */
@@ -187,7 +213,7 @@ sorted_image(const unsigned char *want, unsigned char *img, size_t size)
 }
 
 /*
- * Section 19.8: one short block per region, so each block checksum is the
+ * Section 20.8: one short block per region, so each block checksum is the
  * low half of its section's checksum, in the order rows, heap, directory,
  * entries (the sorted file has no directory).
  */
@@ -221,7 +247,7 @@ check_blocksums(const unsigned char *img, bool bucketed)
 }
 
 /*
- * Section 19.7: the first lookup of id 3 verifies the directory, entries
+ * Section 20.7: the first lookup of id 3 verifies the directory, entries
  * and rows blocks (blocks 2, 3 and 0), and not the heap's (block 1).
  */
 static void
@@ -241,7 +267,33 @@ check_lookup_blocks(const char *path)
 	sb_close(b);
 }
 
-/* The worked example, with a bucketed and with a sorted index. */
+/* The line-index example matches section 20.11, and verifies. */
+static void
+check_lines_example(const unsigned char *want)
+{
+	const char *path = tf_path("example_lines.sb");
+	unsigned char lwant[800],
+			   *got;
+	size_t		llen = directoryless_image(want, true, lwant, sizeof(lwant)),
+				len = 0;
+
+	CHECK_EQ(llen, 792);
+	REQUIRE(build_example(path, SB_INDEX_LINES));
+	if ((got = tf_read_file(path, &len)) != NULL)
+	{
+		CHECK_EQ(len, 792);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		compare_bytes(got, len, lwant, llen);
+#endif
+		check_blocksums(got, false);
+		free(got);
+	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	check_hashes(path);
+#endif
+}
+
+/* The worked example, with each index kind. */
 void
 test_worked_example(void)
 {
@@ -250,12 +302,13 @@ test_worked_example(void)
 	unsigned char want[1000],
 				swant[800];
 	size_t		wlen = unhex(golden_hex, want, sizeof(want)),
-				slen = sorted_image(want, swant, sizeof(swant)),
+				slen = directoryless_image(want, false, swant, sizeof(swant)),
 				len = 0;
 	unsigned char *got;
 
 	CHECK_EQ(wlen, 920);
 	CHECK_EQ(slen, 792);
+	check_lines_example(want);
 	REQUIRE(build_example(bpath, SB_INDEX_BUCKETED));
 	REQUIRE(build_example(spath, SB_INDEX_SORTED));
 	if ((got = tf_read_file(bpath, &len)) != NULL)
