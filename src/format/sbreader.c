@@ -317,11 +317,10 @@ find_section(const sb_bundle *b, uint32_t kind)
  * more than the entries could overflow into.
  */
 static bool
-line_sizes_valid(sb_bundle *b)
+line_sizes_valid(const sb_bundle *b)
 {
 	uint64_t	cap = sb_line_capacity(b->fp_bytes);
 
-	b->nlines = b->entries_size / SB_LINE_BYTES;
 	if (b->indexed_count == 0)
 		return b->home_lines == 0 && b->nlines == 0;
 	return b->home_lines > 0 && b->nlines >= b->home_lines &&
@@ -348,6 +347,8 @@ check_section_sizes(sb_bundle *b, sb_error *err)
 					   (unsigned long long) b->row_count, b->row_size);
 	if (b->index_kind == SB_INDEX_BUCKETED)
 		dir_expect = sb_dir_lines(b->bucket_bits) * SB_DIR_LINE_BYTES;
+	if (b->index_kind == SB_INDEX_LINES)
+		b->nlines = b->entries_size / SB_LINE_BYTES;
 	if (b->dir_size != dir_expect ||
 		(b->index_kind == SB_INDEX_LINES ? !line_sizes_valid(b) :
 		 b->entries_size / b->entry_size != b->indexed_count) ||

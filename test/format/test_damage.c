@@ -954,6 +954,22 @@ line_lookup_damage(const base *d)
 	free(img);
 }
 
+/* A damaged copy (checksums fixed) that sb_open itself must refuse. */
+static void
+expect_refused_at_open(const base *d, unsigned char *img, const char *what)
+{
+	sb_bundle  *b = NULL;
+	sb_error	err;
+
+	if (!CHECK(img != NULL))
+		return;
+	tf_fix_checksums(img, d->len);
+	CHECKF(sb_open_memory(img, d->len, &b, &err) == SB_ERR_CORRUPT,
+		   "%s: opened, or not as corrupt", what);
+	sb_close(b);
+	free(img);
+}
+
 /* Line index: lines of counts, fingerprints and rows. */
 void
 test_damage_line_index(void)
@@ -1001,6 +1017,16 @@ test_damage_line_index(void)
 	expect(&d, put64(&d, SB_HDR_HOME_LINES, 0), true, SB_ERR_CORRUPT, "no home lines");
 	expect(&d, put64(&d, SB_HDR_HOME_LINES, UINT64_C(1) << 32), true, SB_ERR_CORRUPT,
 		   "2^32 home lines");
+	img = copy(&d);
+	if (img)
+	{
+		/* 5 lines are more than 30 entries can spill into past 1 home line */
+		sb_store64(img + SB_HDR_HOME_LINES, 1);
+		sb_store64(img + SB_HDR_INDEXED, 30);
+	}
+	expect_refused_at_open(&d, img, "more lines than the entries need");
+	expect_refused_at_open(&d, put64(&d, SB_HDR_INDEXED, 0), "lines without entries");
+	expect_refused_at_open(&d, put64(&d, SB_HDR_HOME_LINES, 6), "more home lines than lines");
 	expect(&d, put8(&d, SB_HDR_FP_BYTES, 4), true, SB_ERR_CORRUPT, "4-byte fingerprints");
 	expect(&d, put8(&d, SB_HDR_BUCKET_BITS, 1), true, SB_ERR_CORRUPT, "bucket bits");
 	expect(&d, put16(&d, SB_HDR_MAJOR, 2), true, SB_ERR_UNSUPPORTED, "line index in a v2 file");
