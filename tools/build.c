@@ -83,7 +83,7 @@ build_usage(void)
 		   "                           order (at least one)\n"
 		   "  --header                 the first CSV line is a header; skip it\n"
 		   "  --approximate            do not store the key columns; lookups match on the\n"
-		   "                           key's 64-bit hash only\n"
+		   "                           key's hash only\n"
 		   "  --index lines|bucketed|sorted\n"
 		   "                           index kind (default: lines)\n"
 		   "  --no-dedup               store identical values separately\n"

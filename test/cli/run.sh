@@ -375,6 +375,10 @@ check "--index sorted: info shows the kind" grep -q 'kind: *sorted' <("$SB" info
 check "--index bucketed: get finds each of 100000 keys" same big.csv bigb.out
 check "--index bucketed: info shows the kind" grep -q 'kind: *bucketed' <("$SB" info bigb.sb)
 check "--index bucketed writes format 2.0" grep -q 'format version: *2\.0' <("$SB" info bigb.sb)
+"$SB" build --index lines --schema 'id:int8,name:text,v:float8' --key id bigl.sb big.csv &&
+  cmp -s <("$SB" dump bigl.sb) <("$SB" dump big.sb)
+check "--index lines is the default: the same rows" test $? -eq 0
+check "--index lines: info shows the kind" grep -q 'kind: *lines' <("$SB" info bigl.sb)
 "$SB" build --memory 1 --schema 'id:int8,name:text,v:float8' --key id bigm.sb big.csv &&
   cut -d, -f1 big.csv | xargs "$SB" get bigm.sb >bigm.out
 check "--memory 1 (index sorted in spilled runs): get finds every key" same big.csv bigm.out
