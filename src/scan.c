@@ -411,7 +411,7 @@ next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 		}
 		if (st->next_probe >= st->nprobes)
 			return false;
-		/* arrays: fetch the directory lines of later probes meanwhile */
+		/* arrays: fetch the index lines of later probes meanwhile */
 		if (st->next_probe + SB_PREFETCH_DISTANCE < st->nprobes)
 			sb_lookup_prefetch(st->bundle,
 							   st->order[st->next_probe + SB_PREFETCH_DISTANCE]->hash);
