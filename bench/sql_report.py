@@ -157,13 +157,13 @@ def gnuplot(script):
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
-HEAD = """set terminal pngcairo size 900,460 font "DejaVu Sans,10" noenhanced
+HEAD = """set terminal pngcairo size 900,500 font "DejaVu Sans,10" noenhanced
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
-set key top left Left reverse
+set key below horizontal
 set yrange [0:*]
 """
 COLORS = {"heap_bt": "#7f7f7f", "heap_h": "#bcbd22", "sb": "#1f77b4", "memcached": "#ff7f0e"}
