@@ -25,6 +25,10 @@
  */
 #include "sbinternal.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #ifdef SB_TRACE_LINES
 extern void sb_trace_touch(const void *p, size_t len);
 #define TOUCH(p, len)	sb_trace_touch((p), (len))
@@ -453,22 +457,66 @@ accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
 }
 
 /*
+ * Bit k set for each entry k of a line whose fingerprint is fp.  With
+ * SSE2, the ten 2-byte fingerprints (bytes 4 to 23) are compared in two
+ * overlapping loads: entries 0-7, and 2-9 of which 8 and 9 are kept.
+ */
+static inline unsigned
+line_matches(const sb_bundle *b, const unsigned char *line, uint32_t fp)
+{
+	unsigned	mask = 0;
+
+	TOUCH(line + SB_LINE_FPS, sb_line_capacity(b->fp_bytes) * b->fp_bytes);
+#ifdef __SSE2__
+	if (b->fp_bytes == 2)
+	{
+		__m128i		want = _mm_set1_epi16((short) fp);
+		__m128i		lo = _mm_loadu_si128((const __m128i *) (line + SB_LINE_FPS));
+		__m128i		hi = _mm_loadu_si128((const __m128i *) (line + SB_LINE_FPS + 4));
+		unsigned	bits;
+
+		bits = (unsigned) _mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(lo, want),
+															_mm_cmpeq_epi16(hi, want)));
+		return (bits & 0xFF) | ((bits >> 6) & 0x300);
+	}
+#endif
+	for (unsigned k = 0; k < sb_line_capacity(b->fp_bytes); k++)
+		if (sb_load_n(line + SB_LINE_FPS + k * b->fp_bytes, b->fp_bytes) == fp)
+			mask |= 1u << k;
+	return mask;
+}
+
+/*
  * Next candidate of a line index lookup whose row holds the key: its
  * fingerprint matches anywhere among the entries to examine.
  */
 static int
 next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 {
+	unsigned	rows_at = sb_line_rows_offset(b->fp_bytes);
 	int			m;
 
 	do
 	{
-		while (it->pos < it->end)
+		const unsigned char *line = b->entries + it->lo * SB_LINE_BYTES;
+		unsigned	mask = 0;
+
+		if (it->pos < it->end)
+			mask = line_matches(b, line, it->fp) &
+				((1u << it->end) - 1) & ~((1u << it->pos) - 1);
+
+		while (mask != 0)
 		{
-			if (candidate_row(b, it, it->pos++, row) &&
-				(m = accept_row(b, it, *row, err)) != 0)
+			unsigned	k = (unsigned) __builtin_ctz(mask);
+
+			mask &= mask - 1;
+			it->pos = k + 1;
+			TOUCH(line + rows_at + 4 * k, 4);
+			*row = sb_load32(line + rows_at + 4 * k);
+			if ((m = accept_row(b, it, *row, err)) != 0)
 				return m;
 		}
+		it->pos = it->end;
 	} while ((m = next_line(b, it, err)) > 0);
 	return m;
 }
