@@ -337,24 +337,67 @@ locate(const sb_bundle *b, sb_lookup *it, sb_error *err)
 }
 
 /*
- * Does entry i match the lookup's fingerprint (or hash, in a sorted
- * index)?  If so, set *row to the row number it holds (unchecked).
+ * Bit k set for each entry k of a line whose fingerprint is fp.  With
+ * SSE2, the ten 2-byte fingerprints (bytes 4 to 23) are compared in two
+ * overlapping loads: entries 0-7, and 2-9 of which 8 and 9 are kept.
+ */
+static inline unsigned
+line_matches(const sb_bundle *b, const unsigned char *line, uint32_t fp)
+{
+	unsigned	mask = 0;
+
+	TOUCH(line + SB_LINE_FPS, sb_line_capacity(b->fp_bytes) * b->fp_bytes);
+#ifdef __SSE2__
+	if (b->fp_bytes == 2)
+	{
+		__m128i		want = _mm_set1_epi16((short) fp);
+		__m128i		lo = _mm_loadu_si128((const __m128i *) (line + SB_LINE_FPS));
+		__m128i		hi = _mm_loadu_si128((const __m128i *) (line + SB_LINE_FPS + 4));
+		unsigned	bits;
+
+		bits = (unsigned) _mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(lo, want),
+															_mm_cmpeq_epi16(hi, want)));
+		return (bits & 0xFF) | ((bits >> 6) & 0x300);
+	}
+#endif
+	for (unsigned k = 0; k < sb_line_capacity(b->fp_bytes); k++)
+		if (sb_load_n(line + SB_LINE_FPS + k * b->fp_bytes, b->fp_bytes) == fp)
+			mask |= 1u << k;
+	return mask;
+}
+
+/*
+ * The entries of a line index lookup's current line that are still to
+ * examine (pos to end) and match its fingerprint, as a bit mask.
+ */
+static inline unsigned
+line_candidates(const sb_bundle *b, const sb_lookup *it)
+{
+	if (it->pos >= it->end)
+		return 0;
+	return line_matches(b, b->entries + it->lo * SB_LINE_BYTES, it->fp) &
+		((1u << it->end) - 1) & ~((1u << it->pos) - 1);
+}
+
+/* Row number of entry k of a line index lookup's current line. */
+static inline uint64_t
+line_row(const sb_bundle *b, const sb_lookup *it, unsigned k)
+{
+	const unsigned char *p = b->entries + it->lo * SB_LINE_BYTES +
+		sb_line_rows_offset(b->fp_bytes) + 4 * k;
+
+	TOUCH(p, 4);
+	return sb_load32(p);
+}
+
+/*
+ * Does entry i of a bucketed or sorted lookup match its fingerprint (or
+ * hash)?  If so, set *row to the row number it holds (unchecked).
  */
 static inline bool
 candidate_row(const sb_bundle *b, const sb_lookup *it, uint64_t i,
 			  uint64_t *row)
 {
-	if (b->index_kind == SB_INDEX_LINES)
-	{
-		const unsigned char *line = b->entries + it->lo * SB_LINE_BYTES;
-
-		TOUCH(line + SB_LINE_FPS + i * b->fp_bytes, b->fp_bytes);
-		if (sb_load_n(line + SB_LINE_FPS + i * b->fp_bytes, b->fp_bytes) != it->fp)
-			return false;
-		TOUCH(line + sb_line_rows_offset(b->fp_bytes) + 4 * i, 4);
-		*row = sb_load32(line + sb_line_rows_offset(b->fp_bytes) + 4 * i);
-		return true;
-	}
 	if (b->index_kind == SB_INDEX_BUCKETED)
 	{
 		if (entry_fp(b, i) != it->fp)
@@ -395,17 +438,18 @@ sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
 
 	if (locate(b, it, NULL) != SB_OK)
 		return;
-	for (uint64_t i = it->pos; i < it->end; i++)
+	if (b->index_kind == SB_INDEX_LINES)
 	{
-		if (candidate_row(b, it, i, &r))
-		{
-			if (r < b->row_count)
-				__builtin_prefetch(b->rows + r * b->row_size);
+		unsigned	mask = line_candidates(b, it);
+
+		if (mask == 0)
 			return;
-		}
-		if (b->index_kind != SB_INDEX_LINES)
-			return;
+		r = line_row(b, it, (unsigned) __builtin_ctz(mask));
 	}
+	else if (it->pos >= it->end || !candidate_row(b, it, it->pos, &r))
+		return;
+	if (r < b->row_count)
+		__builtin_prefetch(b->rows + r * b->row_size);
 }
 
 /* Does the row hold the probe key?  Returns 1, 0 or an error. */
@@ -457,53 +501,17 @@ accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
 }
 
 /*
- * Bit k set for each entry k of a line whose fingerprint is fp.  With
- * SSE2, the ten 2-byte fingerprints (bytes 4 to 23) are compared in two
- * overlapping loads: entries 0-7, and 2-9 of which 8 and 9 are kept.
- */
-static inline unsigned
-line_matches(const sb_bundle *b, const unsigned char *line, uint32_t fp)
-{
-	unsigned	mask = 0;
-
-	TOUCH(line + SB_LINE_FPS, sb_line_capacity(b->fp_bytes) * b->fp_bytes);
-#ifdef __SSE2__
-	if (b->fp_bytes == 2)
-	{
-		__m128i		want = _mm_set1_epi16((short) fp);
-		__m128i		lo = _mm_loadu_si128((const __m128i *) (line + SB_LINE_FPS));
-		__m128i		hi = _mm_loadu_si128((const __m128i *) (line + SB_LINE_FPS + 4));
-		unsigned	bits;
-
-		bits = (unsigned) _mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(lo, want),
-															_mm_cmpeq_epi16(hi, want)));
-		return (bits & 0xFF) | ((bits >> 6) & 0x300);
-	}
-#endif
-	for (unsigned k = 0; k < sb_line_capacity(b->fp_bytes); k++)
-		if (sb_load_n(line + SB_LINE_FPS + k * b->fp_bytes, b->fp_bytes) == fp)
-			mask |= 1u << k;
-	return mask;
-}
-
-/*
  * Next candidate of a line index lookup whose row holds the key: its
  * fingerprint matches anywhere among the entries to examine.
  */
 static int
 next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 {
-	unsigned	rows_at = sb_line_rows_offset(b->fp_bytes);
 	int			m;
 
 	do
 	{
-		const unsigned char *line = b->entries + it->lo * SB_LINE_BYTES;
-		unsigned	mask = 0;
-
-		if (it->pos < it->end)
-			mask = line_matches(b, line, it->fp) &
-				((1u << it->end) - 1) & ~((1u << it->pos) - 1);
+		unsigned	mask = line_candidates(b, it);
 
 		while (mask != 0)
 		{
@@ -511,8 +519,7 @@ next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 
 			mask &= mask - 1;
 			it->pos = k + 1;
-			TOUCH(line + rows_at + 4 * k, 4);
-			*row = sb_load32(line + rows_at + 4 * k);
+			*row = line_row(b, it, k);
 			if ((m = accept_row(b, it, *row, err)) != 0)
 				return m;
 		}
