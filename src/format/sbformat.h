@@ -383,10 +383,58 @@ sb_slot_value(const sb_bundle *b, const unsigned char *slot, int col,
 	return sb_slot_varlena(b, slot, col, out, err);
 }
 
-/* Varlena header helpers for images in this machine's byte order. */
-extern size_t sb_varlena_header_size(const unsigned char *image);
-extern bool sb_varlena_size(const unsigned char *image, size_t avail,
-							size_t *total);
+/*
+ * Header size of a varlena image (1 or 4), or 0 for a form that can never
+ * appear in a bundle (TOAST pointers, compressed values).  These are
+ * PostgreSQL's varlena encodings for this machine's byte order;
+ * docs/format.md gives both.
+ */
+static inline size_t
+sb_varlena_header_size(const unsigned char *image)
+{
+	unsigned char b0 = image[0];
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	if (b0 & 0x80)
+		return b0 == 0x80 ? 0 : 1;	/* 0x80 tags an external pointer */
+	return (b0 & 0xC0) == 0x00 ? 4 : 0;
+#else
+	if (b0 & 0x01)
+		return b0 == 0x01 ? 0 : 1;	/* 0x01 tags an external pointer */
+	return (b0 & 0x03) == 0x00 ? 4 : 0; /* 0x02 is compressed inline */
+#endif
+}
+
+/* Total size of the varlena image at 'image', checked against 'avail'. */
+static inline bool
+sb_varlena_size(const unsigned char *image, size_t avail, size_t *total)
+{
+	size_t		hdr,
+				n;
+	uint32_t	word;
+
+	if (avail < 1)
+		return false;
+	hdr = sb_varlena_header_size(image);
+	if (hdr == 0 || hdr > avail)
+		return false;
+	if (hdr == 1)
+		n = (size_t) image[0];
+	else
+	{
+		memcpy(&word, image, 4);
+		n = word;
+	}
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	n = hdr == 1 ? (n & 0x7F) : (n & 0x3FFFFFFF);
+#else
+	n = hdr == 1 ? (n >> 1) : (n >> 2);
+#endif
+	if (n < hdr || n > avail)
+		return false;
+	*total = n;
+	return true;
+}
 
 /* ---------------------------------------------------------------------
  * Lookup

@@ -212,51 +212,6 @@ sb_key_part_from_image(const sb_keycol *col, const unsigned char *image,
 }
 
 /*
- * Header size of a varlena image (1 or 4), or 0 for a form that can never
- * appear in a bundle (TOAST pointers, compressed values).  These are
- * PostgreSQL's varlena encodings for this machine's byte order;
- * docs/format.md gives both.
- */
-size_t
-sb_varlena_header_size(const unsigned char *image)
-{
-	unsigned char b0 = image[0];
-
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	if (b0 & 0x80)
-		return b0 == 0x80 ? 0 : 1;	/* 0x80 tags an external pointer */
-	return (b0 & 0xC0) == 0x00 ? 4 : 0;
-#else
-	if (b0 & 0x01)
-		return b0 == 0x01 ? 0 : 1;	/* 0x01 tags an external pointer */
-	return (b0 & 0x03) == 0x00 ? 4 : 0; /* 0x02 is compressed inline */
-#endif
-}
-
-/* Total size of the varlena image at 'image', checked against 'avail'. */
-bool
-sb_varlena_size(const unsigned char *image, size_t avail, size_t *total)
-{
-	size_t		hdr,
-				n;
-
-	if (avail < 1)
-		return false;
-	hdr = sb_varlena_header_size(image);
-	if (hdr == 0 || hdr > avail)
-		return false;
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	n = hdr == 1 ? (size_t) (image[0] & 0x7F) : (sb_load32(image) & 0x3FFFFFFF);
-#else
-	n = hdr == 1 ? (size_t) (image[0] >> 1) : (sb_load32(image) >> 2);
-#endif
-	if (n < hdr || n > avail)
-		return false;
-	*total = n;
-	return true;
-}
-
-/*
  * Write the varlena header for a payload: 1 byte if allowed and the value
  * is short (PostgreSQL's VARATT_SHORT_MAX is 127 bytes in all), else 4.
  */
