@@ -154,6 +154,16 @@ sb_hash_parts(const sb_keycol *cols, int nkeys, const sb_key_part *parts,
 	return XXH3_64bits_digest(&state) & sb_test_hash_mask;
 }
 
+/*
+ * Hash a key that is one integer column: the same value sb_hash_parts
+ * gives, without its dispatch on the column's kind.
+ */
+uint64_t
+sb_hash_integer(int64_t value, uint64_t seed)
+{
+	return XXH3_64bits_withSeed(&value, sizeof(value), seed) & sb_test_hash_mask;
+}
+
 /* Are two key parts of one column equal in canonical form? */
 bool
 sb_key_part_equal(const sb_keycol *col, const sb_key_part *a,

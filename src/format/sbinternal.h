@@ -294,6 +294,7 @@ typedef struct sb_keycol
 extern uint64_t sb_checksum(const void *data, size_t len);
 extern uint64_t sb_hash_parts(const sb_keycol *cols, int nkeys,
 							  const sb_key_part *parts, uint64_t seed);
+extern uint64_t sb_hash_integer(int64_t value, uint64_t seed);
 extern bool sb_key_part_equal(const sb_keycol *col, const sb_key_part *a,
 							  const sb_key_part *b);
 extern bool sb_key_part_from_image(const sb_keycol *col,

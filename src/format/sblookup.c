@@ -54,6 +54,11 @@ sb_key_hash(const sb_bundle *b, const sb_key_part *parts, uint64_t *hash,
 {
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
 
+	if (b->int_key_width != 0)
+	{
+		*hash = sb_hash_integer(parts[0].ival, b->hash_seed);
+		return SB_OK;
+	}
 	if (b->nkeys == 0)
 		return sb_fail(err, SB_ERR_INVALID, "the bundle has no key");
 	bundle_keycols(b, cols);
@@ -147,7 +152,7 @@ find_bucket(const sb_bundle *b, sb_lookup *it, sb_error *err)
  * Read the count and first own entry of a line of a line index, after
  * checking its block.
  */
-static sb_status
+static inline sb_status
 read_line(const sb_bundle *b, uint64_t line, unsigned *count,
 		  unsigned *first_own, sb_error *err)
 {
@@ -452,17 +457,35 @@ sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
 		__builtin_prefetch(b->rows + r * b->row_size);
 }
 
-/* Does the row hold the probe key?  Returns 1, 0 or an error. */
-static int
-row_matches(const sb_bundle *b, uint64_t row, const sb_key_part *parts,
-			sb_error *err)
+/* Does a slot hold the integer key 'ival' (see set_int_key)? */
+static inline bool
+int_key_matches(const sb_bundle *b, const unsigned char *slot, int64_t ival)
 {
-	const unsigned char *slot;
-	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
-	sb_status	rst;
+	const unsigned char *p = slot + b->int_key_offset;
 
-	if ((rst = sb_row_get(b, row, &slot, err)) != SB_OK)
-		return rst;
+	if (sb_slot_isnull(b, slot, b->key_columns[0]))
+		return false;
+	switch (b->int_key_width)
+	{
+		case 2:
+			return (int16_t) sb_load16(p) == ival;
+		case 4:
+			return (int32_t) sb_load32(p) == ival;
+		default:
+			return (int64_t) sb_load64(p) == ival;
+	}
+}
+
+/*
+ * Does a row slot hold the probe key?  Returns 1, 0 or an error.  Kept out
+ * of line, so that the integer-key path through accept_row stays short.
+ */
+static __attribute__((noinline)) int
+row_matches(const sb_bundle *b, const unsigned char *slot,
+			const sb_key_part *parts, sb_error *err)
+{
+	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
+
 	bundle_keycols(b, cols);
 	for (int k = 0; k < b->nkeys; k++)
 	{
@@ -486,29 +509,43 @@ row_matches(const sb_bundle *b, uint64_t row, const sb_key_part *parts,
 
 /*
  * Is the row an entry refers to the key's?  Returns 1, 0 or an error.  An
- * approximate bundle's rows match on the hash alone.
+ * approximate bundle's rows match on the hash alone; otherwise the row's
+ * slot is checked and its key compared.
  */
 static int
 accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
 		   sb_error *err)
 {
+	const unsigned char *slot;
+	sb_status	st;
+
 	if (row >= b->row_count)
 		return sb_fail(err, SB_ERR_CORRUPT, "index entry refers to row %llu of %llu",
 					   (unsigned long long) row, (unsigned long long) b->row_count);
 	if (b->flags & SB_BUNDLE_APPROXIMATE)
 		return 1;
-	return row_matches(b, row, it->parts, err);
+	if ((st = sb_check(b, SB_REGION_ROWS, row * b->row_size, b->row_size,
+					   err)) != SB_OK)
+		return st;
+	slot = b->rows + row * b->row_size;
+	if (b->int_key_width != 0)
+		return int_key_matches(b, slot, it->parts[0].ival);
+	return row_matches(b, slot, it->parts, err);
 }
 
 /*
  * Next candidate of a line index lookup whose row holds the key: its
- * fingerprint matches anywhere among the entries to examine.
+ * fingerprint matches anywhere among the entries to examine.  A lookup
+ * not located yet reads its home line first.
  */
 static int
 next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 {
 	int			m;
 
+	if (it->phase == SB_LOOKUP_STARTED &&
+		(m = find_home_line(b, it, err)) != SB_OK)
+		return m;
 	do
 	{
 		unsigned	mask = line_candidates(b, it);
@@ -560,15 +597,10 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 
 	if (it->phase == SB_LOOKUP_DONE)
 		return 0;
-	if (it->phase != SB_LOOKUP_LOCATED)
-	{
-		sb_status	st = locate(b, it, err);
-
-		if (st != SB_OK)
-			return st;
-	}
-	m = b->index_kind == SB_INDEX_LINES ? next_in_lines(b, it, row, err) :
-		next_in_run(b, it, row, err);
+	if (b->index_kind == SB_INDEX_LINES)
+		m = next_in_lines(b, it, row, err);
+	else if ((m = locate(b, it, err)) == SB_OK)
+		m = next_in_run(b, it, row, err);
 	if (m == 0 || (m > 0 && b->distinct_keys == b->indexed_count &&
 				   !(b->flags & SB_BUNDLE_APPROXIMATE)))
 		it->phase = SB_LOOKUP_DONE;

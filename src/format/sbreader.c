@@ -450,6 +450,25 @@ read_column(sb_bundle *b, const unsigned char *sec, uint64_t seclen, int i,
 	return check_slot(b, c, err);
 }
 
+/*
+ * Note when the key is one integer column stored in the row slot, so that
+ * lookups can hash and compare it without the general key-part code.
+ */
+static void
+set_int_key(sb_bundle *b)
+{
+	const sb_column *c;
+
+	b->int_key_width = 0;
+	if (b->nkeys != 1)
+		return;
+	c = &b->columns[b->key_columns[0]];
+	if (c->key_kind != SB_KEY_INTEGER || c->slot_offset == SB_NOT_STORED)
+		return;
+	b->int_key_width = (uint8_t) c->typlen;
+	b->int_key_offset = c->slot_offset;
+}
+
 /* Parse and check the schema section. */
 static sb_status
 read_schema(sb_bundle *b, sb_error *err)
@@ -482,6 +501,7 @@ read_schema(sb_bundle *b, sb_error *err)
 	for (int k = 0; k < b->nkeys; k++)
 		if (b->key_columns[k] < 0)
 			return sb_fail(err, SB_ERR_CORRUPT, "key position %d has no column", k + 1);
+	set_int_key(b);
 	return SB_OK;
 }
 
