@@ -20,6 +20,12 @@
 
 #define BLOCK_SIZE	((size_t) 1 << SB_BLOCK_SHIFT)
 
+/*
+ * The word of the verified map after its block bits, of n blocks: a bit
+ * per region whose blocks are all verified (see sb_check_region).
+ */
+#define REGION_WORD(n)	((n) / 64 + 1)
+
 /* Checksum of one block. */
 uint32_t
 sb_block_checksum(const void *data, size_t len)
@@ -180,7 +186,7 @@ sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec, unsigned shift,
 	 * read 1 MB per GB of bundle at every open.  A damaged checksum fails
 	 * the block it covers, which is an error just the same.
 	 */
-	b->verified = calloc(n / 64 + 1, sizeof(uint64_t));
+	b->verified = calloc(REGION_WORD(n) + 1, sizeof(uint64_t));
 	if (b->verified == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate block map");
 	b->nblocks = n;
@@ -238,6 +244,33 @@ sb_check_slow(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
 		return sb_fail(err, SB_ERR_CORRUPT, "access beyond the end of a section");
 	return verify_blocks(b, region, off >> b->block_shift,
 						 (off + len - 1) >> b->block_shift, false, err);
+}
+
+/*
+ * Check every block of a region, once: when that succeeds, a bit says so,
+ * and later calls test only that bit.  The sorted index needs this, as
+ * its probes land anywhere.
+ */
+sb_status
+sb_check_region(const sb_bundle *b, sb_region region, sb_error *err)
+{
+	uint64_t   *done;
+	const unsigned char *p;
+	uint64_t	len;
+	sb_status	st;
+
+	if (b->blocksums == NULL)
+		return SB_OK;
+	done = &b->verified[REGION_WORD(b->nblocks)];
+	if ((*done >> region) & 1)
+		return SB_OK;
+	region_bounds(b, region, &p, &len);
+	if (len > 0 &&
+		(st = verify_blocks(b, region, 0, (len - 1) >> b->block_shift,
+							false, err)) != SB_OK)
+		return st;
+	*done |= UINT64_C(1) << region;
+	return SB_OK;
 }
 
 /* Verify every block checksum (full verification). */

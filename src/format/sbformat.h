@@ -265,7 +265,8 @@ typedef struct sb_bundle
 	uint8_t		block_shift;
 	uint64_t	block_first[4]; /* first block of each sb_region */
 	uint64_t	nblocks;
-	uint64_t   *verified;		/* bit per block: checked already */
+	uint64_t   *verified;		/* bit per block: checked already; then
+								 * a bit per region checked in full */
 } sb_bundle;
 
 /* The regions block checksums cover, in the order of their checksums. */

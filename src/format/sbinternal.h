@@ -332,6 +332,8 @@ extern uint32_t sb_block_checksum(const void *data, size_t len);
 extern sb_status sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec,
 								unsigned shift, sb_error *err);
 extern sb_status sb_blocks_verify_all(const sb_bundle *b, sb_error *err);
+extern sb_status sb_check_region(const sb_bundle *b, sb_region region,
+								 sb_error *err);
 extern void sb_blocks_recompute(unsigned char *img, size_t len);
 
 /* in sbverify.c */

@@ -263,7 +263,7 @@ locate_sorted(const sb_bundle *b, sb_lookup *it, sb_error *err)
 	sb_status	st;
 
 	it->pos = it->end = n;
-	if ((st = sb_check(b, SB_REGION_ENTRIES, 0, b->entries_size, err)) != SB_OK)
+	if ((st = sb_check_region(b, SB_REGION_ENTRIES, err)) != SB_OK)
 		return st;
 	if (n == 0 || h < entry_hash(b, 0) || h > entry_hash(b, n - 1))
 	{
