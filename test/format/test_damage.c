@@ -954,6 +954,43 @@ line_lookup_damage(const base *d)
 	free(img);
 }
 
+/*
+ * A lookup that goes on from a full home line to a damaged next line
+ * fails with CORRUPT: the probe is an absent key whose home line is full.
+ */
+static void
+continuation_damage(const base *d)
+{
+	unsigned char *img = copy(d);
+	sb_bundle  *b = NULL;
+	sb_error	err;
+	sb_key_part part = {NULL, 0, 1000000};
+	sb_lookup	it;
+	uint64_t	full = UINT64_MAX,
+				h = 0,
+				row;
+
+	REQUIRE(img != NULL);
+	for (uint64_t l = 0; l + 1 < d->b->nlines && full == UINT64_MAX; l++)
+		if (d->img[d->entries + l * SB_LINE_BYTES + SB_LINE_COUNT] == 10)
+			full = l;
+	REQUIRE(full != UINT64_MAX);
+	for (; part.ival < 1100000; part.ival++)
+		if (sb_key_hash(d->b, &part, &h, &err) == SB_OK &&
+			sb_line_home(h, d->b->home_lines) == full)
+			break;
+	REQUIRE(part.ival < 1100000);
+	img[d->entries + (full + 1) * SB_LINE_BYTES + SB_LINE_COUNT] = 11;
+	tf_fix_checksums(img, d->len);
+	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
+	{
+		sb_lookup_start(b, &part, h, &it);
+		CHECK_ST(sb_lookup_next(b, &it, &row, &err), SB_ERR_CORRUPT, &err);
+		sb_close(b);
+	}
+	free(img);
+}
+
 /* A damaged copy (checksums fixed) that sb_open itself must refuse. */
 static void
 expect_refused_at_open(const base *d, unsigned char *img, const char *what)
@@ -1031,6 +1068,7 @@ test_damage_line_index(void)
 	expect(&d, put8(&d, SB_HDR_BUCKET_BITS, 1), true, SB_ERR_CORRUPT, "bucket bits");
 	expect(&d, put16(&d, SB_HDR_MAJOR, 2), true, SB_ERR_UNSUPPORTED, "line index in a v2 file");
 	line_lookup_damage(&d);
+	continuation_damage(&d);
 	base_free(&d);
 }
 
