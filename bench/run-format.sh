@@ -5,7 +5,7 @@
 #   bench/run-format.sh [quick|full|publish]
 #
 # quick:   int8 and text keys at 1M keys (a few minutes at most).
-# full:    also 10M keys (about 15 minutes on an idle machine, ~10 GB of
+# full:    also 10M keys (about 25 minutes on an idle machine, ~10 GB of
 #          disk).
 # publish: only rewrite docs/benchmarks-format.md from the last run (after
 #          editing bench/format-analysis.md).
