@@ -255,13 +255,20 @@ min_max(const double *v, int n, double *lo, double *hi)
 	}
 }
 
-/* Print the pointer-chase latencies (L3-sized and DRAM-sized buffers). */
+/*
+ * Print the pointer-chase latencies over buffers from what the caches
+ * hold to what only memory does: where the step lies tells how large an
+ * index can be and still be read from the cache.
+ */
 static void
 print_latency(void)
 {
+	static const int mib[] = {4, 16, 64, 1024};
+
 	printf("| buffer | dependent random load (4 KiB pages) |\n|---|---|\n");
-	printf("| 16 MiB | %.1f ns |\n", chase_latency_ns((size_t) 16 << 20, 20000000, 7));
-	printf("| 1 GiB | %.1f ns |\n", chase_latency_ns((size_t) 1 << 30, 10000000, 7));
+	for (int i = 0; i < (int) (sizeof(mib) / sizeof(mib[0])); i++)
+		printf("| %d MiB | %.1f ns |\n", mib[i],
+			   chase_latency_ns((size_t) mib[i] << 20, 10000000, 7));
 }
 
 /* One row of the build table (and its record). */
