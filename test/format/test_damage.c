@@ -1072,6 +1072,36 @@ test_damage_line_index(void)
 	base_free(&d);
 }
 
+/*
+ * A sorted index whose last entry is damaged (checksums left as they
+ * were): every lookup checks all the entries' blocks until they pass, so
+ * each lookup fails with CHECKSUM, the second as well as the first.
+ */
+static void
+sorted_lookup_checksum(const base *d)
+{
+	unsigned char *img = flip(d, d->entries + d->entries_len - 1);
+	sb_bundle  *b = NULL;
+	sb_error	err;
+	sb_key_part part = {NULL, 0, 3};
+	sb_lookup	it;
+	uint64_t	h,
+				row;
+
+	REQUIRE(img != NULL);
+	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
+	{
+		REQUIRE(sb_key_hash(b, &part, &h, &err) == SB_OK);
+		for (int i = 0; i < 2; i++)
+		{
+			sb_lookup_start(b, &part, h, &it);
+			CHECK_ST(sb_lookup_next(b, &it, &row, &err), SB_ERR_CHECKSUM, &err);
+		}
+		sb_close(b);
+	}
+	free(img);
+}
+
 /* Sorted index: entries of (hash, row). */
 void
 test_damage_sorted_index(void)
@@ -1099,6 +1129,7 @@ test_damage_sorted_index(void)
 	expect(&d, img, true, SB_ERR_CORRUPT, "first and last entries swapped");
 	expect(&d, put32(&d, SB_HDR_INDEX_KIND, SB_INDEX_BUCKETED), true,
 		   SB_ERR_CORRUPT, "index kind bucketed");
+	sorted_lookup_checksum(&d);
 	base_free(&d);
 }
 
