@@ -929,29 +929,43 @@ line_starts_own(const unsigned char *line)
 	return line[SB_LINE_COUNT] > 0 && line[SB_LINE_FIRST_OWN] == 0;
 }
 
-/* A lookup whose home line is damaged fails with CORRUPT, unverified. */
+/*
+ * With the count of index line 'line' set past the capacity (checksums
+ * fixed), a lookup of 'part' (hash 'h') that reads the line fails with
+ * CORRUPT, though the bundle opens.
+ */
 static void
-line_lookup_damage(const base *d)
+expect_lookup_corrupt(const base *d, sb_key_part *part, uint64_t h,
+					  uint64_t line)
 {
 	unsigned char *img = copy(d);
 	sb_bundle  *b = NULL;
 	sb_error	err;
-	sb_key_part part = {NULL, 0, 3};
 	sb_lookup	it;
-	uint64_t	h,
-				row;
+	uint64_t	row;
 
 	REQUIRE(img != NULL);
-	REQUIRE(sb_key_hash(d->b, &part, &h, &err) == SB_OK);
-	img[d->entries + sb_line_home(h, d->b->home_lines) * SB_LINE_BYTES] = 11;
+	img[d->entries + line * SB_LINE_BYTES + SB_LINE_COUNT] = 11;
 	tf_fix_checksums(img, d->len);
 	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
 	{
-		sb_lookup_start(b, &part, h, &it);
+		sb_lookup_start(b, part, h, &it);
 		CHECK_ST(sb_lookup_next(b, &it, &row, &err), SB_ERR_CORRUPT, &err);
 		sb_close(b);
 	}
 	free(img);
+}
+
+/* A lookup whose home line is damaged fails with CORRUPT, unverified. */
+static void
+line_lookup_damage(const base *d)
+{
+	sb_key_part part = {NULL, 0, 3};
+	sb_error	err;
+	uint64_t	h;
+
+	REQUIRE(sb_key_hash(d->b, &part, &h, &err) == SB_OK);
+	expect_lookup_corrupt(d, &part, h, sb_line_home(h, d->b->home_lines));
 }
 
 /*
@@ -961,16 +975,11 @@ line_lookup_damage(const base *d)
 static void
 continuation_damage(const base *d)
 {
-	unsigned char *img = copy(d);
-	sb_bundle  *b = NULL;
-	sb_error	err;
 	sb_key_part part = {NULL, 0, 1000000};
-	sb_lookup	it;
+	sb_error	err;
 	uint64_t	full = UINT64_MAX,
-				h = 0,
-				row;
+				h = 0;
 
-	REQUIRE(img != NULL);
 	for (uint64_t l = 0; l + 1 < d->b->nlines && full == UINT64_MAX; l++)
 		if (d->img[d->entries + l * SB_LINE_BYTES + SB_LINE_COUNT] == 10)
 			full = l;
@@ -980,15 +989,7 @@ continuation_damage(const base *d)
 			sb_line_home(h, d->b->home_lines) == full)
 			break;
 	REQUIRE(part.ival < 1100000);
-	img[d->entries + (full + 1) * SB_LINE_BYTES + SB_LINE_COUNT] = 11;
-	tf_fix_checksums(img, d->len);
-	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
-	{
-		sb_lookup_start(b, &part, h, &it);
-		CHECK_ST(sb_lookup_next(b, &it, &row, &err), SB_ERR_CORRUPT, &err);
-		sb_close(b);
-	}
-	free(img);
+	expect_lookup_corrupt(d, &part, h, full + 1);
 }
 
 /* A damaged copy (checksums fixed) that sb_open itself must refuse. */
