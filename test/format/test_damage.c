@@ -810,37 +810,46 @@ entry_row(const base *d, const unsigned char *p)
 }
 
 /*
- * A lookup in a damaged bundle that opens: the entry of row 0 (key 0)
- * points at row 5, whose key is NULL and whose key field is zero.  A
- * NULL key never matches, so key 0 is found in row 30 only.
+ * Point the index entry whose row number is at 'off' (the entry of row 0,
+ * key 0) at row 5, whose key is NULL and whose key field is zero: a NULL
+ * key never matches, so key 0 is found in row 30 only.
  */
 static void
-null_key_never_matches(const base *d, uint64_t entry_row_off)
+null_row_lookup(const base *d, uint64_t off)
 {
 	unsigned char *img = copy(d);
 	sb_bundle  *b = NULL;
 	sb_error	err;
-	uint64_t	e = entry_row_off,
-				rows[4];
+	uint64_t	rows[4];
 
 	REQUIRE(img != NULL);
+	if (d->b->entry_size == 16)
+		sb_store64(img + off, 5);
+	else
+		sb_store32(img + off, 5);
+	tf_fix_checksums(img, d->len);
+	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
+	{
+		CHECK(tf_lookup_int(b, 0, rows, 4) == 1 && rows[0] == 30);
+		CHECK_ST(sb_verify(b, &err), SB_ERR_CORRUPT, &err);
+		sb_close(b);
+	}
+	free(img);
+}
+
+/*
+ * The same for a bucketed or sorted index, whose entries from
+ * 'entry_row_off' on are searched for the one of row 0.
+ */
+static void
+null_key_never_matches(const base *d, uint64_t entry_row_off)
+{
+	uint64_t	e = entry_row_off;
+
 	while (e < d->entries + d->entries_len && entry_row(d, d->img + e) != 0)
 		e += d->b->entry_size;
 	if (CHECK(e < d->entries + d->entries_len))
-	{
-		if (d->b->entry_size == 16)
-			sb_store64(img + e, 5);
-		else
-			sb_store32(img + e, 5);
-		tf_fix_checksums(img, d->len);
-		if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
-		{
-			CHECK(tf_lookup_int(b, 0, rows, 4) == 1 && rows[0] == 30);
-			CHECK_ST(sb_verify(b, &err), SB_ERR_CORRUPT, &err);
-			sb_close(b);
-		}
-	}
-	free(img);
+		null_row_lookup(d, e);
 }
 
 /* Bucketed index: directory and entries. */
@@ -1028,6 +1037,7 @@ test_damage_line_index(void)
 	REQUIRE((own = line_where(&d, line_starts_own)) != 0);
 	expect(&d, put32(&d, e, NROWS), true, SB_ERR_CORRUPT, "entry row past the rows");
 	expect(&d, put32(&d, e, 5), true, SB_ERR_CORRUPT, "NULL-key row indexed");
+	null_row_lookup(&d, e);
 	expect(&d, put32(&d, e, 1), true, SB_ERR_CORRUPT, "entry of another key's row");
 	expect(&d, put32(&d, e, 30), true, SB_ERR_CORRUPT, "row indexed twice");
 	expect(&d, put16(&d, fpo, sb_load16(d.img + fpo) ^ 0x8000), true,
