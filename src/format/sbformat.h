@@ -236,9 +236,9 @@ typedef struct sb_bundle
 	uint32_t	entry_size;
 	uint64_t	home_lines;		/* line index: lines a hash can start at */
 	uint64_t	nlines;			/* line index: lines in all */
-	uint8_t		int_key_width;	/* a single integer key stored in the slot:
-								 * its width (2, 4 or 8), else 0 */
-	uint32_t	int_key_offset; /* that key's offset in the row slot */
+	const sb_column *int_key;	/* the key column, if the key is one
+								 * integer column stored in the slot;
+								 * else NULL */
 	const unsigned char *rows;	/* row slots */
 	const unsigned char *heap;
 	uint64_t	heap_size;

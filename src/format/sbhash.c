@@ -194,14 +194,9 @@ sb_key_part_from_image(const sb_keycol *col, const unsigned char *image,
 	switch (col->kind)
 	{
 		case SB_KEY_INTEGER:
-			if (len == 2)
-				part->ival = (int16_t) sb_load16(image);
-			else if (len == 4)
-				part->ival = (int32_t) sb_load32(image);
-			else if (len == 8)
-				part->ival = (int64_t) sb_load64(image);
-			else
+			if (len != 2 && len != 4 && len != 8)
 				return false;
+			part->ival = sb_load_int(image, (int) len);
 			return true;
 		case SB_KEY_VARLENA:
 		case SB_KEY_BPCHAR:

@@ -175,6 +175,20 @@ sb_load_n(const void *p, int bytes)
 	return sb_load64(p);
 }
 
+/* Load a signed integer of 2, 4 or 8 bytes (an integer key's image). */
+static inline int64_t
+sb_load_int(const void *p, int bytes)
+{
+	switch (bytes)
+	{
+		case 2:
+			return (int16_t) sb_load16(p);
+		case 4:
+			return (int32_t) sb_load32(p);
+	}
+	return (int64_t) sb_load64(p);
+}
+
 static inline void
 sb_store_n(void *p, int bytes, uint64_t v)
 {

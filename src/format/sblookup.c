@@ -54,7 +54,7 @@ sb_key_hash(const sb_bundle *b, const sb_key_part *parts, uint64_t *hash,
 {
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
 
-	if (b->int_key_width != 0)
+	if (b->int_key != NULL)
 	{
 		*hash = sb_hash_integer(parts[0].ival, b->hash_seed);
 		return SB_OK;
@@ -461,26 +461,12 @@ sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
 static inline bool
 int_key_matches(const sb_bundle *b, const unsigned char *slot, int64_t ival)
 {
-	const unsigned char *p = slot + b->int_key_offset;
-
-	if (sb_slot_isnull(b, slot, b->key_columns[0]))
-		return false;
-	switch (b->int_key_width)
-	{
-		case 2:
-			return (int16_t) sb_load16(p) == ival;
-		case 4:
-			return (int32_t) sb_load32(p) == ival;
-		default:
-			return (int64_t) sb_load64(p) == ival;
-	}
+	return !sb_slot_isnull(b, slot, b->key_columns[0]) &&
+		sb_load_int(slot + b->int_key->slot_offset, b->int_key->typlen) == ival;
 }
 
-/*
- * Does a row slot hold the probe key?  Returns 1, 0 or an error.  Kept out
- * of line, so that the integer-key path through accept_row stays short.
- */
-static __attribute__((noinline)) int
+/* Does a row slot hold the probe key?  Returns 1, 0 or an error. */
+static int
 row_matches(const sb_bundle *b, const unsigned char *slot,
 			const sb_key_part *parts, sb_error *err)
 {
@@ -524,11 +510,9 @@ accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
 					   (unsigned long long) row, (unsigned long long) b->row_count);
 	if (b->flags & SB_BUNDLE_APPROXIMATE)
 		return 1;
-	if ((st = sb_check(b, SB_REGION_ROWS, row * b->row_size, b->row_size,
-					   err)) != SB_OK)
+	if ((st = sb_row_get(b, row, &slot, err)) != SB_OK)
 		return st;
-	slot = b->rows + row * b->row_size;
-	if (b->int_key_width != 0)
+	if (b->int_key != NULL)
 		return int_key_matches(b, slot, it->parts[0].ival);
 	return row_matches(b, slot, it->parts, err);
 }

@@ -459,14 +459,12 @@ set_int_key(sb_bundle *b)
 {
 	const sb_column *c;
 
-	b->int_key_width = 0;
+	b->int_key = NULL;
 	if (b->nkeys != 1)
 		return;
 	c = &b->columns[b->key_columns[0]];
-	if (c->key_kind != SB_KEY_INTEGER || c->slot_offset == SB_NOT_STORED)
-		return;
-	b->int_key_width = (uint8_t) c->typlen;
-	b->int_key_offset = c->slot_offset;
+	if (c->key_kind == SB_KEY_INTEGER && c->slot_offset != SB_NOT_STORED)
+		b->int_key = c;
 }
 
 /* Parse and check the schema section. */
