@@ -22,9 +22,10 @@
 
 /*
  * The word of the verified map after its block bits, of n blocks: a bit
- * per region whose blocks are all verified (see sb_check_region).
+ * per region whose blocks are all verified (see verify_region).
  */
 #define REGION_WORD(n)	((n) / 64 + 1)
+#define region_done(b)	(&(b)->verified[REGION_WORD((b)->nblocks)])
 
 /* Checksum of one block. */
 uint32_t
@@ -242,35 +243,42 @@ sb_check_slow(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
 	region_bounds(b, region, &p, &rlen);
 	if (off > rlen || len > rlen - off)
 		return sb_fail(err, SB_ERR_CORRUPT, "access beyond the end of a section");
+	if ((*region_done(b) >> region) & 1)
+		return SB_OK;
 	return verify_blocks(b, region, off >> b->block_shift,
 						 (off + len - 1) >> b->block_shift, false, err);
 }
 
 /*
- * Check every block of a region, once: when that succeeds, a bit says so,
- * and later calls test only that bit.  The sorted index needs this, as
+ * Verify every block of a region ('force': those verified too) and, when
+ * they pass, set the region's bit: later checks of it test only that.
+ */
+static sb_status
+verify_region(const sb_bundle *b, sb_region r, bool force, sb_error *err)
+{
+	const unsigned char *p;
+	uint64_t	len;
+	sb_status	st;
+
+	region_bounds(b, r, &p, &len);
+	if (len > 0 &&
+		(st = verify_blocks(b, r, 0, (len - 1) >> b->block_shift, force,
+							err)) != SB_OK)
+		return st;
+	*region_done(b) |= UINT64_C(1) << r;
+	return SB_OK;
+}
+
+/*
+ * Check every block of a region, once: the sorted index needs this, as
  * its probes land anywhere.
  */
 sb_status
 sb_check_region(const sb_bundle *b, sb_region region, sb_error *err)
 {
-	uint64_t   *done;
-	const unsigned char *p;
-	uint64_t	len;
-	sb_status	st;
-
-	if (b->blocksums == NULL)
+	if (b->blocksums == NULL || ((*region_done(b) >> region) & 1))
 		return SB_OK;
-	done = &b->verified[REGION_WORD(b->nblocks)];
-	if ((*done >> region) & 1)
-		return SB_OK;
-	region_bounds(b, region, &p, &len);
-	if (len > 0 &&
-		(st = verify_blocks(b, region, 0, (len - 1) >> b->block_shift,
-							false, err)) != SB_OK)
-		return st;
-	*done |= UINT64_C(1) << region;
-	return SB_OK;
+	return verify_region(b, region, false, err);
 }
 
 /* Verify every block checksum (full verification). */
@@ -281,14 +289,9 @@ sb_blocks_verify_all(const sb_bundle *b, sb_error *err)
 		return SB_OK;
 	for (int r = SB_REGION_ROWS; r <= SB_REGION_ENTRIES; r++)
 	{
-		const unsigned char *p;
-		uint64_t	len;
-		sb_status	st;
+		sb_status	st = verify_region(b, (sb_region) r, true, err);
 
-		region_bounds(b, (sb_region) r, &p, &len);
-		if (len > 0 &&
-			(st = verify_blocks(b, (sb_region) r, 0,
-								(len - 1) >> b->block_shift, true, err)) != SB_OK)
+		if (st != SB_OK)
 			return st;
 	}
 	return SB_OK;
