@@ -38,6 +38,7 @@ typedef struct key_seq
 	key_type	type;
 	const int64_t *ikeys;		/* KEYS_INT8 */
 	const char *tkeys;			/* KEYS_TEXT, TEXT_KEY_LEN bytes each */
+	const uint32_t *numbers;	/* key numbers (and rows), NULL: 0 to n-1 */
 	uint64_t	n;
 } key_seq;
 
@@ -171,6 +172,7 @@ struct store
 
 extern void store_bundle_init(store *s, int index_kind);
 extern void store_batched_init(store *s, store *base);
+extern void store_bound_init(store *s, store *base);
 extern void store_nodedup_init(store *s);
 extern void store_cdb_init(store *s);
 extern void store_lmdb_init(store *s);

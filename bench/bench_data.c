@@ -143,6 +143,7 @@ dataset_generate(dataset *d, key_type type, uint64_t n, uint64_t nprobe,
 	d->all.type = d->probes.type = type;
 	d->all.n = n;
 	d->probes.n = nprobe;
+	d->probes.numbers = d->probe;
 	if (type == KEYS_INT8)
 	{
 		d->probe_ikeys = xmalloc(nprobe * sizeof(int64_t));

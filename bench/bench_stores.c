@@ -425,6 +425,51 @@ store_batched_init(store *s, store *base)
 	s->info = base->info;
 }
 
+/*
+ * The bound on any index: the row of each key read with its number known,
+ * its key compared and its value read, as a lookup would after its index.
+ * The line-index bundle's rows are in key-number order.
+ */
+static uint64_t
+bound_lookup(store *s, const key_seq *q)
+{
+	const sb_bundle *b = ((bundle_priv *) s->priv)->b;
+	uint64_t	sum = 0;
+
+	for (uint64_t i = 0; i < q->n; i++)
+	{
+		uint64_t	row = q->numbers ? q->numbers[i] : i;
+		const unsigned char *slot = sb_row_slot(b, row);
+		size_t		klen;
+		const void *key = seq_key(q, i, &klen);
+		sb_value	k,
+					v;
+		size_t		hl;
+
+		if (slot == NULL || sb_slot_value(b, slot, 0, &k, NULL) != SB_OK)
+			die("%s: no row %llu", s->name, (unsigned long long) row);
+		hl = q->type == KEYS_INT8 ? 0 : sb_varlena_header_size(k.ptr);
+		if (k.len - hl != klen || memcmp((const char *) k.ptr + hl, key, klen) != 0)
+			die("%s: row %llu does not hold key %llu of the sequence", s->name,
+				(unsigned long long) row, (unsigned long long) i);
+		if (sb_slot_value(b, slot, 1, &v, NULL) != SB_OK)
+			die("%s: invalid value of row %llu", s->name,
+				(unsigned long long) row);
+		sum += bundle_fold(&v);
+	}
+	return sum;
+}
+
+/* The bound view of the line-index bundle store: see bound_lookup. */
+void
+store_bound_init(store *s, store *base)
+{
+	store_batched_init(s, base);
+	s->name = "bound: row read, number known";
+	s->tag = "bound";
+	s->lookup = bound_lookup;
+}
+
 /* The sb_bundle of a bundle store. */
 void *
 store_bundle_handle(store *s)

@@ -3,7 +3,8 @@
 # Called by run-format.sh as
 #   gnuplot -e "dir='bench/out'" bench/format-plot.gp
 # with dir holding format-lookups.dat (dataset, then lookups/s in millions
-# for lines, bucketed, sorted, tinycdb, LMDB, batched) and format-lines.dat
+# for lines, bucketed, sorted, tinycdb, LMDB, batched, and the bound: rows
+# read with their numbers given) and format-lines.dat
 # (dataset, then mean and p99 distinct index lines for lines, bucketed
 # and sorted).  Writes format-lookups.png and format-lines.png into dir.
 
@@ -25,7 +26,8 @@ plot dir."/format-lookups.dat" using 2:xtic(1) title "bundle lines" lc rgb "#1f7
      '' using 4 title "bundle sorted (seed)" lc rgb "#c6dbef", \
      '' using 5 title "tinycdb" lc rgb "#ff7f0e", \
      '' using 6 title "LMDB" lc rgb "#2ca02c", \
-     '' using 7 title "lines, batched x16 (not single)" lc rgb "#9467bd" fillstyle pattern 4
+     '' using 7 title "lines, batched x16 (not single)" lc rgb "#9467bd" fillstyle pattern 4, \
+     '' using 8 title "bound: row read, number known (no index)" lc rgb "#7f7f7f" fillstyle pattern 2
 
 set output dir."/format-lines.png"
 set title "Distinct index cache lines per lookup (64 B lines)"

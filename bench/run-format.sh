@@ -185,6 +185,7 @@ done
       name["sorted"] = "bundle sorted (seed)"
       name["cdb"] = "tinycdb"; name["lmdb"] = "LMDB"
       name["batched"] = "bundle lines, batched x16"
+      name["bound"] = "bound: row read, number known"
       for (i = 1; i <= n; i++) {
         k = ds[i] FS st[i]
         printf "| %s | %s | %.0f | %.2f | %.0f | %.0f%% | %s |\n", ds[i], name[st[i]],
@@ -206,8 +207,8 @@ awk -F'\t' '
   END {
     for (i = 1; i <= n; i++) {
       d = order[i]
-      printf "%s %.4f %.4f %.4f %.4f %.4f %.4f\n", d, r[d FS "lines"], r[d FS "bucketed"],
-        r[d FS "sorted"], r[d FS "cdb"], r[d FS "lmdb"], r[d FS "batched"]
+      printf "%s %.4f %.4f %.4f %.4f %.4f %.4f %.4f\n", d, r[d FS "lines"], r[d FS "bucketed"],
+        r[d FS "sorted"], r[d FS "cdb"], r[d FS "lmdb"], r[d FS "batched"], r[d FS "bound"]
     }
   }' "$tsv" > "$out/format-lookups.dat"
 awk -F'\t' '
