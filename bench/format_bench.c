@@ -501,10 +501,10 @@ print_targets(const dataset *d, store *st, const bool *on,
 		   tr[0].index_lines.mean, tr[0].index_lines.p99, tr[0].index_lines.max,
 		   tr[0].index_lines.mean <= 3 ? "yes" : "**no**");
 	if (on[ST_CDB])
-		printf("| line index lookups/s >= tinycdb's | %.2fx | %s |\n", vs_cdb,
+		printf("| line index lookups/s >= tinycdb's | %.3fx | %s |\n", vs_cdb,
 			   vs_cdb >= 1 ? "yes" : "**no**");
 	if (on[ST_SORTED])
-		printf("| line index lookups/s >= 3x the seed's search | %.2fx | %s |\n",
+		printf("| line index lookups/s >= 3x the seed's search | %.3fx | %s |\n",
 			   vs_seed, vs_seed >= 3 ? "yes" : "**no**");
 	if (on[ST_SORTED] && on[ST_BOUND])
 		printf("\nThe bound (each key's row read with its number given, no index) "
