@@ -288,6 +288,8 @@ typedef struct sb_value
 } sb_value;
 
 extern sb_status sb_open(const char *path, sb_bundle **out, sb_error *err);
+extern sb_status sb_open_fd(int fd, const char *path, sb_bundle **out,
+							sb_error *err);
 extern sb_status sb_open_memory(const void *data, size_t size,
 								sb_bundle **out, sb_error *err);
 extern void sb_close(sb_bundle *b);

@@ -28,8 +28,6 @@ static sb_status validate(sb_bundle *b, sb_error *err);
 sb_status
 sb_open(const char *path, sb_bundle **out, sb_error *err)
 {
-	struct stat st;
-	void	   *base;
 	int			fd;
 	sb_status	s;
 
@@ -38,33 +36,36 @@ sb_open(const char *path, sb_bundle **out, sb_error *err)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return sb_fail_errno(err, "could not open file \"%s\"", path);
+	s = sb_open_fd(fd, path, out, err);
+	close(fd);
+	return s;
+}
+
+/*
+ * Map the bundle file open on 'fd' read-only and validate it; 'path' names
+ * it in messages.  The descriptor stays the caller's: the mapping does not
+ * need it, so it may be closed at once or kept (to hold a lock on the file).
+ */
+sb_status
+sb_open_fd(int fd, const char *path, sb_bundle **out, sb_error *err)
+{
+	struct stat st;
+	void	   *base;
+	sb_status	s;
+
+	*out = NULL;
 	if (fstat(fd, &st) != 0)
-	{
-		s = sb_fail_errno(err, "could not stat file \"%s\"", path);
-		close(fd);
-		return s;
-	}
+		return sb_fail_errno(err, "could not stat file \"%s\"", path);
 	if (!S_ISREG(st.st_mode))
-	{
-		close(fd);
 		return sb_fail(err, SB_ERR_NOT_REGULAR, "\"%s\" is not a regular file",
 					   path);
-	}
 	if ((uint64_t) st.st_size < SB_HEADER_FIXED)
-	{
-		close(fd);
 		return sb_fail(err, SB_ERR_TRUNCATED,
 					   "file \"%s\" has %lld bytes, fewer than a header",
 					   path, (long long) st.st_size);
-	}
 	base = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
-	{
-		s = sb_fail_errno(err, "could not map file \"%s\"", path);
-		close(fd);
-		return s;
-	}
-	close(fd);
+		return sb_fail_errno(err, "could not map file \"%s\"", path);
 
 	/*
 	 * Lookups read the file at random.  Say so before validation touches

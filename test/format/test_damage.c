@@ -15,6 +15,7 @@
 #include "sbinternal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1284,6 +1285,43 @@ test_damage_every_byte(void)
 	every_byte(SB_INDEX_SORTED);
 }
 
+/*
+ * sb_open_fd: the caller's descriptor stays open whatever the outcome, and
+ * a bundle mapped through it stays readable after the caller closes it.
+ */
+static void
+open_fd_cases(const char *small)
+{
+	base		d;
+	sb_bundle  *b = NULL;
+	sb_error	err;
+	int			fds[2];
+	int			fd;
+	uint64_t	rows[NROWS];
+
+	REQUIRE(pipe(fds) == 0);
+	CHECK_ST(sb_open_fd(fds[0], "pipe", &b, &err), SB_ERR_NOT_REGULAR, &err);
+	CHECK(fcntl(fds[0], F_GETFD) != -1);
+	close(fds[0]);
+	close(fds[1]);
+	REQUIRE((fd = open(small, O_RDONLY)) >= 0);
+	CHECK_ST(sb_open_fd(fd, small, &b, &err), SB_ERR_TRUNCATED, &err);
+	CHECK(fcntl(fd, F_GETFD) != -1 && b == NULL);
+	close(fd);
+	REQUIRE(base_load(&d, SB_INDEX_LINES));
+	REQUIRE((fd = open(tf_path("base_l.sb"), O_RDONLY)) >= 0);
+	CHECK_ST(sb_open_fd(fd, "base_l.sb", &b, &err), SB_OK, &err);
+	CHECK(fcntl(fd, F_GETFD) != -1);
+	close(fd);
+	if (CHECK(b != NULL))
+	{
+		CHECK_EQ(tf_lookup_int(b, 7, rows, NROWS), 2);
+		CHECK_ST(sb_verify(b, &err), SB_OK, &err);
+	}
+	sb_close(b);
+	base_free(&d);
+}
+
 /* sb_open on things that are not bundle files. */
 void
 test_open_special_files(void)
@@ -1314,4 +1352,5 @@ test_open_special_files(void)
 	CHECK_ST(sb_open(tf_path("empty/x"), &b, &err), SB_ERR_IO, &err);
 	CHECK_EQ(err.sys_errno, ENOTDIR);
 	CHECK(b == NULL);
+	open_fd_cases(small);
 }
