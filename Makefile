@@ -42,6 +42,7 @@ EXT_OBJS = \
 	src/parallel.o \
 	src/paths.o \
 	src/planner.o \
+	src/retire.o \
 	src/scan.o \
 	src/sharedbuf.o \
 	src/swap.o \

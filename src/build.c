@@ -413,6 +413,7 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	bs->dir = SbDatabaseDirectory(true);
 	SbLockBundle(name);
 	SbResolveTemps(name);
+	SbSweepRetired();
 	SbMakeXidDurable(name);
 	bs->temp = SbTempPath(name);
 	start_progress(bs);

@@ -12,13 +12,15 @@
  * use: an older generation stays mapped while any scan that may hand out
  * pointers into it is open, and is unmapped when the last pin goes.  Pins
  * are released by memory-context reset callbacks, so an error anywhere
- * releases them.
+ * releases them.  Each mapping keeps its file open with a shared lock,
+ * which tells sweeps of retired files (retire.c) that it is in use.
  *
  *-------------------------------------------------------------------------
  */
 #include "sharedbuf.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "access/xact.h"
 #include "funcapi.h"
@@ -37,6 +39,7 @@ struct SbMapping
 	bool		current;		/* the newest mapping of its path */
 	dev_t		dev;
 	ino_t		ino;
+	int			fd;				/* open with a shared lock, or -1 */
 	SbMapping  *next_old;		/* in the list of replaced mappings */
 };
 
@@ -66,11 +69,13 @@ init_cache(void)
 						   HASH_ELEM | HASH_STRINGS);
 }
 
-/* Unmap and free a mapping. */
+/* Unmap and free a mapping, and let go of its file. */
 static void
 free_mapping(SbMapping *m)
 {
 	sb_close(m->bundle);
+	if (m->fd >= 0)
+		SbCloseShared(m->fd);
 	pfree(m);
 }
 
@@ -120,15 +125,37 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 {
 	sb_bundle  *b;
 	sb_error	err;
-	SbMapping  *m;
+	SbMapping  *m = MemoryContextAllocZero(TopMemoryContext, sizeof(SbMapping));
+	bool		held;
+	int			fd = SbOpenShared(file, &held);
 
-	if (sb_open(file, &b, &err) != SB_OK)
+	if (fd < 0)
+	{
+		int			save_errno = errno;
+
+		pfree(m);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" of bundle \"%s\": %m",
+						file, label)));
+	}
+	if (sb_open_fd(fd, file, &b, &err) != SB_OK)
+	{
+		if (held)
+			SbCloseShared(fd);
+		else
+			close(fd);
+		pfree(m);
 		SbReportError(&err, label);
+	}
+	if (!held)
+		close(fd);
 	if (sb_prewarm_setting != 0)
 		(void) sb_prewarm(b, (unsigned) sb_prewarm_setting);
-	m = MemoryContextAllocZero(TopMemoryContext, sizeof(SbMapping));
 	m->id = ++last_mapping_id;
 	m->bundle = b;
+	m->fd = held ? fd : -1;
 	m->current = true;
 	m->dev = st->st_dev;
 	m->ino = st->st_ino;
@@ -153,6 +180,13 @@ refresh_entry(SbCacheEntry *e, const char *label)
 				 errdetail("It was dropped in this transaction.")));
 	if (stat(file, &st) != 0)
 	{
+		if (errno == ENOENT && e->mapping != NULL)
+		{
+			/* dropped: let go of the file, so that a sweep can remove it */
+			retire_mapping(e->mapping);
+			e->mapping = NULL;
+			errno = ENOENT;
+		}
 		if (errno == ENOENT)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
@@ -187,6 +221,29 @@ settle_crashed_builds(const char *path, const char *label)
 		strncmp(path + dlen + 1, label, strlen(label)) == 0)
 		SbResolveTempsIfIdle(label);
 	pfree(dir);
+}
+
+/*
+ * After a swap of the bundle at 'path' commits: if this backend maps a
+ * file that is no longer there, let go of it now (or at its last unpin)
+ * rather than at the bundle's next use, so that a sweep can remove it.
+ * Runs after commit: never errors.
+ */
+void
+SbForgetReplacedMapping(const char *path)
+{
+	SbCacheEntry *e;
+	struct stat st;
+
+	if (sb_cache == NULL || strlen(path) >= MAXPGPATH ||
+		(e = hash_search(sb_cache, path, HASH_FIND, NULL)) == NULL ||
+		e->mapping == NULL)
+		return;
+	if (stat(path, &st) == 0 && st.st_dev == e->mapping->dev &&
+		st.st_ino == e->mapping->ino)
+		return;
+	retire_mapping(e->mapping);
+	e->mapping = NULL;
 }
 
 /* Memory-context callback: release a pin. */

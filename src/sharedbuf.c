@@ -77,6 +77,7 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("sharedbuf");
 	SbSwapInit();
+	SbRetireInit();
 }
 
 /*

@@ -82,6 +82,7 @@ typedef struct SbMappingRef
 extern SbMappingRef *SbPinBundle(const char *path, const char *label,
 								 MemoryContext cxt);
 extern void SbUnpinBundle(SbMappingRef *ref);
+extern void SbForgetReplacedMapping(const char *path);
 
 /* in types.c */
 typedef struct SbTypeInfo
@@ -168,6 +169,13 @@ extern void SbRegisterPendingSwap(const char *name, const char *temp,
 								  const char *final);
 extern bool SbPendingPath(const char *final, const char **temp);
 extern void SbSwapInit(void);
+
+/* in retire.c */
+extern int	SbOpenShared(const char *file, bool *held);
+extern void SbCloseShared(int fd);
+extern bool SbRetireFile(const char *final, bool drop);
+extern void SbSweepRetired(void);
+extern void SbRetireInit(void);
 
 /* in analyze.c */
 extern bool sbAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,

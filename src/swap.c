@@ -16,7 +16,9 @@
  * later statements in the transaction read the new file, and every other
  * backend keeps reading the old one.  Builds of one bundle take a
  * transaction-level lock that conflicts only with other builds of it, so
- * readers are never blocked.
+ * readers are never blocked.  The file a swap replaces or drops is first
+ * given a retired name, so that its pages are freed by a sweep and not by
+ * whichever reader lets go of it last (see retire.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -209,12 +211,15 @@ apply_swaps(void)
 
 		if (s->temp == NULL)
 		{
-			if (unlink(s->final) != 0 && errno != ENOENT)
+			if (!SbRetireFile(s->final, true) &&
+				unlink(s->final) != 0 && errno != ENOENT)
 				ereport(WARNING,
 						(errcode_for_file_access(),
 						 errmsg("could not remove file \"%s\": %m", s->final)));
 			continue;
 		}
+		/* keep the old file linked, for a sweep to remove (retire.c) */
+		(void) SbRetireFile(s->final, false);
 		/* a resolver may have completed the swap already: ENOENT is fine */
 		if (rename(s->temp, s->final) != 0)
 		{
@@ -239,10 +244,12 @@ apply_swaps(void)
 	{
 		SbPendingSwap *s = lfirst(lc);
 
+		SbForgetReplacedMapping(s->final);
 		if (s->temp)
 			pfree(s->temp);
 		pfree(s->final);
 	}
+	SbSweepRetired();
 	list_free_deep(pending_swaps);
 	pending_swaps = NIL;
 	sb_swap_generation++;
