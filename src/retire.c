@@ -106,9 +106,11 @@ SbRetireFile(const char *final, bool drop)
 	while (base > final && base[-1] != '/')
 		base--;
 	get_parent_directory(dir);
-	snprintf(retired, sizeof(retired), "%s/.%s.%d.%u%s", dir, base,
-			 MyProcPid, ++counter, SB_RETIRED_SUFFIX);
+	rc = snprintf(retired, sizeof(retired), "%s/.%s.%d.%u%s", dir, base,
+				  MyProcPid, ++counter, SB_RETIRED_SUFFIX);
 	pfree(dir);
+	if (rc >= (int) sizeof(retired))
+		return false;			/* a sweep would not recognize the name */
 	rc = drop ? rename(final, retired) : link(final, retired);
 	if (rc != 0)
 	{
