@@ -53,7 +53,8 @@ SbOpenShared(const char *file, bool *held)
 	int			fd;
 
 	*held = AcquireExternalFD();
-	fd = BasicOpenFile(file, O_RDONLY | PG_BINARY);
+	/* O_NONBLOCK: opening a FIFO put in its place must not wait */
+	fd = BasicOpenFile(file, O_RDONLY | O_NONBLOCK | O_NOCTTY | PG_BINARY);
 	if (fd < 0)
 	{
 		int			save_errno = errno;
@@ -138,7 +139,7 @@ SbRetireFile(const char *final, bool drop)
 static bool
 sweep_one(const char *path)
 {
-	int			fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
+	int			fd = BasicOpenFile(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | PG_BINARY);
 	bool		gone;
 
 	if (fd < 0)
