@@ -139,9 +139,10 @@ SbRetireFile(const char *final, bool drop)
 static bool
 sweep_one(const char *path)
 {
-	int			fd = BasicOpenFile(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | PG_BINARY);
+	int			fd;
 	bool		gone;
 
+	fd = BasicOpenFile(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | PG_BINARY);
 	if (fd < 0)
 		return errno == ENOENT;
 	gone = flock(fd, LOCK_EX | LOCK_NB) == 0;
