@@ -14,17 +14,17 @@
  * Readers hold a shared flock() on every bundle file they map, for as long
  * as they map it.  A sweep removes a retired file once it can take an
  * exclusive lock on it, that is once no reader maps it any more; the
- * sweeping process then frees the pages.  Sweeps run in the backend that
- * made the swap (at its commit, at the commit of its later transactions,
- * and at its exit) and at the start of every build, which also clears files
- * retired before a crash.  A reader that could not spare a descriptor to
- * hold its lock is not protected and, at worst, frees the pages itself.
+ * sweeping process then frees the pages.  The backend that made the swap
+ * sweeps the files it retired at its commit, at the commit of its later
+ * transactions and at its exit; every build sweeps all retired files of
+ * the database, which also clears those left by a crash.  A reader that
+ * could not spare a descriptor to hold its lock is not protected and, at
+ * worst, frees the pages itself.
  *
  *-------------------------------------------------------------------------
  */
 #include "sharedbuf.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -33,12 +33,14 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
+#include "utils/memutils.h"
 
 #define SB_RETIRED_SUFFIX	".retired"
 
-/* Did this backend retire files that no sweep has removed yet? */
-static bool retired_pending = false;
+/* Files this backend retired that no sweep has removed yet */
+static List *retired_files = NIL;	/* of paths, in TopMemoryContext */
 static bool exit_sweep_registered = false;
+
 
 /*
  * Open a bundle file to map it and lock it shared, which keeps sweeps
@@ -83,8 +85,7 @@ SbCloseShared(int fd)
 static void
 sweep_at_exit(int code, Datum arg)
 {
-	if (retired_pending)
-		SbSweepRetired();
+	SbSweepOwnRetired();
 }
 
 /*
@@ -122,7 +123,8 @@ SbRetireFile(const char *final, bool drop)
 							final, retired)));
 		return false;
 	}
-	retired_pending = true;
+	retired_files = lappend(retired_files,
+							MemoryContextStrdup(TopMemoryContext, retired));
 	if (!exit_sweep_registered)
 	{
 		before_shmem_exit(sweep_at_exit, (Datum) 0);
@@ -158,44 +160,50 @@ sweep_one(const char *path)
 }
 
 /*
- * Remove the retired files of this database's bundles that no reader maps
- * any more.  It also runs after commit and at exit, where an error would
- * be fatal: so it reads the directory with plain opendir() and reports
- * problems at LOG level only.
+ * Remove the files this backend retired that no reader maps any more.
+ * Runs after commit and at exit, where an error would be fatal: it only
+ * makes system calls and frees memory.
+ */
+void
+SbSweepOwnRetired(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, retired_files)
+	{
+		char	   *path = lfirst(lc);
+
+		if (sweep_one(path))
+		{
+			retired_files = foreach_delete_current(retired_files, lc);
+			pfree(path);
+		}
+	}
+}
+
+/*
+ * Remove every retired file of this database's bundles that no reader
+ * maps any more, whoever retired it (a build's chance to clear files left
+ * by backends that exited or crashed while readers still mapped them).
  */
 void
 SbSweepRetired(void)
 {
 	char	   *dir = SbDatabaseDirectory(false);
-	size_t		slen = strlen(SB_RETIRED_SUFFIX);
-	bool		left = false;
-	DIR		   *d = opendir(dir);
-	struct dirent *de;
-	char		path[MAXPGPATH];
+	ListCell   *lc;
 
-	while (d != NULL && (de = readdir(d)) != NULL)
-	{
-		size_t		len = strlen(de->d_name);
-
-		if (de->d_name[0] != '.' || len <= slen ||
-			strcmp(de->d_name + len - slen, SB_RETIRED_SUFFIX) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!sweep_one(path))
-			left = true;
-	}
-	if (d != NULL)
-		closedir(d);
+	foreach(lc, SbListDirectory(SB_RETIRED_SUFFIX, true))
+		(void) sweep_one(psprintf("%s/%s%s", dir, (char *) lfirst(lc),
+								  SB_RETIRED_SUFFIX));
 	pfree(dir);
-	retired_pending = left;
 }
 
-/* Transaction callback: retry the sweep once each transaction commits. */
+/* Transaction callback: retry this backend's sweep at each commit. */
 static void
 retire_xact_callback(XactEvent event, void *arg)
 {
-	if (retired_pending && event == XACT_EVENT_COMMIT)
-		SbSweepRetired();
+	if (retired_files != NIL && event == XACT_EVENT_COMMIT)
+		SbSweepOwnRetired();
 }
 
 /* Register the callback; called once from _PG_init. */

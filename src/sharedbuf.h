@@ -174,6 +174,7 @@ extern void SbSwapInit(void);
 extern int	SbOpenShared(const char *file, bool *held);
 extern void SbCloseShared(int fd);
 extern bool SbRetireFile(const char *final, bool drop);
+extern void SbSweepOwnRetired(void);
 extern void SbSweepRetired(void);
 extern void SbRetireInit(void);
 

@@ -249,7 +249,7 @@ apply_swaps(void)
 			pfree(s->temp);
 		pfree(s->final);
 	}
-	SbSweepRetired();
+	SbSweepOwnRetired();
 	list_free_deep(pending_swaps);
 	pending_swaps = NIL;
 	sb_swap_generation++;
