@@ -128,29 +128,27 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 	SbMapping  *m = MemoryContextAllocZero(TopMemoryContext, sizeof(SbMapping));
 	bool		held;
 	int			fd = SbOpenShared(file, &held);
+	sb_status	status;
 
 	if (fd < 0)
 	{
-		int			save_errno = errno;
-
-		pfree(m);
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\" of bundle \"%s\": %m",
-						file, label)));
-	}
-	if (sb_open_fd(fd, file, &b, &err) != SB_OK)
-	{
-		if (held)
-			SbCloseShared(fd);
-		else
-			close(fd);
+		/* reported as the library reports a failed open */
+		err.code = SB_ERR_IO;
+		err.sys_errno = errno;
+		snprintf(err.detail, sizeof(err.detail), "could not open file \"%s\"", file);
 		pfree(m);
 		SbReportError(&err, label);
 	}
+	status = sb_open_fd(fd, file, &b, &err);
 	if (!held)
 		close(fd);
+	if (status != SB_OK)
+	{
+		if (held)
+			SbCloseShared(fd);
+		pfree(m);
+		SbReportError(&err, label);
+	}
 	if (sb_prewarm_setting != 0)
 		(void) sb_prewarm(b, (unsigned) sb_prewarm_setting);
 	m->id = ++last_mapping_id;
@@ -162,6 +160,13 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 	if (e->mapping)
 		retire_mapping(e->mapping);
 	e->mapping = m;
+}
+
+/* Is 'm' a mapping of the file 'st' describes? */
+static inline bool
+maps_file(const SbMapping *m, const struct stat *st)
+{
+	return m->dev == st->st_dev && m->ino == st->st_ino;
 }
 
 /* Make sure the entry maps the file now at its path. */
@@ -198,8 +203,7 @@ refresh_entry(SbCacheEntry *e, const char *label)
 				 errmsg("could not stat file \"%s\" of bundle \"%s\": %m",
 						file, label)));
 	}
-	if (e->mapping == NULL || e->mapping->dev != st.st_dev ||
-		e->mapping->ino != st.st_ino)
+	if (e->mapping == NULL || !maps_file(e->mapping, &st))
 		map_new_generation(e, file, &st, label);
 	e->checked_lxid = MyProc->lxid;
 	e->checked_ts = GetCurrentStatementStartTimestamp();
@@ -239,8 +243,7 @@ SbForgetReplacedMapping(const char *path)
 		(e = hash_search(sb_cache, path, HASH_FIND, NULL)) == NULL ||
 		e->mapping == NULL)
 		return;
-	if (stat(path, &st) == 0 && st.st_dev == e->mapping->dev &&
-		st.st_ino == e->mapping->ino)
+	if (stat(path, &st) == 0 && maps_file(e->mapping, &st))
 		return;
 	retire_mapping(e->mapping);
 	e->mapping = NULL;
