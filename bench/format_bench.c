@@ -367,8 +367,8 @@ print_lookups(store *st, const bool *on, const run_stats *rs, int runs,
 		   "runs.  The batched row is not a single-lookup figure.  The bound row "
 		   "is not a lookup: it reads each key's row with the row number given "
 		   "(key compared, value read), what any index must still do after it "
-		   "finds the row.  CPU share = CPU time over wall time in the timed runs: below 100%% the core was "
-		   "shared with other processes.\n");
+		   "finds the row.  CPU share = CPU time over wall time in the timed "
+		   "runs: below 100%% the core was shared with other processes.\n");
 }
 
 /* Print the cache-line table of the bundle index kinds. */

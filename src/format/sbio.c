@@ -160,7 +160,9 @@ sb_temp_open(const char *dir, int *fd, sb_error *err)
  * was written, and on the machine the benchmarks ran on, lookups over
  * pages written 1 MiB at a time slowed down up to threefold while another
  * process kept memory busy; over pages written 16 KiB at a time they did
- * not (bench/format-analysis.md).  Builds take about a quarter longer.
+ * not (bench/format-analysis.md).  It has costs: builds take about a
+ * quarter longer, and a reader's first touches of a refreshed bundle cost
+ * more (docs/benchmarks.md, goal (f)); the choice is still open.
  */
 #define SB_WRITE_CHUNK	((size_t) 16 << 10)
 
