@@ -103,6 +103,7 @@ SbRetireFile(const char *final, bool drop)
 	char		retired[MAXPGPATH];
 	char	   *dir = pstrdup(final);
 	const char *base = final + strlen(final);
+	MemoryContext old;
 	int			rc;
 
 	while (base > final && base[-1] != '/')
@@ -123,8 +124,9 @@ SbRetireFile(const char *final, bool drop)
 							final, retired)));
 		return false;
 	}
-	retired_files = lappend(retired_files,
-							MemoryContextStrdup(TopMemoryContext, retired));
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	retired_files = lappend(retired_files, pstrdup(retired));
+	MemoryContextSwitchTo(old);
 	if (!exit_sweep_registered)
 	{
 		before_shmem_exit(sweep_at_exit, (Datum) 0);
