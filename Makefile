@@ -5,10 +5,10 @@
 
 EXTENSION = sharedbuf
 MODULE_big = sharedbuf
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 PGFILEDESC = "sharedbuf - shared memory-mapped lookup bundles"
 
-DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql
+DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql sharedbuf--0.2.0--0.3.0.sql
 
 FORMAT_OBJS = \
 	src/format/sbaccess.o \
@@ -31,6 +31,7 @@ EXT_OBJS = \
 	src/analyze.o \
 	src/build.o \
 	src/cache.o \
+	src/catalog.o \
 	src/colmap.o \
 	src/errors.o \
 	src/functions.o \
@@ -44,17 +45,21 @@ EXT_OBJS = \
 	src/planner.o \
 	src/retire.o \
 	src/scan.o \
+	src/settle.o \
 	src/sharedbuf.o \
 	src/swap.o \
-	src/types.o
+	src/types.o \
+	src/wal.o
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
 REGRESS = build options scan types equivalence operations upgrade
 ISOLATION = refresh_readers refresh_refresh
 
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format
-SHLIB_LINK = -lm
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format \
+	-DSB_EXTENSION_VERSION='"$(EXTVERSION)"'
+# lz4, which PostgreSQL links too, compresses bundles in the WAL
+SHLIB_LINK = -lm -llz4
 
 TOOL = sbundle
 EXTRA_CLEAN = $(TOOL) tools/*.o test/format/test_format test/fuzz/fuzz_bundle \

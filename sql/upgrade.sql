@@ -11,7 +11,13 @@ SELECT * FROM sharedbuf_verify('upg_t');  -- error: not yet there
 ALTER EXTENSION sharedbuf UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'sharedbuf';
 SELECT count(*) AS functions_now FROM pg_proc WHERE proname LIKE 'sharedbuf%';
+-- bundles built before the update are adopted by the catalog
+SELECT name, owner, generation, build_id IS NULL AS no_build_id, query, key
+  FROM sharedbuf_catalog WHERE name LIKE 'upg%' ORDER BY name;
 -- tables made before the update keep working, and the new functions work
+SELECT count(*) FROM upg_t WHERE id = 7;
+SELECT rows FROM sharedbuf_refresh('upg_t');
+SELECT name, generation, length(build_id) FROM sharedbuf_catalog WHERE name LIKE 'upg%';
 SELECT count(*) FROM upg_t WHERE id = 7;
 SELECT * FROM sharedbuf_verify('upg_t');
 -- a fresh install of the current version has the same objects

@@ -7,8 +7,10 @@
  * its rows stream through a DestReceiver straight into the format
  * library's writer: nothing is materialized, and the writer's memory
  * (index sort and deduplication) is bounded by maintenance_work_mem.  The
- * new file is complete and fsynced when the build returns; swap.c renames
- * it into place at commit.  The writer, its files and descriptors belong
+ * new file is complete and fsynced (and, when builds go to the WAL,
+ * logged: wal.c) when the build returns; swap.c puts it in place at
+ * commit.  The build records the new generation in the catalog in the same
+ * transaction (catalog.c).  The writer, its files and descriptors belong
  * to a memory context of the (sub)transaction, whose reset callback
  * removes an unfinished file if anything fails.
  *
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "access/htup_details.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
@@ -33,8 +36,6 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
-#define SB_EXTENSION_VERSION	"0.1.0"
-
 /* State of a build, as a DestReceiver for the query's rows. */
 typedef struct SbBuildState
 {
@@ -44,6 +45,9 @@ typedef struct SbBuildState
 	bool		approximate;
 	char	   *temp;
 	char	   *dir;
+	XLogRecPtr	begin;			/* where the build's start was logged */
+	int64		generation;
+	char		build_id[SB_BUILD_ID_LEN + 1];
 	sb_writer  *writer;
 	int			natts;
 	SbTypeInfo *types;
@@ -227,9 +231,9 @@ remember_columns(SbBuildState *bs, TupleDesc desc)
 	MemoryContextSwitchTo(old);
 }
 
-/* The generation of the bundle being replaced, plus one. */
+/* The generation recorded in the bundle file 'path', or 0. */
 static int64
-next_generation(const char *final)
+file_generation(const char *path)
 {
 	sb_bundle  *b;
 	sb_error	err;
@@ -237,8 +241,8 @@ next_generation(const char *final)
 	size_t		len;
 	int64		gen = 0;
 
-	if (sb_open(final, &b, &err) != SB_OK)
-		return 1;
+	if (sb_open(path, &b, &err) != SB_OK)
+		return 0;
 	v = sb_meta_get(b, "generation", &len);
 	if (v && len < 32)
 	{
@@ -249,18 +253,37 @@ next_generation(const char *final)
 		gen = strtoi64(buf, NULL, 10);
 	}
 	sb_close(b);
-	return gen + 1;
+	return gen;
+}
+
+/*
+ * Name the new generation: one more than both the catalog's and the
+ * current file's, and a random build id that tells it from any other.
+ */
+static void
+name_generation(SbBuildState *bs, const SbCatalogEntry *entry)
+{
+	uint8		bytes[SB_BUILD_ID_LEN / 2];
+
+	bs->generation = Max(entry ? entry->generation : 0,
+						 file_generation(SbBundlePath(bs->name))) + 1;
+	if (!pg_strong_random(bytes, sizeof(bytes)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random build id")));
+	hex_encode((const char *) bytes, sizeof(bytes), bs->build_id);
+	bs->build_id[SB_BUILD_ID_LEN] = '\0';
 }
 
 /* Add the build metadata to the writer. */
 static void
 add_metadata(SbBuildState *bs, const char *query)
 {
-	const char *final = SbBundlePath(bs->name);
 	const char *entries[][2] = {
 		{"query", query},
 		{"key", bs->keyspec ? bs->keyspec : ""},
-		{"generation", psprintf(INT64_FORMAT, next_generation(final))},
+		{"generation", psprintf(INT64_FORMAT, bs->generation)},
+		{"build_id", bs->build_id},
 		{"database", get_database_name(MyDatabaseId)},
 		{"built_by", GetUserNameFromId(GetUserId(), false)},
 		{"builder", "sharedbuf " SB_EXTENSION_VERSION},
@@ -387,8 +410,15 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	TimestampTz start = GetCurrentTimestamp();
 	sb_build_stats stats;
 	sb_error	err;
+	SbCatalogEntry entry;
+	bool		have_row;
 
 	SbCheckBundleName(name);
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot build bundle \"%s\" during recovery", name),
+				 errhint("Build bundles on the primary server; they reach standbys through the WAL.")));
 	if (approximate && keyspec == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -412,10 +442,13 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 
 	bs->dir = SbDatabaseDirectory(true);
 	SbLockBundle(name);
-	SbResolveTemps(name);
+	have_row = SbCatalogCheckOwner(name, &entry);
+	(void) SbSettleBundle(MyDatabaseId, name, SB_SETTLE_READER);
 	SbSweepRetired();
-	SbMakeXidDurable(name);
-	bs->temp = SbTempPath(name);
+	name_generation(bs, have_row ? &entry : NULL);
+	bs->begin = SbLogStart(name, false);
+	bs->temp = SbFlightPath(MyDatabaseId, name, GetCurrentTransactionId(),
+							MyProcPid, bs->begin, ".tmp");
 	start_progress(bs);
 	MemoryContextSwitchTo(old);
 
@@ -428,8 +461,10 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	if (sb_writer_finish(bs->writer, &stats, &err) != SB_OK)
 		SbReportBuildError(&err, name);
 	SbTestPause("after_finish");
+	SbLogFile(name, bs->begin, bs->temp);
 	MemoryContextSwitchTo(old);
-	SbRegisterPendingSwap(name, bs->temp, SbBundlePath(name));
+	SbRegisterPendingSwap(name, bs->temp, SbBundlePath(name), false);
+	SbCatalogRecordBuild(name, bs->generation, bs->build_id, query, keyspec);
 
 	result->bundle = pstrdup(name);
 	result->rows = (int64) stats.rows;

@@ -15,6 +15,15 @@
  * releases them.  Each mapping keeps its file open with a shared lock,
  * which tells sweeps of retired files (retire.c) that it is in use.
  *
+ * For a bundle of this database, the first use in a statement also asks
+ * the catalog which generation the statement's snapshot sees committed
+ * (catalog.c).  If the file is older, the build that made the committed
+ * one has left its file to be settled (settle.c: its backend died after
+ * the commit, or WAL replay has not settled it yet), so the reader
+ * settles it; if that does not bring the committed generation, the
+ * reader waits up to sharedbuf.stale_timeout and then fails, rather than
+ * serve rows the catalog says are gone.
+ *
  *-------------------------------------------------------------------------
  */
 #include "sharedbuf.h"
@@ -25,6 +34,8 @@
 #include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -40,12 +51,15 @@ struct SbMapping
 	dev_t		dev;
 	ino_t		ino;
 	int			fd;				/* open with a shared lock, or -1 */
+	int64		generation;		/* from the file's header, or 0 */
+	char		build_id[SB_BUILD_ID_LEN + 1];	/* likewise, or "" */
 	SbMapping  *next_old;		/* in the list of replaced mappings */
 };
 
 typedef struct SbCacheEntry
 {
 	char		path[MAXPGPATH];	/* hash key */
+	char	   *bundle;			/* name of a bundle of this database, or NULL */
 	SbMapping  *mapping;
 	LocalTransactionId checked_lxid;	/* statement of the last stat() */
 	TimestampTz checked_ts;
@@ -118,6 +132,27 @@ checked_this_statement(const SbCacheEntry *e)
 		e->checked_swaps == sb_swap_generation;
 }
 
+/* Copy the generation and build id recorded in a bundle's header. */
+static void
+read_identity(const sb_bundle *b, SbMapping *m)
+{
+	size_t		len;
+	const char *v = sb_meta_get(b, "generation", &len);
+	char		buf[32];
+
+	m->generation = 0;
+	if (v && len < sizeof(buf))
+	{
+		memcpy(buf, v, len);
+		buf[len] = '\0';
+		m->generation = strtoi64(buf, NULL, 10);
+	}
+	v = sb_meta_get(b, "build_id", &len);
+	len = (v && len <= SB_BUILD_ID_LEN) ? len : 0;
+	memcpy(m->build_id, v ? v : "", len);
+	m->build_id[len] = '\0';
+}
+
 /* Map the file at 'file' for the entry, replacing an older generation. */
 static void
 map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
@@ -157,6 +192,7 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 	m->current = true;
 	m->dev = st->st_dev;
 	m->ino = st->st_ino;
+	read_identity(b, m);
 	if (e->mapping)
 		retire_mapping(e->mapping);
 	e->mapping = m;
@@ -169,62 +205,145 @@ maps_file(const SbMapping *m, const struct stat *st)
 	return m->dev == st->st_dev && m->ino == st->st_ino;
 }
 
+/* Report that a bundle (or the file a table reads) does not exist. */
+static void
+report_missing(const char *file, const char *label)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_FILE),
+			 errmsg("bundle \"%s\" does not exist", label),
+			 errdetail("File \"%s\" does not exist.", file),
+			 errhint("Build it with sharedbuf_build() or sharedbuf_create().")));
+}
+
+/*
+ * Make the entry map the file now at 'file', if there is one; if there is
+ * none, let go of the mapping, so that a sweep can remove its file.
+ */
+static void
+map_current(SbCacheEntry *e, const char *file, const char *label)
+{
+	struct stat st;
+
+	if (stat(file, &st) != 0)
+	{
+		if (errno != ENOENT)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat file \"%s\" of bundle \"%s\": %m",
+							file, label)));
+		if (e->mapping != NULL)
+			retire_mapping(e->mapping);
+		e->mapping = NULL;
+		return;
+	}
+	if (e->mapping == NULL || !maps_file(e->mapping, &st))
+		map_new_generation(e, file, &st, label);
+}
+
+/* Is the mapped file the generation the catalog entry names? */
+static bool
+is_committed_file(const SbMapping *m, const SbCatalogEntry *ce)
+{
+	if (m == NULL)
+		return false;
+	if (ce->build_id[0] == '\0')	/* adopted from a version without ids */
+		return m->generation >= ce->generation;
+	return strcmp(m->build_id, ce->build_id) == 0;
+}
+
+/* Fail: the file is older than the committed generation. */
+static void
+report_stale(const SbCacheEntry *e, const SbCatalogEntry *ce)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("bundle \"%s\" is not up to date on this server", e->bundle),
+			 e->mapping ?
+			 errdetail("Its file has generation " INT64_FORMAT ", but generation " INT64_FORMAT " is committed.",
+					   e->mapping->generation, ce->generation) :
+			 errdetail("It has no file, but generation " INT64_FORMAT " is committed.",
+					   ce->generation),
+			 errhint("Bundles reach standbys only with sharedbuf in shared_preload_libraries on the primary and the standby. After a restore from a dump, rebuild the bundle.")));
+}
+
+/*
+ * Make the entry map the generation of its bundle that the statement's
+ * snapshot sees committed (or a newer one), settling a build left to be
+ * settled and waiting up to sharedbuf.stale_timeout for it.
+ */
+static void
+check_committed(SbCacheEntry *e, const char *label)
+{
+	SbCatalogEntry ce;
+	TimestampTz start = 0;
+
+	for (;;)
+	{
+		if (!SbCatalogLookup(e->bundle, false, &ce))
+		{
+			/* a file built with a catalog row whose row is gone: dropped */
+			if (e->mapping == NULL || e->mapping->build_id[0] != '\0')
+				report_missing(e->path, label);
+			return;				/* built by hand, or by an older version */
+		}
+		if (is_committed_file(e->mapping, &ce))
+			return;
+		if (SbSettleBundle(MyDatabaseId, e->bundle, SB_SETTLE_READER))
+		{
+			map_current(e, e->path, label);
+			continue;
+		}
+		if (e->mapping && e->mapping->generation > ce.generation)
+			return;				/* committed after this snapshot was taken */
+		if (start == 0)
+			start = GetCurrentTimestamp();
+		else if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+											sb_stale_timeout_setting))
+			report_stale(e, &ce);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		map_current(e, e->path, label);
+	}
+}
+
 /* Make sure the entry maps the file now at its path. */
 static void
 refresh_entry(SbCacheEntry *e, const char *label)
 {
 	const char *pending = NULL;
 	bool		changing = SbPendingPath(e->path, &pending);
-	const char *file = changing ? pending : e->path;
-	struct stat st;
 
-	if (file == NULL)			/* dropped earlier in this transaction */
+	if (changing && pending == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("bundle \"%s\" does not exist", label),
 				 errdetail("It was dropped in this transaction.")));
-	if (stat(file, &st) != 0)
-	{
-		if (errno == ENOENT && e->mapping != NULL)
-		{
-			/* dropped: let go of the file, so that a sweep can remove it */
-			retire_mapping(e->mapping);
-			e->mapping = NULL;
-			errno = ENOENT;
-		}
-		if (errno == ENOENT)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FILE),
-					 errmsg("bundle \"%s\" does not exist", label),
-					 errdetail("File \"%s\" does not exist.", file),
-					 errhint("Build it with sharedbuf_build() or sharedbuf_create().")));
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\" of bundle \"%s\": %m",
-						file, label)));
-	}
-	if (e->mapping == NULL || !maps_file(e->mapping, &st))
-		map_new_generation(e, file, &st, label);
+	map_current(e, changing ? pending : e->path, label);
+	if (e->bundle && !changing && SbCatalogPresent())
+		check_committed(e, label);
+	else if (e->mapping == NULL)
+		report_missing(changing ? pending : e->path, label);
 	e->checked_lxid = MyProc->lxid;
 	e->checked_ts = GetCurrentStatementStartTimestamp();
 	e->checked_swaps = sb_swap_generation;
 }
 
-/*
- * The first time this backend maps a bundle of this database, settle
- * files a crashed build may have left next to it.
- */
-static void
-settle_crashed_builds(const char *path, const char *label)
+/* The bundle of this database at 'path' (with name 'label'), or NULL. */
+static char *
+bundle_at(const char *path, const char *label)
 {
-	char	   *dir = SbDatabaseDirectory(false);
-	size_t		dlen = strlen(dir);
+	char	   *own;
+	bool		is_bundle;
 
-	if (strncmp(path, dir, dlen) == 0 && path[dlen] == '/' &&
-		strcmp(path + dlen + 1 + strlen(label), SB_BUNDLE_SUFFIX) == 0 &&
-		strncmp(path + dlen + 1, label, strlen(label)) == 0)
-		SbResolveTempsIfIdle(label);
-	pfree(dir);
+	if (!SbIsBundleName(label))
+		return NULL;
+	own = SbBundlePath(label);
+	is_bundle = strcmp(own, path) == 0;
+	pfree(own);
+	return is_bundle ? MemoryContextStrdup(TopMemoryContext, label) : NULL;
 }
 
 /*
@@ -277,7 +396,7 @@ SbPinBundle(const char *path, const char *label, MemoryContext cxt)
 	if (!found)
 	{
 		e->mapping = NULL;
-		settle_crashed_builds(path, label);
+		e->bundle = bundle_at(path, label);
 	}
 	if (!checked_this_statement(e))
 		refresh_entry(e, label);

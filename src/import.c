@@ -142,7 +142,7 @@ sbImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		char	   *name = lfirst(lc);
 		char	   *command;
 
-		if (!bundle_selected(stmt, name))
+		if (!bundle_selected(stmt, name) || !SbCatalogMayUse(name))
 			continue;
 		command = table_command(name, SbBundlePath(name), server->servername);
 		if (command)

@@ -8,12 +8,14 @@
  */
 #include "sharedbuf.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xlog.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -230,6 +232,19 @@ sharedbuf_rebuild_all(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* Create the empty marker file of a drop. */
+static void
+create_marker(const char *path)
+{
+	int			fd = OpenTransientFile(path, O_CREAT | O_EXCL | O_WRONLY | PG_BINARY);
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", path)));
+	CloseTransientFile(fd);
+}
+
 /*
  * sharedbuf_drop(bundle text, if_exists boolean) returns boolean
  *		Remove a bundle of this database when the transaction commits;
@@ -242,11 +257,20 @@ sharedbuf_drop(PG_FUNCTION_ARGS)
 	bool		if_exists = PG_GETARG_BOOL(1);
 	char	   *path = SbBundlePath(name);
 	const char *pending;
+	bool		has_row;
+	bool		exists;
 	struct stat st;
+	XLogRecPtr	lsn;
+	char	   *marker;
 
+	PreventCommandDuringRecovery("sharedbuf_drop()");
 	SbLockBundle(name);
-	if ((SbPendingPath(path, &pending) && pending == NULL) ||
-		(!SbPendingPath(path, &pending) && stat(path, &st) != 0))
+	has_row = SbCatalogCheckOwner(name, NULL);
+	if (SbPendingPath(path, &pending))
+		exists = pending != NULL;
+	else
+		exists = has_row || stat(path, &st) == 0;
+	if (!exists)
 	{
 		if (!if_exists)
 			ereport(ERROR,
@@ -254,6 +278,12 @@ sharedbuf_drop(PG_FUNCTION_ARGS)
 					 errmsg("bundle \"%s\" does not exist", name)));
 		PG_RETURN_BOOL(false);
 	}
-	SbRegisterPendingSwap(name, NULL, path);
+	pfree(SbDatabaseDirectory(true));
+	lsn = SbLogStart(name, true);
+	marker = SbFlightPath(MyDatabaseId, name, GetCurrentTransactionId(),
+						  MyProcPid, lsn, ".drop");
+	create_marker(marker);
+	SbRegisterPendingSwap(name, marker, path, true);
+	SbCatalogDelete(name);
 	PG_RETURN_BOOL(true);
 }

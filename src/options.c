@@ -8,6 +8,8 @@
  * absolute path ("filename"), as file_fdw does.  "query", "key" and
  * "approximate" record how the bundle is built, for sharedbuf_refresh().
  * A column may map to a bundle column of another name ("column_name").
+ * Only roles with the privileges of a bundle's owner may define a table
+ * over it.
  *
  *-------------------------------------------------------------------------
  */
@@ -129,6 +131,8 @@ sharedbuf_fdw_validator(PG_FUNCTION_ARGS)
 		if (strcmp(def->defname, "bundle") == 0)
 		{
 			SbCheckBundleName(defGetString(def));
+			if (catalog == ForeignTableRelationId)
+				(void) SbCatalogCheckOwner(defGetString(def), NULL);
 			have_bundle = true;
 		}
 		else if (strcmp(def->defname, "filename") == 0)

@@ -3,13 +3,16 @@
  * sharedbuf.c
  *	  Module entry points: settings, the foreign-data wrapper handler.
  *
- * sharedbuf needs no shared memory and works without
- * shared_preload_libraries: every backend maps bundle files on its own,
- * and the operating system's page cache shares their pages.
+ * sharedbuf needs no shared memory: every backend maps bundle files on its
+ * own, and the operating system's page cache shares their pages.  It works
+ * without shared_preload_libraries; preloaded, it also registers the WAL
+ * resource manager that carries bundles to standbys (wal.c).
  *
  *-------------------------------------------------------------------------
  */
 #include "sharedbuf.h"
+
+#include <unistd.h>
 
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
@@ -21,12 +24,21 @@ char	   *sb_directory_setting = NULL;
 char	   *sb_test_pause_setting = NULL;
 int			sb_prewarm_setting = 0;
 int			sb_inline_limit_setting = SB_INLINE_DEFAULT;
+int			sb_stale_timeout_setting = 5000;
 
 static const struct config_enum_entry prewarm_options[] = {
 	{"none", 0, false},
 	{"index", SB_PREWARM_INDEX, false},
 	{"rows", SB_PREWARM_INDEX | SB_PREWARM_ROWS, false},
 	{"all", SB_PREWARM_ALL, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry wal_compression_options[] = {
+	{"off", SB_WAL_COMPRESS_NONE, false},
+#ifdef USE_LZ4
+	{"lz4", SB_WAL_COMPRESS_LZ4, false},
+#endif
 	{NULL, 0, false}
 };
 
@@ -75,7 +87,36 @@ _PG_init(void)
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("sharedbuf.wal_log",
+							 "Writes new bundles to the WAL, for standbys and recovery.",
+							 "Takes effect only with sharedbuf in shared_preload_libraries and "
+							 "wal_level replica or logical.",
+							 &sb_wal_log_setting,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("sharedbuf.wal_compression",
+							 "Compresses the bundle bytes a build writes to the WAL.",
+							 NULL,
+							 &sb_wal_compression_setting,
+							 SB_WAL_COMPRESS_NONE,
+							 wal_compression_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("sharedbuf.stale_timeout",
+							"How long a reader waits for the committed generation of a bundle.",
+							"A reader whose bundle file is older than the generation its "
+							"snapshot sees committed waits this long for it, then fails.",
+							&sb_stale_timeout_setting,
+							5000,
+							0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("sharedbuf");
+	SbWalInit();
 	SbSwapInit();
 	SbRetireInit();
 }
@@ -109,14 +150,20 @@ sharedbuf_fdw_handler(PG_FUNCTION_ARGS)
 }
 
 /*
- * Crash tests: if sharedbuf.test_pause names this point, log it and sleep
- * for a minute, so that a test can kill the backend here.
+ * Crash tests: if sharedbuf.test_pause names this point, log it and wait
+ * for a minute, or until a file "sharedbuf_test_release" appears in the
+ * data directory, so that a test can kill the process here or let it go.
  */
 void
 SbTestPause(const char *point)
 {
+	char	   *release;
+
 	if (sb_test_pause_setting == NULL || strcmp(sb_test_pause_setting, point) != 0)
 		return;
 	ereport(LOG, (errmsg("sharedbuf: paused at %s", point)));
-	pg_usleep(60L * 1000000L);
+	release = psprintf("%s/sharedbuf_test_release", DataDir);
+	for (int i = 0; i < 600 && access(release, F_OK) != 0; i++)
+		pg_usleep(100000L);
+	pfree(release);
 }

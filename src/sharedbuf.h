@@ -13,7 +13,9 @@
 
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/tupdesc.h"
+#include "access/xlogdefs.h"
 #include "catalog/pg_attribute.h"
 #include "fmgr.h"
 #include "access/parallel.h"
@@ -33,15 +35,66 @@ extern char *sb_directory_setting;
 extern char *sb_test_pause_setting;
 extern int	sb_prewarm_setting;
 extern int	sb_inline_limit_setting;
+extern int	sb_stale_timeout_setting;
 extern void SbTestPause(const char *point);
 
 /* in paths.c */
+extern bool SbIsBundleName(const char *name);
 extern void SbCheckBundleName(const char *name);
+extern char *SbDirectoryOf(Oid dboid, bool create);
 extern char *SbDatabaseDirectory(bool create);
 extern char *SbBundlePath(const char *name);
-extern char *SbTempPath(const char *name);
-extern void SbResolveTemps(const char *name);
 extern List *SbListDirectory(const char *suffix, bool hidden);
+
+/* in settle.c */
+typedef enum SbSettleMode
+{
+	SB_SETTLE_READER,			/* a backend of a running server */
+	SB_SETTLE_COMMIT,			/* the backend that just committed */
+	SB_SETTLE_REDO,				/* WAL replay */
+	SB_SETTLE_RECOVERY_END		/* the end of WAL recovery */
+} SbSettleMode;
+
+extern char *SbFlightPath(Oid dboid, const char *name, TransactionId xid,
+						  int pid, XLogRecPtr lsn, const char *suffix);
+extern bool SbParseFlightName(const char *fname, const char *name,
+							  const char *suffix, TransactionId *xid, int *pid,
+							  XLogRecPtr *lsn);
+extern char *SbFlightBundleName(const char *fname);
+extern bool SbSettleBundle(Oid dboid, const char *name, SbSettleMode mode);
+extern void SbSettleAll(void);
+
+/* in catalog.c */
+#define SB_BUILD_ID_LEN		32	/* hex digits */
+
+typedef struct SbCatalogEntry
+{
+	Oid			owner;
+	int64		generation;
+	char		build_id[SB_BUILD_ID_LEN + 1];	/* "" if unknown */
+} SbCatalogEntry;
+
+extern bool SbCatalogPresent(void);
+extern bool SbCatalogLookup(const char *name, bool latest, SbCatalogEntry *entry);
+extern bool SbCatalogCheckOwner(const char *name, SbCatalogEntry *entry);
+extern bool SbCatalogMayUse(const char *name);
+extern void SbCatalogRecordBuild(const char *name, int64 generation,
+								 const char *build_id, const char *query,
+								 const char *key);
+extern void SbCatalogDelete(const char *name);
+
+/* in wal.c */
+#define SB_RMGR_ID				128 /* RM_EXPERIMENTAL_ID, until one is reserved */
+#define SB_WAL_COMPRESS_NONE	0
+#define SB_WAL_COMPRESS_LZ4		1
+
+extern bool sb_wal_log_setting;
+extern int	sb_wal_compression_setting;
+extern void SbWalInit(void);
+extern bool SbWalEnabled(void);
+extern XLogRecPtr SbLogStart(const char *name, bool drop);
+extern void SbLogFile(const char *name, XLogRecPtr begin, const char *temp);
+extern void SbLogInstall(const char *name);
 
 /* in options.c */
 typedef struct SbTableOptions
@@ -163,10 +216,8 @@ extern void SbRefreshTable(Oid relid, const char *query, SbBuildResult *result);
 
 /* in swap.c */
 extern void SbLockBundle(const char *name);
-extern void SbMakeXidDurable(const char *name);
-extern void SbResolveTempsIfIdle(const char *name);
-extern void SbRegisterPendingSwap(const char *name, const char *temp,
-								  const char *final);
+extern void SbRegisterPendingSwap(const char *name, const char *file,
+								  const char *final, bool drop);
 extern bool SbPendingPath(const char *final, const char **temp);
 extern void SbSwapInit(void);
 

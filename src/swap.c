@@ -3,22 +3,20 @@
  * swap.c
  *	  Swapping a new bundle in at commit, and serializing builds.
  *
- * A build writes a temporary file next to the bundle and fsyncs it; its
- * name carries the building transaction's ID.  Before the commit record is
- * written, the directory is fsynced so the file survives a crash; once the
- * commit is durable, the file is renamed over the bundle (and the
- * directory fsynced again).  If the transaction or the subtransaction
- * that built it aborts, the file is removed.  A backend that dies between
- * its commit and the rename leaves a complete file behind, which the next
- * build or reader of the bundle renames into place because its
- * transaction committed (see SbResolveTemps); a file of a transaction that
- * never committed is removed instead.  Until the swap, this backend's
- * later statements in the transaction read the new file, and every other
- * backend keeps reading the old one.  Builds of one bundle take a
- * transaction-level lock that conflicts only with other builds of it, so
- * readers are never blocked.  The file a swap replaces or drops is first
- * given a retired name, so that its pages are freed by a sweep and not by
- * whichever reader lets go of it last (see retire.c).
+ * A build writes its bundle to a file of its own next to the bundle's,
+ * and a drop leaves a marker there (named in settle.c after the
+ * (sub)transaction that made them).  Before the commit record is written,
+ * the directory is fsynced so those files survive a crash; once the commit
+ * is durable, this backend settles the bundle (settle.c): the new file is
+ * renamed over the bundle's, or the bundle's file removed, and the
+ * directory fsynced again.  If the transaction or the subtransaction that
+ * made the file aborts, the file is removed.  A backend that dies between
+ * its commit and settling leaves its file behind for WAL replay or the
+ * next reader to settle.  Until then, this backend's later statements in
+ * the transaction read the new file, and every other backend keeps reading
+ * the old one.  Builds and drops of one bundle take a transaction-level
+ * lock that conflicts only with other builds and drops of it, so readers
+ * are never blocked.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,7 +28,6 @@
 #include "common/hashfn.h"
 #include "access/xlog.h"
 #include "miscadmin.h"
-#include "replication/message.h"
 #include "storage/fd.h"
 #include "storage/lock.h"
 #include "utils/memutils.h"
@@ -40,9 +37,11 @@
 
 typedef struct SbPendingSwap
 {
-	char	   *temp;			/* the new, complete file; NULL to drop */
-	char	   *final;			/* where it goes at commit */
-	SubTransactionId subid;		/* subtransaction that built it */
+	char	   *name;			/* the bundle */
+	char	   *file;			/* the new, complete file, or a drop's marker */
+	char	   *final;			/* the bundle's file */
+	bool		drop;
+	SubTransactionId subid;		/* subtransaction that made it */
 } SbPendingSwap;
 
 static List *pending_swaps = NIL;	/* in TopMemoryContext */
@@ -62,20 +61,6 @@ bundle_locktag(LOCKTAG *tag, const char *name)
 }
 
 /*
- * Make this transaction's ID durable before a temporary file bears it.
- * A transaction that writes no WAL can die without a trace, and after
- * crash recovery its ID would be handed out again; a file named after it
- * could then be taken for the work of a later transaction that commits.
- * One flushed WAL record naming the ID prevents that.
- */
-void
-SbMakeXidDurable(const char *name)
-{
-	(void) GetTopTransactionId();
-	XLogFlush(LogLogicalMessage("sharedbuf", name, strlen(name), true));
-}
-
-/*
  * Take the transaction-level lock that serializes builds of a bundle of
  * this database.  It does not conflict with anything readers do.
  */
@@ -88,57 +73,45 @@ SbLockBundle(const char *name)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
-/*
- * A reader's chance to settle files left by a crash: only if no build of
- * the bundle is running (never wait), holding the build lock briefly.
- */
-void
-SbResolveTempsIfIdle(const char *name)
-{
-	LOCKTAG		tag;
-
-	bundle_locktag(&tag, name);
-	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
-		return;
-	PG_TRY();
-	{
-		SbResolveTemps(name);
-	}
-	PG_FINALLY();
-	{
-		LockRelease(&tag, ExclusiveLock, true);
-	}
-	PG_END_TRY();
-}
-
-/* Remove a pending swap's temporary file and free the entry. */
+/* Free a pending swap. */
 static void
-discard_swap(SbPendingSwap *s)
+free_swap(SbPendingSwap *s)
 {
-	if (s->temp && unlink(s->temp) != 0 && errno != ENOENT)
-		ereport(WARNING,
-				(errcode_for_file_access(),
-				 errmsg("could not remove file \"%s\": %m", s->temp)));
-	if (s->temp)
-		pfree(s->temp);
+	pfree(s->name);
+	pfree(s->file);
 	pfree(s->final);
 	pfree(s);
 }
 
+/* Remove a pending swap's file and free the entry. */
+static void
+discard_swap(SbPendingSwap *s)
+{
+	if (unlink(s->file) != 0 && errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", s->file)));
+	free_swap(s);
+}
+
 /*
- * Arrange for 'temp' to replace 'final' at commit, or with 'temp' NULL for
- * 'final' to be removed.  A second build (or drop) of the same bundle in
- * one transaction replaces the first one.
+ * Arrange for 'file' to replace the file 'final' of bundle 'name' at
+ * commit, or, with 'drop', for 'final' to be removed ('file' is then the
+ * drop's marker).  A second build (or drop) of the same bundle in one
+ * transaction replaces the first one.
  */
 void
-SbRegisterPendingSwap(const char *name, const char *temp, const char *final)
+SbRegisterPendingSwap(const char *name, const char *file, const char *final,
+					  bool drop)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	SbPendingSwap *s = palloc(sizeof(SbPendingSwap));
 	ListCell   *lc;
 
-	s->temp = temp ? pstrdup(temp) : NULL;
+	s->name = pstrdup(name);
+	s->file = pstrdup(file);
 	s->final = pstrdup(final);
+	s->drop = drop;
 	s->subid = GetCurrentSubTransactionId();
 	foreach(lc, pending_swaps)
 	{
@@ -170,7 +143,7 @@ SbPendingPath(const char *final, const char **temp)
 
 		if (strcmp(s->final, final) == 0)
 		{
-			*temp = s->temp;
+			*temp = s->drop ? NULL : s->file;
 			return true;
 		}
 	}
@@ -195,9 +168,10 @@ sync_pending_files(void)
 }
 
 /*
- * Rename every pending file into place once the commit is durable.  This
- * runs after the commit and must not fail: a failure leaves the file for
- * SbResolveTemps to settle, and only warns.
+ * Settle every bundle this transaction built or dropped, once the commit
+ * is durable, and log that for replay.  This runs after the commit and
+ * must not fail: what cannot be done is left for later settling, with a
+ * warning.
  */
 static void
 apply_swaps(void)
@@ -209,35 +183,8 @@ apply_swaps(void)
 	{
 		SbPendingSwap *s = lfirst(lc);
 
-		if (s->temp == NULL)
-		{
-			if (!SbRetireFile(s->final, true) &&
-				unlink(s->final) != 0 && errno != ENOENT)
-				ereport(WARNING,
-						(errcode_for_file_access(),
-						 errmsg("could not remove file \"%s\": %m", s->final)));
-			continue;
-		}
-		/* keep the old file linked, for a sweep to remove (retire.c) */
-		(void) SbRetireFile(s->final, false);
-		/* a resolver may have completed the swap already: ENOENT is fine */
-		if (rename(s->temp, s->final) != 0)
-		{
-			if (errno != ENOENT)
-				ereport(WARNING,
-						(errcode_for_file_access(),
-						 errmsg("could not rename file \"%s\" to \"%s\": %m",
-								s->temp, s->final)));
-			continue;
-		}
-		(void) fsync_fname_ext(s->final, false, false, WARNING);
-		{
-			char	   *dir = pstrdup(s->final);
-
-			get_parent_directory(dir);
-			(void) fsync_fname_ext(dir, true, false, WARNING);
-			pfree(dir);
-		}
+		(void) SbSettleBundle(MyDatabaseId, s->name, SB_SETTLE_COMMIT);
+		SbLogInstall(s->name);
 	}
 	SbTestPause("after_rename");
 	foreach(lc, pending_swaps)
@@ -245,17 +192,19 @@ apply_swaps(void)
 		SbPendingSwap *s = lfirst(lc);
 
 		SbForgetReplacedMapping(s->final);
-		if (s->temp)
-			pfree(s->temp);
-		pfree(s->final);
+		free_swap(s);
 	}
 	SbSweepOwnRetired();
-	list_free_deep(pending_swaps);
+	list_free(pending_swaps);
 	pending_swaps = NIL;
 	sb_swap_generation++;
 }
 
-/* Discard the pending swaps made in 'subid' (or all, if Invalid). */
+/*
+ * Discard the pending swaps made in 'subid' (or all, if Invalid).  The
+ * abort is in the WAL already; an INSTALL record has replay settle the
+ * bundle, which removes its copy of the discarded file.
+ */
 static void
 discard_swaps(SubTransactionId subid)
 {
@@ -268,6 +217,7 @@ discard_swaps(SubTransactionId subid)
 		if (subid == InvalidSubTransactionId || s->subid == subid)
 		{
 			pending_swaps = foreach_delete_current(pending_swaps, lc);
+			SbLogInstall(s->name);
 			discard_swap(s);
 		}
 	}
