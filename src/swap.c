@@ -97,8 +97,9 @@ discard_swap(SbPendingSwap *s)
 /*
  * Arrange for 'file' to replace the file 'final' of bundle 'name' at
  * commit, or, with 'drop', for 'final' to be removed ('file' is then the
- * drop's marker).  A second build (or drop) of the same bundle in one
- * transaction replaces the first one.
+ * drop's marker).  A later build (or drop) of the same bundle in the
+ * transaction shadows an earlier one, which comes back if the later one's
+ * subtransaction aborts; at commit, settling picks the last.
  */
 void
 SbRegisterPendingSwap(const char *name, const char *file, const char *final,
@@ -106,23 +107,12 @@ SbRegisterPendingSwap(const char *name, const char *file, const char *final,
 {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	SbPendingSwap *s = palloc(sizeof(SbPendingSwap));
-	ListCell   *lc;
 
 	s->name = pstrdup(name);
 	s->file = pstrdup(file);
 	s->final = pstrdup(final);
 	s->drop = drop;
 	s->subid = GetCurrentSubTransactionId();
-	foreach(lc, pending_swaps)
-	{
-		SbPendingSwap *o = lfirst(lc);
-
-		if (strcmp(o->final, final) == 0)
-		{
-			pending_swaps = foreach_delete_current(pending_swaps, lc);
-			discard_swap(o);
-		}
-	}
 	pending_swaps = lappend(pending_swaps, s);
 	MemoryContextSwitchTo(old);
 	sb_swap_generation++;
@@ -136,6 +126,7 @@ bool
 SbPendingPath(const char *final, const char **temp)
 {
 	ListCell   *lc;
+	bool		found = false;
 
 	foreach(lc, pending_swaps)
 	{
@@ -144,10 +135,10 @@ SbPendingPath(const char *final, const char **temp)
 		if (strcmp(s->final, final) == 0)
 		{
 			*temp = s->drop ? NULL : s->file;
-			return true;
+			found = true;
 		}
 	}
-	return false;
+	return found;
 }
 
 /* Make the directory entries of the pending files durable before commit. */
