@@ -252,7 +252,8 @@ SbLogInstall(const char *name)
 	strlcpy(id.name, name, sizeof(id.name));
 	XLogBeginInsert();
 	XLogRegisterData((char *) &id, sizeof(id));
-	(void) XLogInsert(SB_RMGR_ID, XLOG_SB_INSTALL);
+	/* have the WAL writer flush it soon, as for an asynchronous commit */
+	XLogSetAsyncXactLSN(XLogInsert(SB_RMGR_ID, XLOG_SB_INSTALL));
 }
 
 /* Replay: create a directory that may not exist yet; false on failure. */
