@@ -53,7 +53,7 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
-REGRESS = build options scan types equivalence operations upgrade
+REGRESS = build options scan types equivalence operations ownership upgrade
 ISOLATION = refresh_readers refresh_refresh
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format \

@@ -100,8 +100,19 @@ check_filename(const char *filename)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
 				 errmsg("\"filename\" must be an absolute path")));
-	if (!path_in_bundle_directory(filename) &&
-		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+	if (path_in_bundle_directory(filename))
+	{
+		/* a bundle of this database, by path: its owner's to read */
+		const char *base = strrchr(filename, '/') + 1;
+		size_t		len = strlen(base);
+		char	   *name;
+
+		if (len > strlen(SB_BUNDLE_SUFFIX) &&
+			strcmp(base + len - strlen(SB_BUNDLE_SUFFIX), SB_BUNDLE_SUFFIX) == 0 &&
+			SbIsBundleName(name = pnstrdup(base, len - strlen(SB_BUNDLE_SUFFIX))))
+			(void) SbCatalogCheckOwner(name, NULL);
+	}
+	else if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to set the \"filename\" option to a file outside the bundle directory"),
