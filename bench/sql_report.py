@@ -10,6 +10,7 @@ their data files stay in OUTDIR.
 """
 import collections
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -523,9 +524,19 @@ if os.path.exists(diag):
     L.extend(open(diag).read().rstrip("\n").split("\n"))
     w("")
 
+# keep the section bench/run-replication.sh writes
+old_doc = os.path.join(docs, "benchmarks.md")
+if os.path.exists(old_doc):
+    m = re.search(r"<!-- replication:start -->.*?<!-- replication:end -->",
+                  open(old_doc).read(), re.S)
+    if m:
+        L.extend(m.group(0).split("\n"))
+        w("")
+
 w("## Reproducing")
 w("")
-w("`bench/run-sql.sh quick` (1M rows, under 5 minutes) or `bench/run-sql.sh full` "
+w("`bench/run-replication.sh quick|full` measures replication (above). "
+  "`bench/run-sql.sh quick` (1M rows, under 5 minutes) or `bench/run-sql.sh full` "
   "(1M and 10M rows, about 45 minutes), as root on Debian 12; see bench/README.md. "
   "`bench/profile-sql.sh` produces the instruction counts quoted in the analysis, "
   "from the cluster a run leaves behind; `bench/cold_replay.py` replays the page "

@@ -285,6 +285,8 @@ add_metadata(SbBuildState *bs, const char *query)
 		{"generation", psprintf(INT64_FORMAT, bs->generation)},
 		{"build_id", bs->build_id},
 		{"database", get_database_name(MyDatabaseId)},
+		{"bundle", bs->name},
+		{"origin", SbOrigin()},
 		{"built_by", GetUserNameFromId(GetUserId(), false)},
 		{"builder", "sharedbuf " SB_EXTENSION_VERSION},
 		{"postgresql", PG_VERSION},

@@ -53,6 +53,7 @@ struct SbMapping
 	int			fd;				/* open with a shared lock, or -1 */
 	int64		generation;		/* from the file's header, or 0 */
 	char		build_id[SB_BUILD_ID_LEN + 1];	/* likewise, or "" */
+	bool		built_here;		/* by this cluster, for this bundle */
 	SbMapping  *next_old;		/* in the list of replaced mappings */
 };
 
@@ -132,13 +133,29 @@ checked_this_statement(const SbCacheEntry *e)
 		e->checked_swaps == sb_swap_generation;
 }
 
-/* Copy the generation and build id recorded in a bundle's header. */
+/* Does metadata 'key' of the bundle hold exactly 'value'? */
+static bool
+meta_is(const sb_bundle *b, const char *key, const char *value)
+{
+	size_t		len;
+	const char *v = sb_meta_get(b, key, &len);
+
+	return v && value && len == strlen(value) && memcmp(v, value, len) == 0;
+}
+
+/*
+ * Copy the generation and build id recorded in a bundle's header, and
+ * whether this database built it under the name it is read by.
+ */
 static void
-read_identity(const sb_bundle *b, SbMapping *m)
+read_identity(const sb_bundle *b, SbMapping *m, const char *bundle)
 {
 	size_t		len;
 	const char *v = sb_meta_get(b, "generation", &len);
 	char		buf[32];
+
+	m->built_here = bundle && meta_is(b, "bundle", bundle) &&
+		meta_is(b, "origin", SbOrigin());
 
 	m->generation = 0;
 	if (v && len < sizeof(buf))
@@ -192,7 +209,7 @@ map_new_generation(SbCacheEntry *e, const char *file, const struct stat *st,
 	m->current = true;
 	m->dev = st->st_dev;
 	m->ino = st->st_ino;
-	read_identity(b, m);
+	read_identity(b, m, e->bundle);
 	if (e->mapping)
 		retire_mapping(e->mapping);
 	e->mapping = m;
@@ -252,6 +269,18 @@ is_committed_file(const SbMapping *m, const SbCatalogEntry *ce)
 	return strcmp(m->build_id, ce->build_id) == 0;
 }
 
+/* Fail: the catalog has the bundle, but this server has no file of it. */
+static void
+report_unbuilt(const SbCacheEntry *e, const SbCatalogEntry *ce)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_FILE),
+			 errmsg("bundle \"%s\" does not exist", e->bundle),
+			 errdetail("The catalog has generation " INT64_FORMAT " of it, but this server has no file of it.",
+					   ce->generation),
+			 errhint("After a restore from a dump, rebuild it with sharedbuf_rebuild_all(). Bundles reach standbys only with sharedbuf in shared_preload_libraries on the primary and the standby.")));
+}
+
 /* Fail: the file is older than the committed generation. */
 static void
 report_stale(const SbCacheEntry *e, const SbCatalogEntry *ce)
@@ -259,12 +288,9 @@ report_stale(const SbCacheEntry *e, const SbCatalogEntry *ce)
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("bundle \"%s\" is not up to date on this server", e->bundle),
-			 e->mapping ?
 			 errdetail("Its file has generation " INT64_FORMAT ", but generation " INT64_FORMAT " is committed.",
-					   e->mapping->generation, ce->generation) :
-			 errdetail("It has no file, but generation " INT64_FORMAT " is committed.",
-					   ce->generation),
-			 errhint("Bundles reach standbys only with sharedbuf in shared_preload_libraries on the primary and the standby. After a restore from a dump, rebuild the bundle.")));
+					   e->mapping->generation, ce->generation),
+			 errhint("Bundles reach standbys only with sharedbuf in shared_preload_libraries on the primary and the standby.")));
 }
 
 /*
@@ -282,10 +308,10 @@ check_committed(SbCacheEntry *e, const char *label)
 	{
 		if (!SbCatalogLookup(e->bundle, false, &ce))
 		{
-			/* a file built with a catalog row whose row is gone: dropped */
-			if (e->mapping == NULL || e->mapping->build_id[0] != '\0')
+			/* a file built here whose row is gone: dropped */
+			if (e->mapping == NULL || e->mapping->built_here)
 				report_missing(e->path, label);
-			return;				/* built by hand, or by an older version */
+			return;				/* built elsewhere, by hand, or by an older version */
 		}
 		if (is_committed_file(e->mapping, &ce))
 			return;
@@ -296,6 +322,8 @@ check_committed(SbCacheEntry *e, const char *label)
 		}
 		if (e->mapping && e->mapping->generation > ce.generation)
 			return;				/* committed after this snapshot was taken */
+		if (e->mapping == NULL)
+			report_unbuilt(e, &ce);
 		if (start == 0)
 			start = GetCurrentTimestamp();
 		else if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
@@ -397,6 +425,9 @@ SbPinBundle(const char *path, const char *label, MemoryContext cxt)
 	{
 		e->mapping = NULL;
 		e->bundle = bundle_at(path, label);
+		/* the first use in this backend settles what a crash left */
+		if (e->bundle)
+			(void) SbSettleBundle(MyDatabaseId, e->bundle, SB_SETTLE_READER);
 	}
 	if (!checked_this_statement(e))
 		refresh_entry(e, label);

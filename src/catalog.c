@@ -24,6 +24,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
@@ -107,6 +108,16 @@ catalog_relation(void)
 		return InvalidOid;
 	catalog_relid = get_relname_relid(SB_CATALOG_TABLE, nsp);
 	return catalog_relid;
+}
+
+/*
+ * Where a bundle is built: the cluster's system identifier and the
+ * database's OID, which a standby shares with its primary.
+ */
+char *
+SbOrigin(void)
+{
+	return psprintf(UINT64_FORMAT "/%u", GetSystemIdentifier(), MyDatabaseId);
 }
 
 /* Do the extension's objects have the catalog? */

@@ -74,6 +74,7 @@ typedef struct SbCatalogEntry
 	char		build_id[SB_BUILD_ID_LEN + 1];	/* "" if unknown */
 } SbCatalogEntry;
 
+extern char *SbOrigin(void);
 extern bool SbCatalogPresent(void);
 extern bool SbCatalogLookup(const char *name, bool latest, SbCatalogEntry *entry);
 extern bool SbCatalogCheckOwner(const char *name, SbCatalogEntry *entry);

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Write the replication section of docs/benchmarks.md from the results of
+bench/run-replication.sh: ratios against baselines of the same run."""
+import os
+import re
+import statistics
+import sys
+
+out, doc, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+START, END = "<!-- replication:start -->", "<!-- replication:end -->"
+
+vals = {}
+for line in open(os.path.join(out, "results.tsv")):
+    key, value = line.rstrip("\n").split("\t")
+    vals.setdefault(key.split(".")[0], []).append(float(value))
+
+
+def med(key):
+    return statistics.median(vals[key])
+
+
+def span(key, fmt="{:.3f}"):
+    v = vals[key]
+    return "{} ({}–{})".format(fmt.format(statistics.median(v)),
+                               fmt.format(min(v)), fmt.format(max(v)))
+
+
+errors = sum(sum(v) for k, v in vals.items() if k.startswith("errors_"))
+busy_tx = sum(sum(v) for k, v in vals.items() if k.startswith("transactions_busy"))
+L = [START, "", "## Replication", "",
+     "`bench/run-replication.sh {}`: a primary and a streaming standby of "
+     "PostgreSQL 15 on this machine, sharedbuf preloaded on both. Every "
+     "figure is a ratio against a baseline of the same run; medians, with "
+     "the range in parentheses.".format(mode), "",
+     "| Measure | Result | Goal |", "|---|---|---|",
+     "| WAL bytes per bundle byte, uncompressed ({:,.0f}-byte bundle) | {} | at most 1.02 |".format(
+         med("bundle_bytes_small"), span("wal_ratio_off", "{:.4f}")),
+     "| WAL bytes per bundle byte, lz4 | {} | smaller |".format(
+         span("wal_ratio_lz4", "{:.4f}")),
+     "| Commit to standby serving the new generation / primary's refresh time ({:,.0f}-byte bundle) | {} | at most 0.5 |".format(
+         med("big_bytes"), span("big_serve_ratio")),
+     "| Standby lookup p99 while the primary refreshes / idle p99 (alternating rounds) | {} | at most 2 |".format(
+         span("p99_ratio", "{:.2f}")),
+     "| Errors on the standby during those rounds, every statement checked to see one generation | {:.0f} in {:,.0f} transactions under refreshes | 0 |".format(
+         errors, busy_tx),
+     "",
+     "Refresh of the large bundle on the primary: {} s; from its commit to the "
+     "standby's first lookup of the new generation: {} s. Refreshes during the "
+     "busy rounds: {}. Idle p99: {} µs; busy p99: {} µs.".format(
+         span("big_refresh_seconds", "{:.2f}"),
+         span("big_commit_to_standby_seconds", "{:.2f}"),
+         ", ".join("{:.0f}".format(v) for v in vals["refreshes_during_round"]),
+         ", ".join("{:.0f}".format(v) for v in vals["p99_idle_us"]),
+         ", ".join("{:.0f}".format(v) for v in vals["p99_busy_us"])),
+     "", END]
+block = "\n".join(L)
+text = open(doc).read() if os.path.exists(doc) else ""
+if START in text:
+    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, text,
+                  flags=re.S)
+elif "## Reproducing" in text:
+    text = text.replace("## Reproducing", block + "\n\n## Reproducing", 1)
+else:
+    text += "\n" + block + "\n"
+open(doc, "w").write(text)
