@@ -45,6 +45,7 @@ EXT_OBJS = \
 	src/planner.o \
 	src/retire.o \
 	src/scan.o \
+	src/settings.o \
 	src/settle.o \
 	src/sharedbuf.o \
 	src/swap.o \
@@ -58,11 +59,19 @@ ISOLATION = refresh_readers refresh_refresh
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format \
 	-DSB_EXTENSION_VERSION='"$(EXTVERSION)"'
+# The pauses of crash tests are compiled only into test builds
+# (make SB_TEST_HOOKS=1); changing the flag rebuilds the extension.
+ifdef SB_TEST_HOOKS
+PG_CPPFLAGS += -DSB_TEST_HOOKS
+endif
+BUILD_FLAGS = .build-flags
+$(shell echo 'SB_TEST_HOOKS=$(SB_TEST_HOOKS)' | cmp -s - $(BUILD_FLAGS) || \
+	echo 'SB_TEST_HOOKS=$(SB_TEST_HOOKS)' > $(BUILD_FLAGS))
 # lz4, which PostgreSQL links too, compresses bundles in the WAL
 SHLIB_LINK = -lm -llz4
 
 TOOL = sbundle
-EXTRA_CLEAN = $(TOOL) tools/*.o test/format/test_format test/fuzz/fuzz_bundle \
+EXTRA_CLEAN = $(BUILD_FLAGS) $(TOOL) tools/*.o test/format/test_format test/fuzz/fuzz_bundle \
 	test/fuzz/fuzz_bundle_struct test/fuzz/scratch/ \
 	results/ regression.diffs regression.out output_iso/ tmp_check/ tmp_check_iso/
 
@@ -71,7 +80,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Rebuild objects when a header changes (PGXS does not track it here).
-$(EXT_OBJS): src/sharedbuf.h src/format/sbformat.h
+$(EXT_OBJS): src/sharedbuf.h src/format/sbformat.h $(BUILD_FLAGS)
 $(FORMAT_OBJS): src/format/*.h
 
 # The command-line tool writes images for this PostgreSQL major version.

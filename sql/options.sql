@@ -63,8 +63,9 @@ INSERT INTO opt_sub VALUES (1, 1);  -- error
 UPDATE opt_sub SET twice = 0;  -- error
 DELETE FROM opt_sub;  -- error
 
--- the filename option: inside this database's directory any owner may use
--- it; outside, only roles with pg_read_server_files
+-- the filename option: inside this database's directory, roles with the
+-- privileges of the bundle's owner may use it; outside, only roles with
+-- pg_read_server_files
 CREATE ROLE regress_sb_user;
 CREATE ROLE regress_sb_reader IN ROLE pg_read_server_files;
 GRANT USAGE ON FOREIGN SERVER sharedbuf TO regress_sb_user, regress_sb_reader;
@@ -72,8 +73,14 @@ GRANT CREATE ON SCHEMA public TO regress_sb_user, regress_sb_reader;
 CREATE FUNCTION opt_file() RETURNS text LANGUAGE sql
   AS $$ SELECT file FROM sharedbuf_info('opt_sub') $$ SECURITY DEFINER;
 GRANT EXECUTE ON FUNCTION opt_file() TO PUBLIC;
-SET ROLE regress_sb_user;
 \set VERBOSITY terse
+SET ROLE regress_sb_user;
+DO $$ BEGIN
+  EXECUTE format('CREATE FOREIGN TABLE opt_file_in (id int4) SERVER sharedbuf OPTIONS (filename %L)', opt_file());
+END $$;  -- error: not the bundle's owner
+RESET ROLE;
+SELECT sharedbuf_alter_owner('opt_b', 'regress_sb_user');
+SET ROLE regress_sb_user;
 DO $$ BEGIN
   EXECUTE format('CREATE FOREIGN TABLE opt_file_in (id int4) SERVER sharedbuf OPTIONS (filename %L)', opt_file());
 END $$;
@@ -147,4 +154,5 @@ REVOKE ALL ON FUNCTION sharedbuf_build(text, text, text, boolean) FROM regress_s
 REVOKE ALL ON FUNCTION sharedbuf_refresh(regclass, text) FROM regress_sb_user;
 REVOKE ALL ON FOREIGN SERVER sharedbuf FROM regress_sb_user, regress_sb_reader;
 REVOKE ALL ON SCHEMA public FROM regress_sb_user, regress_sb_reader;
+SELECT sharedbuf_alter_owner('opt_b', current_user::regrole);
 DROP ROLE regress_sb_user, regress_sb_reader;

@@ -396,25 +396,10 @@ run_query(SbBuildState *bs, const char *query)
 	SPI_finish();
 }
 
-/*
- * Build bundle 'name' from 'query', keyed by the columns in 'keyspec' (or
- * with no key), and arrange for it to replace the bundle at commit.
- */
-void
-SbBuildBundle(const char *name, const char *query, const char *keyspec,
-			  bool approximate, SbBuildResult *result)
+/* Refuse a build that cannot be made here or so. */
+static void
+check_build(const char *name, const char *keyspec, bool approximate)
 {
-	MemoryContext cxt = AllocSetContextCreate(CurTransactionContext,
-											  "sharedbuf build",
-											  ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	SbBuildState *bs = palloc0(sizeof(SbBuildState));
-	TimestampTz start = GetCurrentTimestamp();
-	sb_build_stats stats;
-	sb_error	err;
-	SbCatalogEntry entry;
-	bool		have_row;
-
 	SbCheckBundleName(name);
 	if (RecoveryInProgress())
 		ereport(ERROR,
@@ -425,6 +410,21 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("an approximate bundle needs a key")));
+}
+
+/*
+ * Start a build in 'cxt': take the bundle's lock (checking its owner),
+ * settle earlier builds, log the start and name the new file.
+ */
+static SbBuildState *
+start_build(MemoryContext cxt, const char *name, const char *keyspec,
+			bool approximate, SbBuildResult *result)
+{
+	SbBuildState *bs = MemoryContextAllocZero(cxt, sizeof(SbBuildState));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	SbCatalogEntry entry;
+	bool		have_row;
+
 	bs->pub.receiveSlot = build_receive;
 	bs->pub.rStartup = build_startup;
 	bs->pub.rShutdown = build_shutdown;
@@ -453,7 +453,28 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 							MyProcPid, bs->begin, ".tmp");
 	start_progress(bs);
 	MemoryContextSwitchTo(old);
+	return bs;
+}
 
+/*
+ * Build bundle 'name' from 'query', keyed by the columns in 'keyspec' (or
+ * with no key), and arrange for it to replace the bundle at commit.
+ */
+void
+SbBuildBundle(const char *name, const char *query, const char *keyspec,
+			  bool approximate, SbBuildResult *result)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurTransactionContext,
+											  "sharedbuf build",
+											  ALLOCSET_DEFAULT_SIZES);
+	TimestampTz start = GetCurrentTimestamp();
+	SbBuildState *bs;
+	sb_build_stats stats;
+	sb_error	err;
+	MemoryContext old;
+
+	check_build(name, keyspec, approximate);
+	bs = start_build(cxt, name, keyspec, approximate, result);
 	run_query(bs, query);
 	if (bs->writer == NULL)
 		elog(ERROR, "query of bundle \"%s\" produced no result description", name);

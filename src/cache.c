@@ -380,8 +380,8 @@ bundle_at(const char *path, const char *label)
  * rather than at the bundle's next use, so that a sweep can remove it.
  * Runs after commit: never errors.
  */
-void
-SbForgetReplacedMapping(const char *path)
+static void
+forget_replaced_mapping(const char *path)
 {
 	SbCacheEntry *e;
 	struct stat st;
@@ -394,6 +394,13 @@ SbForgetReplacedMapping(const char *path)
 		return;
 	retire_mapping(e->mapping);
 	e->mapping = NULL;
+}
+
+/* Ask the swap code to report swaps; called once from _PG_init. */
+void
+SbCacheInit(void)
+{
+	SbOnSwap(forget_replaced_mapping);
 }
 
 /* Memory-context callback: release a pin. */

@@ -10,7 +10,9 @@
  * rolls back, replicates and recovers with it; a reader compares the row
  * its snapshot sees with the file it maps (cache.c).  The role that first
  * builds a bundle owns it; building it again, dropping it or defining a
- * foreign table over it requires the privileges of its owner.  Rows are
+ * foreign table over it requires the privileges of its owner, and takes
+ * the bundle's lock, a transaction-level advisory lock that serializes
+ * builds and drops of a bundle and that readers never take.  Rows are
  * read and written directly, not through SQL, since readers need no
  * privilege on the table and builders must not be given one.  Versions of
  * the extension's SQL objects older than 0.3.0 have no table; then there
@@ -26,9 +28,11 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/indexing.h"
+#include "common/hashfn.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -53,10 +57,37 @@ enum
 	Natts_sb_catalog = Anum_sb_built_at
 };
 
+/* Lock tag field that marks sharedbuf's locks among advisory locks. */
+#define SB_LOCKTAG_MARK		0x5342
+
 static Oid	catalog_relid = InvalidOid;	/* cached; reset by invalidation */
 static bool inval_registered = false;
 
 PG_FUNCTION_INFO_V1(sharedbuf_alter_owner);
+
+/* The lock tag that serializes builds of a bundle of this database. */
+static void
+bundle_locktag(LOCKTAG *tag, const char *name)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) name,
+										(int) strlen(name), 0);
+
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h,
+						 SB_LOCKTAG_MARK);
+}
+
+/*
+ * Take the transaction-level lock that serializes builds of a bundle of
+ * this database.  It does not conflict with anything readers do.
+ */
+void
+SbLockBundle(const char *name)
+{
+	LOCKTAG		tag;
+
+	bundle_locktag(&tag, name);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
 
 /* Relcache invalidation: forget the cached table, in case it is gone. */
 static void

@@ -15,11 +15,83 @@
  */
 #include "sharedbuf.h"
 
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
+
+/*
+ * A bundle column's type for messages: as SQL writes it, with its typmod,
+ * if this database has a type of that "schema.type" name; else the name.
+ */
+static char *
+bundle_type_text(const sb_column *c)
+{
+	for (const char *dot = strchr(c->type_name, '.'); dot; dot = strchr(dot + 1, '.'))
+	{
+		char	   *schema = pnstrdup(c->type_name, dot - c->type_name);
+		Oid			nsp = LookupExplicitNamespace(schema, true);
+		Oid			typid = OidIsValid(nsp) ?
+			GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+							CStringGetDatum(dot + 1), ObjectIdGetDatum(nsp)) :
+			InvalidOid;
+
+		if (OidIsValid(typid))
+			return format_type_with_typemod(typid, c->typmod);
+	}
+	return pstrdup(c->type_name);
+}
+
+/* Check that a table column's type is the bundle column's. */
+static void
+check_column_type(Relation rel, Form_pg_attribute att, const sb_column *c,
+				  const char *label)
+{
+	char	   *tname = SbQualifiedTypeName(att->atttypid);
+	SbTypeInfo	ti;
+
+	SbDescribeType(att->atttypid, att->atttypmod, &ti);
+	if (strcmp(tname, c->type_name) != 0 || ti.typlen != c->typlen ||
+		ti.typbyval != c->typbyval || ti.typalign != c->typalign ||
+		ti.storage != c->storage ||
+		(att->atttypmod >= 0 && att->atttypmod != c->typmod))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of foreign table \"%s\" does not match bundle \"%s\"",
+						NameStr(att->attname), RelationGetRelationName(rel), label),
+				 errdetail("The table column has type %s; the bundle column \"%s\" has type %s.",
+						   format_type_with_typemod(att->atttypid, att->atttypmod),
+						   c->name, bundle_type_text(c))));
+}
+
+/*
+ * Find the bundle column a table column reads, checking its type; error
+ * if there is none.
+ */
+static int
+bundle_column_for(const sb_bundle *b, Relation rel, Form_pg_attribute att,
+				  const char *label)
+{
+	char	   *name = SbColumnName(RelationGetRelid(rel), att->attnum);
+
+	for (int i = 0; i < b->ncolumns; i++)
+		if (strcmp(b->columns[i].name, name) == 0)
+		{
+			check_column_type(rel, att, &b->columns[i], label);
+			return i;
+		}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("column \"%s\" of foreign table \"%s\" does not exist in bundle \"%s\"",
+					name, RelationGetRelationName(rel), label),
+			 errhint("Use the \"column_name\" option to map the column to a bundle column.")));
+	return -1;
+}
 
 typedef struct SbTableMapEntry
 {
@@ -78,7 +150,7 @@ build_map(SbTableMap *map, Relation rel, const sb_bundle *b, const char *label,
 		cm->keypos = -1;
 		if (att->attisdropped)
 			continue;
-		cm->bcol = SbBundleColumnFor(b, rel, att, label);
+		cm->bcol = bundle_column_for(b, rel, att, label);
 		c = &b->columns[cm->bcol];
 		cm->keypos = c->slot_offset == SB_NOT_STORED ? c->key_position - 1 : -1;
 		cm->binary = c->storage == SB_STORAGE_BINARY;

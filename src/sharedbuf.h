@@ -30,13 +30,19 @@
 
 #define SB_BUNDLE_SUFFIX	".sb"
 
-/* in sharedbuf.c */
+/* in settings.c */
 extern char *sb_directory_setting;
-extern char *sb_test_pause_setting;
 extern int	sb_prewarm_setting;
 extern int	sb_inline_limit_setting;
 extern int	sb_stale_timeout_setting;
+extern bool sb_wal_log_setting;
+extern int	sb_wal_compression_setting;
+extern void SbDefineSettings(void);
+#ifdef SB_TEST_HOOKS
 extern void SbTestPause(const char *point);
+#else
+#define SbTestPause(point)	((void) 0)
+#endif
 
 /* in paths.c */
 extern bool SbIsBundleName(const char *name);
@@ -83,14 +89,13 @@ extern void SbCatalogRecordBuild(const char *name, int64 generation,
 								 const char *build_id, const char *query,
 								 const char *key);
 extern void SbCatalogDelete(const char *name);
+extern void SbLockBundle(const char *name);
 
 /* in wal.c */
 #define SB_RMGR_ID				128 /* RM_EXPERIMENTAL_ID, until one is reserved */
 #define SB_WAL_COMPRESS_NONE	0
 #define SB_WAL_COMPRESS_LZ4		1
 
-extern bool sb_wal_log_setting;
-extern int	sb_wal_compression_setting;
 extern void SbWalInit(void);
 extern bool SbWalEnabled(void);
 extern XLogRecPtr SbLogStart(const char *name, bool drop);
@@ -136,7 +141,7 @@ typedef struct SbMappingRef
 extern SbMappingRef *SbPinBundle(const char *path, const char *label,
 								 MemoryContext cxt);
 extern void SbUnpinBundle(SbMappingRef *ref);
-extern void SbForgetReplacedMapping(const char *path);
+extern void SbCacheInit(void);
 
 /* in types.c */
 typedef struct SbTypeInfo
@@ -216,7 +221,7 @@ extern unsigned SbPrewarmFlags(const char *mode);
 extern void SbRefreshTable(Oid relid, const char *query, SbBuildResult *result);
 
 /* in swap.c */
-extern void SbLockBundle(const char *name);
+extern void SbOnSwap(void (*callback) (const char *final));
 extern void SbRegisterPendingSwap(const char *name, const char *file,
 								  const char *final, bool drop);
 extern bool SbPendingPath(const char *final, const char **temp);
@@ -287,8 +292,6 @@ extern SbTableMap *SbGetTableMap(Relation rel, const SbMappingRef *ref,
 								 const char *label);
 
 /* in scan.c */
-extern int	SbBundleColumnFor(const sb_bundle *b, Relation rel,
-							  Form_pg_attribute att, const char *label);
 extern void sbBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *sbIterateForeignScan(ForeignScanState *node);
 extern void sbReScanForeignScan(ForeignScanState *node);

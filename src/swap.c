@@ -14,9 +14,8 @@
  * its commit and settling leaves its file behind for WAL replay or the
  * next reader to settle.  Until then, this backend's later statements in
  * the transaction read the new file, and every other backend keeps reading
- * the old one.  Builds and drops of one bundle take a transaction-level
- * lock that conflicts only with other builds and drops of it, so readers
- * are never blocked.
+ * the old one.  Builds and drops of one bundle hold its lock (catalog.c),
+ * which readers never take.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,15 +24,10 @@
 #include <unistd.h>
 
 #include "access/xact.h"
-#include "common/hashfn.h"
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
-#include "storage/lock.h"
 #include "utils/memutils.h"
-
-/* Lock tag field that marks sharedbuf's locks among advisory locks. */
-#define SB_LOCKTAG_MARK		0x5342
 
 typedef struct SbPendingSwap
 {
@@ -49,28 +43,18 @@ static List *pending_swaps = NIL;	/* in TopMemoryContext */
 /* Bumped whenever the pending swaps change, so caches look again. */
 uint64		sb_swap_generation = 0;
 
-/* The lock tag that serializes builds of a bundle of this database. */
-static void
-bundle_locktag(LOCKTAG *tag, const char *name)
-{
-	uint64		h = hash_bytes_extended((const unsigned char *) name,
-										(int) strlen(name), 0);
-
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h,
-						 SB_LOCKTAG_MARK);
-}
+/* Called with the file of each bundle swapped at commit; see SbOnSwap. */
+static void (*swap_callback) (const char *final) = NULL;
 
 /*
- * Take the transaction-level lock that serializes builds of a bundle of
- * this database.  It does not conflict with anything readers do.
+ * Have 'callback' called with the file of each bundle this backend swaps,
+ * right after the swap (the mapping cache lets go of the replaced file).
+ * The callback runs after commit and must not fail.
  */
 void
-SbLockBundle(const char *name)
+SbOnSwap(void (*callback) (const char *final))
 {
-	LOCKTAG		tag;
-
-	bundle_locktag(&tag, name);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	swap_callback = callback;
 }
 
 /* Free a pending swap. */
@@ -182,7 +166,8 @@ apply_swaps(void)
 	{
 		SbPendingSwap *s = lfirst(lc);
 
-		SbForgetReplacedMapping(s->final);
+		if (swap_callback)
+			swap_callback(s->final);
 		free_swap(s);
 	}
 	SbSweepOwnRetired();

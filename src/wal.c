@@ -76,9 +76,7 @@ typedef struct xl_sb_end
 	uint64		size;
 } xl_sb_end;
 
-bool		sb_wal_registered = false;
-bool		sb_wal_log_setting = true;
-int			sb_wal_compression_setting = SB_WAL_COMPRESS_NONE;
+static bool sb_wal_registered = false;
 
 static void sb_redo(XLogReaderState *record);
 static void sb_desc(StringInfo buf, XLogReaderState *record);
