@@ -268,6 +268,36 @@ SbCatalogMayUse(const char *name)
 }
 
 /*
+ * Open the catalog to change the row of bundle 'name', whose lock the
+ * caller holds; *old is a copy of the row as the newest snapshot sees it
+ * (NULL if none).  Returns NULL if there is no catalog.
+ */
+static Relation
+open_for_change(const char *name, HeapTuple *old)
+{
+	Oid			relid = catalog_relation();
+	Relation	rel;
+	Snapshot	snapshot;
+
+	if (!OidIsValid(relid))
+		return NULL;
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	rel = table_open(relid, RowExclusiveLock);
+	*old = find_row(rel, name, snapshot);
+	UnregisterSnapshot(snapshot);
+	return rel;
+}
+
+/* Close the catalog after a change, and make the change visible. */
+static void
+close_after_change(Relation rel)
+{
+	table_close(rel, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/*
  * Record a build of bundle 'name' in the catalog, in the current
  * (sub)transaction: a new row owned by the current role, or the existing
  * row updated (its owner kept).  The caller holds the bundle's lock.
@@ -276,21 +306,15 @@ void
 SbCatalogRecordBuild(const char *name, int64 generation, const char *build_id,
 					 const char *query, const char *key)
 {
-	Oid			relid = catalog_relation();
-	Relation	rel;
 	HeapTuple	old,
 				tup;
+	Relation	rel = open_for_change(name, &old);
 	Datum		values[Natts_sb_catalog];
 	bool		nulls[Natts_sb_catalog] = {false};
 	bool		isnull;
-	Snapshot	snapshot;
 
-	if (!OidIsValid(relid))
+	if (rel == NULL)
 		return;
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	rel = table_open(relid, RowExclusiveLock);
-	old = find_row(rel, name, snapshot);
 	values[Anum_sb_name - 1] = CStringGetTextDatum(name);
 	values[Anum_sb_owner - 1] = ObjectIdGetDatum(GetUserId());
 	if (old)
@@ -307,31 +331,21 @@ SbCatalogRecordBuild(const char *name, int64 generation, const char *build_id,
 		CatalogTupleUpdate(rel, &old->t_self, tup);
 	else
 		CatalogTupleInsert(rel, tup);
-	table_close(rel, RowExclusiveLock);
-	UnregisterSnapshot(snapshot);
-	CommandCounterIncrement();
+	close_after_change(rel);
 }
 
 /* Remove the row of bundle 'name', if any; the caller holds its lock. */
 void
 SbCatalogDelete(const char *name)
 {
-	Oid			relid = catalog_relation();
-	Relation	rel;
 	HeapTuple	old;
-	Snapshot	snapshot;
+	Relation	rel = open_for_change(name, &old);
 
-	if (!OidIsValid(relid))
+	if (rel == NULL)
 		return;
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	rel = table_open(relid, RowExclusiveLock);
-	old = find_row(rel, name, snapshot);
 	if (old)
 		CatalogTupleDelete(rel, &old->t_self);
-	table_close(rel, RowExclusiveLock);
-	UnregisterSnapshot(snapshot);
-	CommandCounterIncrement();
+	close_after_change(rel);
 }
 
 /*
@@ -345,7 +359,6 @@ sharedbuf_alter_owner(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	Oid			newowner = PG_GETARG_OID(1);
-	Oid			relid = catalog_relation();
 	Relation	rel;
 	HeapTuple	old,
 				tup;
@@ -353,19 +366,15 @@ sharedbuf_alter_owner(PG_FUNCTION_ARGS)
 	bool		nulls[Natts_sb_catalog] = {false};
 	bool		replace[Natts_sb_catalog] = {false};
 	bool		isnull;
-	Snapshot	snapshot;
 
 	SbCheckBundleName(name);
-	if (!OidIsValid(relid))
+	PreventCommandDuringRecovery("sharedbuf_alter_owner()");
+	SbLockBundle(name);
+	if ((rel = open_for_change(name, &old)) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bundles have no owners in this version of sharedbuf"),
 				 errhint("Run ALTER EXTENSION sharedbuf UPDATE.")));
-	PreventCommandDuringRecovery("sharedbuf_alter_owner()");
-	SbLockBundle(name);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	rel = table_open(relid, RowExclusiveLock);
-	old = find_row(rel, name, snapshot);
 	if (old == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -379,7 +388,6 @@ sharedbuf_alter_owner(PG_FUNCTION_ARGS)
 	replace[Anum_sb_owner - 1] = true;
 	tup = heap_modify_tuple(old, RelationGetDescr(rel), values, nulls, replace);
 	CatalogTupleUpdate(rel, &old->t_self, tup);
-	table_close(rel, RowExclusiveLock);
-	UnregisterSnapshot(snapshot);
+	close_after_change(rel);
 	PG_RETURN_VOID();
 }

@@ -119,15 +119,33 @@ column_definitions(const SbBuildResult *r)
 	return buf.data;
 }
 
-/* Run a utility statement through SPI. */
-static void
-run_sql(const char *sql)
+/*
+ * Run a statement through SPI; the values of the first column of the rows
+ * it returns, if any, as a list of OIDs in the caller's memory context.
+ */
+List *
+SbExecuteSql(const char *sql, bool read_only)
 {
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *result = NIL;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(sql, false, 0) < 0)
+	if (SPI_execute(sql, read_only, 0) < 0)
 		elog(ERROR, "SPI_execute failed: %s", sql);
+	for (uint64 i = 0; SPI_tuptable && i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1,
+									  &isnull);
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		/* the list must outlive SPI_finish() */
+		result = lappend_oid(result, DatumGetObjectId(d));
+		MemoryContextSwitchTo(spi);
+	}
 	SPI_finish();
+	return result;
 }
 
 /*
@@ -171,7 +189,7 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 	if (approximate)
 		appendStringInfoString(&sql, ", approximate 'true'");
 	appendStringInfoChar(&sql, ')');
-	run_sql(sql.data);
+	(void) SbExecuteSql(sql.data, false);
 	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
 }
 
@@ -275,15 +293,13 @@ store_query(Oid relid, const char *query)
 void
 SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
 {
-	Relation	rel = table_open(relid, AccessShareLock);
-	SbTableOptions *opts;
+	Relation	rel;
+	SbTableOptions *opts = SbOpenTable(relid, &rel);
 	const char *use;
 
-	SbCheckTable(rel);
 	if (!pg_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE,
 					   RelationGetRelationName(rel));
-	opts = SbGetTableOptions(relid);
 	if (opts->bundle == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

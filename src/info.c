@@ -9,7 +9,6 @@
 #include "sharedbuf.h"
 
 #include "access/htup_details.h"
-#include "access/table.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -70,17 +69,13 @@ bundle_values(const sb_bundle *b, const char *name, const char *path,
 Datum
 sharedbuf_info(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	Relation	rel = table_open(relid, AccessShareLock);
-	SbTableOptions *opts;
+	SbTableOptions *opts = SbOpenTable(PG_GETARG_OID(0), NULL);
 	SbMappingRef *ref;
 	TupleDesc	desc;
 	Datum		values[INFO_COLUMNS];
 	bool		nulls[INFO_COLUMNS];
 	HeapTuple	tuple;
 
-	SbCheckTable(rel);
-	opts = SbGetTableOptions(relid);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	ref = SbPinBundle(opts->path, opts->label,
@@ -89,7 +84,6 @@ sharedbuf_info(PG_FUNCTION_ARGS)
 				  values, nulls);
 	tuple = heap_form_tuple(BlessTupleDesc(desc), values, nulls);
 	SbUnpinBundle(ref);
-	table_close(rel, AccessShareLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
 }
 

@@ -14,9 +14,8 @@
 #include <unistd.h>
 
 #include "access/htup_details.h"
-#include "access/table.h"
+#include "access/xact.h"
 #include "access/xlog.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
@@ -31,19 +30,6 @@ PG_FUNCTION_INFO_V1(sharedbuf_progress);
 PG_FUNCTION_INFO_V1(sharedbuf_rebuild_all);
 PG_FUNCTION_INFO_V1(sharedbuf_drop);
 
-/* The options of a sharedbuf foreign table, checked; the table stays locked. */
-static SbTableOptions *
-table_options(Oid relid)
-{
-	Relation	rel = table_open(relid, AccessShareLock);
-	SbTableOptions *opts;
-
-	SbCheckTable(rel);
-	opts = SbGetTableOptions(relid);
-	table_close(rel, NoLock);
-	return opts;
-}
-
 /*
  * sharedbuf_verify(table regclass) returns (ok boolean, detail text)
  *		Check every checksum and the whole structure of the file the table
@@ -52,7 +38,7 @@ table_options(Oid relid)
 Datum
 sharedbuf_verify(PG_FUNCTION_ARGS)
 {
-	SbTableOptions *opts = table_options(PG_GETARG_OID(0));
+	SbTableOptions *opts = SbOpenTable(PG_GETARG_OID(0), NULL);
 	TupleDesc	desc;
 	Datum		values[2];
 	bool		nulls[2] = {false};
@@ -101,7 +87,7 @@ SbPrewarmFlags(const char *mode)
 Datum
 sharedbuf_prewarm(PG_FUNCTION_ARGS)
 {
-	SbTableOptions *opts = table_options(PG_GETARG_OID(0));
+	SbTableOptions *opts = SbOpenTable(PG_GETARG_OID(0), NULL);
 	unsigned	flags = SbPrewarmFlags(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	SbMappingRef *ref = SbPinBundle(opts->path, opts->label, CurrentMemoryContext);
 	uint64		pages = sb_prewarm(ref->bundle, flags);
@@ -163,13 +149,8 @@ sharedbuf_progress(PG_FUNCTION_ARGS)
 static List *
 refreshable_tables(void)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	List	   *result = NIL;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	/* every operator is qualified: the caller's search_path must not matter */
-	if (SPI_execute("SELECT ft.ftrelid FROM pg_catalog.pg_foreign_table ft"
+	return SbExecuteSql("SELECT ft.ftrelid FROM pg_catalog.pg_foreign_table ft"
 					" JOIN pg_catalog.pg_foreign_server s"
 					"   ON s.oid OPERATOR(pg_catalog.=) ft.ftserver"
 					" JOIN pg_catalog.pg_foreign_data_wrapper w"
@@ -180,21 +161,7 @@ refreshable_tables(void)
 					"   WHERE o OPERATOR(pg_catalog.~~) 'query=%'::pg_catalog.text)"
 					" AND EXISTS (SELECT FROM pg_catalog.unnest(ft.ftoptions) o"
 					"   WHERE o OPERATOR(pg_catalog.~~) 'bundle=%'::pg_catalog.text)"
-					" ORDER BY ft.ftrelid", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not list foreign tables");
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1,
-									  &isnull);
-		MemoryContext spi = MemoryContextSwitchTo(caller);
-
-		/* the list must outlive SPI_finish() */
-		result = lappend_oid(result, DatumGetObjectId(d));
-		MemoryContextSwitchTo(spi);
-	}
-	SPI_finish();
-	return result;
+					" ORDER BY ft.ftrelid", true);
 }
 
 /*
@@ -214,7 +181,7 @@ sharedbuf_rebuild_all(PG_FUNCTION_ARGS)
 	foreach(lc, refreshable_tables())
 	{
 		Oid			relid = lfirst_oid(lc);
-		SbTableOptions *opts = table_options(relid);
+		SbTableOptions *opts = SbOpenTable(relid, NULL);
 		SbBuildResult result = {0};
 		Datum		values[4];
 		bool		nulls[4] = {false};

@@ -16,6 +16,7 @@
 #include "sharedbuf.h"
 
 #include "access/reloptions.h"
+#include "access/table.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_foreign_table.h"
@@ -221,8 +222,8 @@ SbColumnName(Oid relid, AttrNumber attnum)
 }
 
 /* Refuse a relation that is not a sharedbuf foreign table. */
-void
-SbCheckTable(Relation rel)
+static void
+check_table(Relation rel)
 {
 	Oid			handler = InvalidOid;
 
@@ -239,4 +240,22 @@ SbCheckTable(Relation rel)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a sharedbuf foreign table",
 						RelationGetRelationName(rel))));
+}
+
+/*
+ * Open the sharedbuf foreign table 'relid' (with AccessShareLock, kept
+ * until the end of the transaction) and read its options.  The table is
+ * returned open in *relp, or closed if relp is NULL.
+ */
+SbTableOptions *
+SbOpenTable(Oid relid, Relation *relp)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+
+	check_table(rel);
+	if (relp)
+		*relp = rel;
+	else
+		table_close(rel, NoLock);
+	return SbGetTableOptions(relid);
 }

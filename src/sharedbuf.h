@@ -116,7 +116,7 @@ typedef struct SbTableOptions
 
 extern SbTableOptions *SbGetTableOptions(Oid relid);
 extern char *SbColumnName(Oid relid, AttrNumber attnum);
-extern void SbCheckTable(Relation rel);
+extern SbTableOptions *SbOpenTable(Oid relid, Relation *relp);
 
 /* in errors.c */
 extern void SbReportError(const sb_error *err, const char *what)
@@ -219,6 +219,7 @@ extern unsigned SbPrewarmFlags(const char *mode);
 
 /* in functions.c */
 extern void SbRefreshTable(Oid relid, const char *query, SbBuildResult *result);
+extern List *SbExecuteSql(const char *sql, bool read_only);
 
 /* in swap.c */
 extern void SbOnSwap(void (*callback) (const char *final));
