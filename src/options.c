@@ -76,21 +76,32 @@ report_invalid_option(const char *name, Oid context)
 }
 
 /*
- * Is 'path' inside this database's bundle directory?  Paths with "." or
- * ".." components are never considered inside.
+ * Is 'path' a file of this database's bundle directory?  A path with a
+ * ".." component is never inside.
  */
 static bool
 path_in_bundle_directory(const char *path)
 {
 	char	   *dir = SbDatabaseDirectory(false);
-	size_t		dlen = strlen(dir);
+	char	   *parent = pstrdup(path);
 
-	if (strstr(path, "/./") || strstr(path, "/../") ||
-		strcmp(path + strlen(path) - 2, "/.") == 0 ||
-		strcmp(path + strlen(path) - 3, "/..") == 0)
-		return false;
-	return strncmp(path, dir, dlen) == 0 && path[dlen] == '/' &&
-		strchr(path + dlen + 1, '/') == NULL;
+	get_parent_directory(parent);
+	return !path_contains_parent_reference(path) && strcmp(parent, dir) == 0;
+}
+
+/* The bundle a file of the bundle directory holds, or NULL. */
+static char *
+bundle_of_file(const char *path)
+{
+	const char *base = last_dir_separator(path) + 1;
+	size_t		len = strlen(base);
+	size_t		slen = strlen(SB_BUNDLE_SUFFIX);
+	char	   *name;
+
+	if (len <= slen || strcmp(base + len - slen, SB_BUNDLE_SUFFIX) != 0)
+		return NULL;
+	name = pnstrdup(base, len - slen);
+	return SbIsBundleName(name) ? name : NULL;
 }
 
 /* Check the filename option: absolute, and readable by this role. */
@@ -104,13 +115,9 @@ check_filename(const char *filename)
 	if (path_in_bundle_directory(filename))
 	{
 		/* a bundle of this database, by path: its owner's to read */
-		const char *base = strrchr(filename, '/') + 1;
-		size_t		len = strlen(base);
-		char	   *name;
+		char	   *name = bundle_of_file(filename);
 
-		if (len > strlen(SB_BUNDLE_SUFFIX) &&
-			strcmp(base + len - strlen(SB_BUNDLE_SUFFIX), SB_BUNDLE_SUFFIX) == 0 &&
-			SbIsBundleName(name = pnstrdup(base, len - strlen(SB_BUNDLE_SUFFIX))))
+		if (name)
 			(void) SbCatalogCheckOwner(name, NULL);
 	}
 	else if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))

@@ -102,12 +102,11 @@ SbRetireFile(const char *final, bool drop)
 	static uint32 counter = 0;
 	char		retired[MAXPGPATH];
 	char	   *dir = pstrdup(final);
-	const char *base = final + strlen(final);
+	const char *base = last_dir_separator(final);
 	MemoryContext old;
 	int			rc;
 
-	while (base > final && base[-1] != '/')
-		base--;
+	base = base ? base + 1 : final;
 	get_parent_directory(dir);
 	rc = snprintf(retired, sizeof(retired), "%s/.%s.%d.%u%s", dir, base,
 				  MyProcPid, ++counter, SB_RETIRED_SUFFIX);
