@@ -76,10 +76,14 @@ all: $(TOOL)
 
 TOOL_OBJS = tools/sbundle.o tools/csv.o tools/types.o \
 	tools/build.o tools/datetime.o tools/floats.o tools/inspect.o \
-	tools/query.o tools/schema.o tools/strbuf.o tools/util.o
+	tools/query.o tools/schema.o tools/util.o
+
+# The tool is a frontend program: it links PostgreSQL's libpgcommon and
+# libpgport, which postgresql-server-dev installs in pkglibdir.
+TOOL_LIBS = -L$(pkglibdir) -lpgcommon -lpgport -lm
 
 $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
-	$(CC) $(CFLAGS) $^ $(LDFLAGS) -lm -o $@
+	$(CC) $(CFLAGS) $^ $(LDFLAGS) $(TOOL_LIBS) -o $@
 
 $(TOOL_OBJS): tools/*.h src/format/sbformat.h
 

@@ -17,13 +17,10 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres_fe.h"
+
 #include "csv.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "strbuf.h"
+#include "lib/stringinfo.h"
 #include "util.h"
 
 #define INPUT_BUFFER	(256 * 1024)
@@ -49,7 +46,7 @@ struct csv_reader
 	eol_style	eol;
 	uint64_t	line;			/* physical line of the next byte */
 	uint64_t	rec_line;		/* line where the current record began */
-	strbuf		rec;			/* field bytes, each NUL-terminated */
+	StringInfoData rec;			/* field bytes, each NUL-terminated */
 	size_t	   *starts;			/* field start in rec, or SIZE_MAX: NULL */
 	csv_field  *fields;
 	int			nfields;
@@ -69,17 +66,16 @@ struct csv_reader
 csv_reader *
 csv_open(FILE *fp, const char *name)
 {
-	csv_reader *r = xmalloc(sizeof(csv_reader));
+	csv_reader *r = pg_malloc0(sizeof(csv_reader));
 
-	memset(r, 0, sizeof(*r));
 	r->fp = fp;
-	r->name = xstrdup(name);
-	r->in = xmalloc(INPUT_BUFFER);
+	r->name = pg_strdup(name);
+	r->in = pg_malloc(INPUT_BUFFER);
 	r->line = 1;
 	r->cap = 16;
-	r->starts = xmalloc(r->cap * sizeof(size_t));
-	r->fields = xmalloc(r->cap * sizeof(csv_field));
-	strbuf_init(&r->rec);
+	r->starts = pg_malloc(r->cap * sizeof(size_t));
+	r->fields = pg_malloc(r->cap * sizeof(csv_field));
+	initStringInfo(&r->rec);
 	return r;
 }
 
@@ -93,7 +89,7 @@ csv_close(csv_reader *r)
 	free(r->in);
 	free(r->starts);
 	free(r->fields);
-	strbuf_free(&r->rec);
+	pfree(r->rec.data);
 	free(r);
 }
 
@@ -210,8 +206,8 @@ start_field(csv_reader *r)
 	if (r->nfields == r->cap)
 	{
 		r->cap *= 2;
-		r->starts = xrealloc(r->starts, r->cap * sizeof(size_t));
-		r->fields = xrealloc(r->fields, r->cap * sizeof(csv_field));
+		r->starts = pg_realloc(r->starts, r->cap * sizeof(size_t));
+		r->fields = pg_realloc(r->fields, r->cap * sizeof(csv_field));
 	}
 	r->starts[r->nfields] = r->rec.len;
 	r->nfields++;
@@ -226,7 +222,7 @@ end_field(csv_reader *r, bool saw_quote)
 	if (!saw_quote && r->rec.len == r->starts[f])
 		r->starts[f] = SIZE_MAX;
 	else
-		strbuf_appendc(&r->rec, '\0');
+		appendStringInfoChar(&r->rec, '\0');
 }
 
 /* Point the field array into the record buffer, now that it is final. */
@@ -347,10 +343,10 @@ scan_record(csv_reader *r)
 			if (c != '"')
 			{
 				count_quoted_break(r, c);
-				strbuf_appendc(&r->rec, (char) c);
+				appendStringInfoChar(&r->rec, (char) c);
 			}
 			else if (peek_byte(r) == '"')
-				strbuf_appendc(&r->rec, (char) next_byte(r));
+				appendStringInfoChar(&r->rec, (char) next_byte(r));
 			else
 				in_quote = false;
 		}
@@ -368,7 +364,7 @@ scan_record(csv_reader *r)
 			return line_break(r, c);
 		}
 		else
-			strbuf_appendc(&r->rec, (char) c);
+			appendStringInfoChar(&r->rec, (char) c);
 	}
 	if (r->err[0] != '\0')
 		return CSV_IO_ERROR;
@@ -395,7 +391,7 @@ csv_read(csv_reader *r)
 
 	if (r->done)
 		return CSV_END;
-	strbuf_reset(&r->rec);
+	resetStringInfo(&r->rec);
 	r->nfields = 0;
 	r->rec_line = r->line;
 	if (peek_byte(r) < 0 || at_end_marker(r))
@@ -457,7 +453,7 @@ csv_parse_string(const char *s, int *nfields, csv_field **fields,
 
 	*errmsg = msg;
 	if (len > INPUT_BUFFER)
-		r->in = xrealloc(r->in, len);
+		r->in = pg_realloc(r->in, len);
 	memcpy(r->in, s, len);
 	r->in_len = len;
 	r->in_eof = true;
@@ -467,9 +463,9 @@ csv_parse_string(const char *s, int *nfields, csv_field **fields,
 		/* an empty string is one NULL field */
 		ok = true;
 		*nfields = st == CSV_RECORD ? r->nfields : 1;
-		*storage = xmalloc(r->rec.len + 1);
+		*storage = pg_malloc(r->rec.len + 1);
 		memcpy(*storage, r->rec.data, r->rec.len + 1);
-		*fields = xmalloc(*nfields * sizeof(csv_field));
+		*fields = pg_malloc(*nfields * sizeof(csv_field));
 		for (int f = 0; f < *nfields; f++)
 		{
 			const csv_field *in = &r->fields[f];

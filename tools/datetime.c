@@ -23,14 +23,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "types_int.h"
+#include "postgres_fe.h"
 
 #include <ctype.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
+
+#include "types_int.h"
 
 #define USECS_PER_SEC	INT64_C(1000000)
 #define USECS_PER_DAY	INT64_C(86400000000)
@@ -449,20 +447,20 @@ timestamptz_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen
 
 /* Append "YYYY-MM-DD" for an astronomical year; true if BC. */
 static bool
-append_date(strbuf *out, int64_t days)
+append_date(StringInfo out, int64_t days)
 {
 	int64_t		y;
 	int			m,
 				d;
 
 	civil_from_days(days, &y, &m, &d);
-	strbuf_printf(out, "%04lld-%02d-%02d", (long long) (y > 0 ? y : 1 - y), m, d);
+	appendStringInfo(out, "%04lld-%02d-%02d", (long long) (y > 0 ? y : 1 - y), m, d);
 	return y <= 0;
 }
 
 /* date output. */
 bool
-date_out(const unsigned char *image, size_t len, strbuf *out)
+date_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	int32_t		days;
 
@@ -470,18 +468,18 @@ date_out(const unsigned char *image, size_t len, strbuf *out)
 		return false;
 	memcpy(&days, image, sizeof(days));
 	if (days == INT32_MAX)
-		strbuf_appends(out, "infinity");
+		appendStringInfoString(out, "infinity");
 	else if (days == INT32_MIN)
-		strbuf_appends(out, "-infinity");
+		appendStringInfoString(out, "-infinity");
 	else if (append_date(out, days))
-		strbuf_appends(out, " BC");
+		appendStringInfoString(out, " BC");
 	return true;
 }
 
 /* Output of timestamp and timestamptz (with_zone: append "+00"). */
 static bool
 timestamp_text(const unsigned char *image, size_t len, bool with_zone,
-			   strbuf *out)
+			   StringInfo out)
 {
 	int64_t		t,
 				days,
@@ -493,7 +491,7 @@ timestamp_text(const unsigned char *image, size_t len, bool with_zone,
 	memcpy(&t, image, sizeof(t));
 	if (t == INT64_MAX || t == INT64_MIN)
 	{
-		strbuf_appends(out, t == INT64_MAX ? "infinity" : "-infinity");
+		appendStringInfoString(out, t == INT64_MAX ? "infinity" : "-infinity");
 		return true;
 	}
 	days = t / USECS_PER_DAY;
@@ -506,7 +504,7 @@ timestamp_text(const unsigned char *image, size_t len, bool with_zone,
 	if (days + EPOCH_JDATE < 0 || days + EPOCH_JDATE > INT32_MAX)
 		return false;
 	bc = append_date(out, days);
-	strbuf_printf(out, " %02d:%02d:%02d", (int) (us / (3600 * USECS_PER_SEC)),
+	appendStringInfo(out, " %02d:%02d:%02d", (int) (us / (3600 * USECS_PER_SEC)),
 				  (int) (us / (60 * USECS_PER_SEC) % 60),
 				  (int) (us / USECS_PER_SEC % 60));
 	if (us % USECS_PER_SEC != 0)
@@ -517,26 +515,26 @@ timestamp_text(const unsigned char *image, size_t len, bool with_zone,
 		snprintf(frac, sizeof(frac), "%06d", (int) (us % USECS_PER_SEC));
 		while (frac[n - 1] == '0')
 			n--;
-		strbuf_appendc(out, '.');
-		strbuf_append(out, frac, n);
+		appendStringInfoChar(out, '.');
+		appendBinaryStringInfo(out, frac, n);
 	}
 	if (with_zone)
-		strbuf_appends(out, "+00");
+		appendStringInfoString(out, "+00");
 	if (bc)
-		strbuf_appends(out, " BC");
+		appendStringInfoString(out, " BC");
 	return true;
 }
 
 /* timestamp output. */
 bool
-timestamp_out(const unsigned char *image, size_t len, strbuf *out)
+timestamp_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	return timestamp_text(image, len, false, out);
 }
 
 /* timestamptz output, in UTC. */
 bool
-timestamptz_out(const unsigned char *image, size_t len, strbuf *out)
+timestamptz_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	return timestamp_text(image, len, true, out);
 }

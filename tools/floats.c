@@ -17,16 +17,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "types_int.h"
+#include "postgres_fe.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
+
+#include "types_int.h"
 
 /* A decimal d.ddd x 10^exp, the digits without a point. */
 typedef struct decimal
@@ -335,58 +331,58 @@ shortest_decimal(double v, bool single, decimal *d)
 
 /* Print d as PostgreSQL does; fixed point for exponents -4 .. fixed_max. */
 static void
-print_decimal(const decimal *d, int fixed_max, strbuf *out)
+print_decimal(const decimal *d, int fixed_max, StringInfo out)
 {
 	int			x = d->exp,
 				n = d->ndigits;
 
 	if (x < -4 || x > fixed_max)
 	{
-		strbuf_appendc(out, d->digits[0]);
+		appendStringInfoChar(out, d->digits[0]);
 		if (n > 1)
 		{
-			strbuf_appendc(out, '.');
-			strbuf_append(out, d->digits + 1, n - 1);
+			appendStringInfoChar(out, '.');
+			appendBinaryStringInfo(out, d->digits + 1, n - 1);
 		}
-		strbuf_printf(out, "e%c%02d", x < 0 ? '-' : '+', abs(x));
+		appendStringInfo(out, "e%c%02d", x < 0 ? '-' : '+', abs(x));
 	}
 	else if (x < 0)
 	{
-		strbuf_appends(out, "0.");
+		appendStringInfoString(out, "0.");
 		for (int i = 0; i < -x - 1; i++)
-			strbuf_appendc(out, '0');
-		strbuf_append(out, d->digits, n);
+			appendStringInfoChar(out, '0');
+		appendBinaryStringInfo(out, d->digits, n);
 	}
 	else if (n <= x + 1)
 	{
-		strbuf_append(out, d->digits, n);
+		appendBinaryStringInfo(out, d->digits, n);
 		for (int i = n; i < x + 1; i++)
-			strbuf_appendc(out, '0');
+			appendStringInfoChar(out, '0');
 	}
 	else
 	{
-		strbuf_append(out, d->digits, x + 1);
-		strbuf_appendc(out, '.');
-		strbuf_append(out, d->digits + x + 1, n - x - 1);
+		appendBinaryStringInfo(out, d->digits, x + 1);
+		appendStringInfoChar(out, '.');
+		appendBinaryStringInfo(out, d->digits + x + 1, n - x - 1);
 	}
 }
 
 /* Append a float's text as float4out/float8out print it. */
 static void
-float_text(double v, bool single, strbuf *out)
+float_text(double v, bool single, StringInfo out)
 {
 	decimal		d;
 
 	if (isnan(v))
-		strbuf_appends(out, "NaN");
+		appendStringInfoString(out, "NaN");
 	else if (isinf(v))
-		strbuf_appends(out, v < 0 ? "-Infinity" : "Infinity");
+		appendStringInfoString(out, v < 0 ? "-Infinity" : "Infinity");
 	else if (v == 0.0)
-		strbuf_appends(out, signbit(v) ? "-0" : "0");
+		appendStringInfoString(out, signbit(v) ? "-0" : "0");
 	else
 	{
 		if (v < 0)
-			strbuf_appendc(out, '-');
+			appendStringInfoChar(out, '-');
 		shortest_decimal(fabs(v), single, &d);
 		print_decimal(&d, single ? 5 : 14, out);
 	}
@@ -394,7 +390,7 @@ float_text(double v, bool single, strbuf *out)
 
 /* float4 output. */
 bool
-float4_out(const unsigned char *image, size_t len, strbuf *out)
+float4_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	float		f;
 
@@ -407,7 +403,7 @@ float4_out(const unsigned char *image, size_t len, strbuf *out)
 
 /* float8 output. */
 bool
-float8_out(const unsigned char *image, size_t len, strbuf *out)
+float8_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	double		d;
 

@@ -9,13 +9,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "commands.h"
+#include "postgres_fe.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
-#include <string.h>
 
+#include "commands.h"
 #include "util.h"
 
 /* The commands. */

@@ -12,14 +12,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "types_int.h"
+#include "postgres_fe.h"
 
 #include <ctype.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
+
+#include "types_int.h"
 
 #define SHOWN_MAX	200			/* bytes of a value quoted in a message */
 
@@ -30,13 +27,13 @@ static bool bool_in(const char *s, size_t len, sbt_value *v, char *err, size_t e
 static bool text_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen);
 static bool bytea_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen);
 static bool uuid_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen);
-static bool int2_out(const unsigned char *image, size_t len, strbuf *out);
-static bool int4_out(const unsigned char *image, size_t len, strbuf *out);
-static bool int8_out(const unsigned char *image, size_t len, strbuf *out);
-static bool bool_out(const unsigned char *image, size_t len, strbuf *out);
-static bool text_out(const unsigned char *image, size_t len, strbuf *out);
-static bool bytea_out(const unsigned char *image, size_t len, strbuf *out);
-static bool uuid_out(const unsigned char *image, size_t len, strbuf *out);
+static bool int2_out(const unsigned char *image, size_t len, StringInfo out);
+static bool int4_out(const unsigned char *image, size_t len, StringInfo out);
+static bool int8_out(const unsigned char *image, size_t len, StringInfo out);
+static bool bool_out(const unsigned char *image, size_t len, StringInfo out);
+static bool text_out(const unsigned char *image, size_t len, StringInfo out);
+static bool bytea_out(const unsigned char *image, size_t len, StringInfo out);
+static bool uuid_out(const unsigned char *image, size_t len, StringInfo out);
 
 /* The types, with their pg_type attributes. */
 static const sbt_type types[] = {
@@ -177,14 +174,14 @@ void
 sbt_value_init(sbt_value *v)
 {
 	memset(v, 0, sizeof(*v));
-	strbuf_init(&v->scratch);
+	initStringInfo(&v->scratch);
 }
 
 /* Release a value holder's memory. */
 void
 sbt_value_free(sbt_value *v)
 {
-	strbuf_free(&v->scratch);
+	pfree(v->scratch.data);
 }
 
 /* Parse text into a value of type t; false with a message in err. */
@@ -200,7 +197,7 @@ sbt_parse(const sbt_type *t, const char *s, size_t len, sbt_value *v,
 /* Append the text of an image of type t; false if the image is invalid. */
 bool
 sbt_format(const sbt_type *t, const unsigned char *image, size_t len,
-		   strbuf *out)
+		   StringInfo out)
 {
 	return t->out(image, len, out);
 }
@@ -397,7 +394,7 @@ char_length(const char *s, const char *end)
 
 /* bytea hex input after "\x": digit pairs, blanks between pairs. */
 static bool
-bytea_hex(const char *s, size_t len, strbuf *out, char *err, size_t errlen)
+bytea_hex(const char *s, size_t len, StringInfo out, char *err, size_t errlen)
 {
 	const char *end = s + len;
 
@@ -421,7 +418,7 @@ bytea_hex(const char *s, size_t len, strbuf *out, char *err, size_t errlen)
 		if ((lo = hex_value(*s)) < 0)
 			goto bad_digit;
 		s++;
-		strbuf_appendc(out, (char) (hi << 4 | lo));
+		appendStringInfoChar(out, (char) (hi << 4 | lo));
 	}
 	return true;
 
@@ -433,22 +430,22 @@ bad_digit:
 
 /* bytea escape input: bytes, \\ and \ooo. */
 static bool
-bytea_escape(const char *s, size_t len, strbuf *out, char *err, size_t errlen)
+bytea_escape(const char *s, size_t len, StringInfo out, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < len;)
 	{
 		if (s[i] != '\\')
-			strbuf_appendc(out, s[i++]);
+			appendStringInfoChar(out, s[i++]);
 		else if (i + 1 < len && s[i + 1] == '\\')
 		{
-			strbuf_appendc(out, '\\');
+			appendStringInfoChar(out, '\\');
 			i += 2;
 		}
 		else if (i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' &&
 				 s[i + 2] >= '0' && s[i + 2] <= '7' &&
 				 s[i + 3] >= '0' && s[i + 3] <= '7')
 		{
-			strbuf_appendc(out, (char) ((s[i + 1] - '0') << 6 |
+			appendStringInfoChar(out, (char) ((s[i + 1] - '0') << 6 |
 										(s[i + 2] - '0') << 3 | (s[i + 3] - '0')));
 			i += 4;
 		}
@@ -467,7 +464,7 @@ bytea_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
 {
 	bool		ok;
 
-	strbuf_reset(&v->scratch);
+	resetStringInfo(&v->scratch);
 	if (len >= 2 && s[0] == '\\' && s[1] == 'x')
 		ok = bytea_hex(s + 2, len - 2, &v->scratch, err, errlen);
 	else
@@ -511,50 +508,50 @@ syntax:
 
 /* int2 output. */
 static bool
-int2_out(const unsigned char *image, size_t len, strbuf *out)
+int2_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	int16_t		x;
 
 	if (len != sizeof(x))
 		return false;
 	memcpy(&x, image, sizeof(x));
-	strbuf_printf(out, "%d", (int) x);
+	appendStringInfo(out, "%d", (int) x);
 	return true;
 }
 
 /* int4 output. */
 static bool
-int4_out(const unsigned char *image, size_t len, strbuf *out)
+int4_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	int32_t		x;
 
 	if (len != sizeof(x))
 		return false;
 	memcpy(&x, image, sizeof(x));
-	strbuf_printf(out, "%d", (int) x);
+	appendStringInfo(out, "%d", (int) x);
 	return true;
 }
 
 /* int8 output. */
 static bool
-int8_out(const unsigned char *image, size_t len, strbuf *out)
+int8_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	int64_t		x;
 
 	if (len != sizeof(x))
 		return false;
 	memcpy(&x, image, sizeof(x));
-	strbuf_printf(out, "%lld", (long long) x);
+	appendStringInfo(out, "%lld", (long long) x);
 	return true;
 }
 
 /* bool output: t or f. */
 static bool
-bool_out(const unsigned char *image, size_t len, strbuf *out)
+bool_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	if (len != 1)
 		return false;
-	strbuf_appendc(out, image[0] ? 't' : 'f');
+	appendStringInfoChar(out, image[0] ? 't' : 'f');
 	return true;
 }
 
@@ -574,41 +571,47 @@ varlena_payload(const unsigned char *image, size_t len,
 
 /* text output: the bytes themselves. */
 static bool
-text_out(const unsigned char *image, size_t len, strbuf *out)
+text_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	const unsigned char *data;
 	size_t		n;
 
 	if (!varlena_payload(image, len, &data, &n))
 		return false;
-	strbuf_append(out, data, n);
+	appendBinaryStringInfo(out, (const char *) data, n);
 	return true;
 }
 
-/* bytea output in hex format: \x and two lower-case digits a byte. */
-static bool
-bytea_out(const unsigned char *image, size_t len, strbuf *out)
+/* Append bytes as \x and two lower-case hex digits a byte. */
+void
+sbt_append_hex(StringInfo out, const unsigned char *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	appendBinaryStringInfo(out, "\\x", 2);
+	for (size_t i = 0; i < len; i++)
+	{
+		appendStringInfoCharMacro(out, hex[data[i] >> 4]);
+		appendStringInfoCharMacro(out, hex[data[i] & 15]);
+	}
+}
+
+/* bytea output in hex format. */
+static bool
+bytea_out(const unsigned char *image, size_t len, StringInfo out)
+{
 	const unsigned char *data;
 	size_t		n;
 
 	if (!varlena_payload(image, len, &data, &n))
 		return false;
-	strbuf_reserve(out, 2 + 2 * n);
-	strbuf_append(out, "\\x", 2);
-	for (size_t i = 0; i < n; i++)
-	{
-		out->data[out->len++] = hex[data[i] >> 4];
-		out->data[out->len++] = hex[data[i] & 15];
-	}
-	out->data[out->len] = '\0';
+	sbt_append_hex(out, data, n);
 	return true;
 }
 
 /* uuid output: 8-4-4-4-12 lower-case hex digits. */
 static bool
-uuid_out(const unsigned char *image, size_t len, strbuf *out)
+uuid_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	static const char hex[] = "0123456789abcdef";
 
@@ -617,9 +620,9 @@ uuid_out(const unsigned char *image, size_t len, strbuf *out)
 	for (int i = 0; i < 16; i++)
 	{
 		if (i == 4 || i == 6 || i == 8 || i == 10)
-			strbuf_appendc(out, '-');
-		strbuf_appendc(out, hex[image[i] >> 4]);
-		strbuf_appendc(out, hex[image[i] & 15]);
+			appendStringInfoChar(out, '-');
+		appendStringInfoChar(out, hex[image[i] >> 4]);
+		appendStringInfoChar(out, hex[image[i] & 15]);
 	}
 	return true;
 }
