@@ -79,8 +79,9 @@ TOOL_OBJS = tools/sbundle.o tools/csv.o tools/types.o \
 	tools/query.o tools/schema.o tools/util.o
 
 # The tool is a frontend program: it links PostgreSQL's libpgcommon and
-# libpgport, which postgresql-server-dev installs in pkglibdir.
-TOOL_LIBS = -L$(pkglibdir) -lpgcommon -lpgport -lm
+# libpgport, which postgresql-server-dev installs in pkglibdir, and
+# libpgtypes (libecpg-dev), whose headers are in includedir.
+TOOL_LIBS = -L$(pkglibdir) -lpgcommon -lpgport -lpgtypes -lm
 
 $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
 	$(CC) $(CFLAGS) $^ $(LDFLAGS) $(TOOL_LIBS) -o $@
@@ -88,7 +89,7 @@ $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
 $(TOOL_OBJS): tools/*.h src/format/sbformat.h
 
 tools/%.o: tools/%.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
+	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
 
 install: install-tool
 

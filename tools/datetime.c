@@ -9,17 +9,24 @@
  * infinity are the minimum and maximum integers.  The calendar is the
  * proleptic Gregorian one with astronomical years (1 BC is year 0).
  *
- * Input takes the ISO 8601 forms PostgreSQL reads, which are the forms it
- * prints: "YYYY-MM-DD", then optionally " HH:MM[:SS[.fff]]" (or a "T"
- * before the time), then for a time optionally a zone "Z", "UTC", "GMT",
- * "+HH", "+HHMM", "+HH:MM" or "+HH:MM:SS", then optionally " BC" or " AD";
- * and the words infinity, -infinity and epoch.  The year has at least four
- * digits.  A timestamptz without a zone is taken to be UTC; a timestamp
- * ignores a zone, as PostgreSQL does.  Fractions beyond microseconds are
- * rounded as PostgreSQL rounds them.  The ranges are PostgreSQL's: dates
- * 4714-11-24 BC to 5874897-12-31, timestamps 4714-11-24 00:00:00 BC to
- * 294276-12-31 23:59:59.999999.  Output is PostgreSQL's ISO DateStyle,
- * timestamptz with TimeZone set to UTC.
+ * Output is PostgreSQL's ISO DateStyle, timestamptz with TimeZone set to
+ * UTC, from libpgtypes (ecpg's copy of the server's date/time code), with
+ * the few touches it needs to print what the server prints.
+ *
+ * Input is this file's own: libpgtypes reads forms the server reads
+ * differently or not at all (a timestamp's zone is dropped, a date has no
+ * infinity, 23:59:60 is refused, nothing is range-checked) and reports any
+ * failure as one errno value, so it cannot give the server's results and
+ * messages.  It takes the ISO 8601 forms PostgreSQL reads, which are the
+ * forms it prints: "YYYY-MM-DD", then optionally " HH:MM[:SS[.fff]]" (or
+ * a "T" before the time), then for a time optionally a zone "Z", "UTC",
+ * "GMT", "+HH", "+HHMM", "+HH:MM" or "+HH:MM:SS", then optionally " BC" or
+ * " AD"; and the words infinity, -infinity and epoch.  The year has at
+ * least four digits.  A timestamptz without a zone is taken to be UTC; a
+ * timestamp ignores a zone, as PostgreSQL does.  Fractions beyond
+ * microseconds are rounded as PostgreSQL rounds them.  The ranges are
+ * PostgreSQL's: dates 4714-11-24 BC to 5874897-12-31, timestamps
+ * 4714-11-24 00:00:00 BC to 294276-12-31 23:59:59.999999.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +34,9 @@
 
 #include <ctype.h>
 #include <math.h>
+
+#include <pgtypes_date.h>
+#include <pgtypes_timestamp.h>
 
 #include "types_int.h"
 
@@ -83,22 +93,6 @@ days_from_civil(int64_t y, int m, int d)
 	yoe = y - era * 400;
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 730425;
-}
-
-/* The proleptic Gregorian date 'days' after 2000-01-01. */
-static void
-civil_from_days(int64_t days, int64_t *y, int *m, int *d)
-{
-	int64_t		z = days + 730425,
-				era = (z >= 0 ? z : z - 146096) / 146097,
-				doe = z - era * 146097,
-				yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365,
-				doy = doe - (365 * yoe + yoe / 4 - yoe / 100),
-				mp = (5 * doy + 2) / 153;
-
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
 }
 
 /* Days in a month of an astronomical year. */
@@ -445,83 +439,60 @@ timestamptz_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen
 	return timestamp_common(s, true, v, err, errlen);
 }
 
-/* Append "YYYY-MM-DD" for an astronomical year; true if BC. */
-static bool
-append_date(StringInfo out, int64_t days)
-{
-	int64_t		y;
-	int			m,
-				d;
-
-	civil_from_days(days, &y, &m, &d);
-	appendStringInfo(out, "%04lld-%02d-%02d", (long long) (y > 0 ? y : 1 - y), m, d);
-	return y <= 0;
-}
-
-/* date output. */
+/* date output; PGTYPESdate_to_asc has no infinities. */
 bool
 date_out(const unsigned char *image, size_t len, StringInfo out)
 {
 	int32_t		days;
+	char	   *s;
 
 	if (len != sizeof(days))
 		return false;
 	memcpy(&days, image, sizeof(days));
-	if (days == INT32_MAX)
-		appendStringInfoString(out, "infinity");
-	else if (days == INT32_MIN)
-		appendStringInfoString(out, "-infinity");
-	else if (append_date(out, days))
-		appendStringInfoString(out, " BC");
+	if (days == INT32_MAX || days == INT32_MIN)
+	{
+		appendStringInfoString(out, days == INT32_MAX ? "infinity" : "-infinity");
+		return true;
+	}
+	if (days < -EPOCH_JDATE || days >= END_JDATE - EPOCH_JDATE)
+		return false;
+	s = PGTYPESdate_to_asc(days);
+	appendStringInfoString(out, s);
+	PGTYPESchar_free(s);
 	return true;
 }
 
-/* Output of timestamp and timestamptz (with_zone: append "+00"). */
+/*
+ * Output of timestamp and timestamptz (with_zone: in UTC).
+ * PGTYPEStimestamp_to_asc keeps at least two digits of a fraction
+ * ("00:00:00.50" where the server prints "00:00:00.5") and prints no zone:
+ * drop that zero, and add "+00" before any " BC".
+ */
 static bool
 timestamp_text(const unsigned char *image, size_t len, bool with_zone,
 			   StringInfo out)
 {
-	int64_t		t,
-				days,
-				us;
+	int64_t		t;
+	char	   *s;
+	size_t		n;
 	bool		bc;
 
 	if (len != sizeof(t))
 		return false;
 	memcpy(&t, image, sizeof(t));
-	if (t == INT64_MAX || t == INT64_MIN)
-	{
-		appendStringInfoString(out, t == INT64_MAX ? "infinity" : "-infinity");
-		return true;
-	}
-	days = t / USECS_PER_DAY;
-	us = t % USECS_PER_DAY;
-	if (us < 0)
-	{
-		us += USECS_PER_DAY;
-		days--;
-	}
-	if (days + EPOCH_JDATE < 0 || days + EPOCH_JDATE > INT32_MAX)
+	if ((s = PGTYPEStimestamp_to_asc(t)) == NULL)
 		return false;
-	bc = append_date(out, days);
-	appendStringInfo(out, " %02d:%02d:%02d", (int) (us / (3600 * USECS_PER_SEC)),
-				  (int) (us / (60 * USECS_PER_SEC) % 60),
-				  (int) (us / USECS_PER_SEC % 60));
-	if (us % USECS_PER_SEC != 0)
-	{
-		char		frac[8];
-		int			n = 6;
-
-		snprintf(frac, sizeof(frac), "%06d", (int) (us % USECS_PER_SEC));
-		while (frac[n - 1] == '0')
-			n--;
-		appendStringInfoChar(out, '.');
-		appendBinaryStringInfo(out, frac, n);
-	}
-	if (with_zone)
+	n = strlen(s);
+	bc = strcmp(s + n - 3, " BC") == 0;
+	n -= bc ? 3 : 0;
+	if (s[n - 3] == '.' && s[n - 1] == '0')
+		n--;
+	appendBinaryStringInfo(out, s, n);
+	if (with_zone && t != INT64_MAX && t != INT64_MIN)
 		appendStringInfoString(out, "+00");
 	if (bc)
 		appendStringInfoString(out, " BC");
+	PGTYPESchar_free(s);
 	return true;
 }
 
