@@ -15,12 +15,12 @@
 
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "common/file_utils.h"
 #include "csv.h"
 #include "schema.h"
 #include "types.h"
@@ -386,26 +386,6 @@ load_rows(build_state *st)
 	return r == CSV_IO_ERROR ? EXIT_USAGE : EXIT_INVALID;
 }
 
-/* fsync the directory holding 'path', so that a rename in it lasts. */
-static int
-sync_directory(const char *path)
-{
-	char	   *copy = pg_strdup(path);
-	const char *dir = dirname(copy);
-	int			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int			rc = EXIT_OK;
-
-	if (fd < 0 || fsync(fd) != 0)
-	{
-		tool_error("could not fsync directory \"%s\": %s", dir, strerror(errno));
-		rc = EXIT_USAGE;
-	}
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return rc;
-}
-
 /* Rename tmp to out, refusing to replace an existing file. */
 static int
 install_output(const char *tmp, const char *out)
@@ -439,7 +419,8 @@ install_output(const char *tmp, const char *out)
 		return EXIT_USAGE;
 	}
 	cleanup_forget();
-	return sync_directory(out);
+	/* make the rename last; fsync_parent_path reports a failure itself */
+	return fsync_parent_path(out) == 0 ? EXIT_OK : EXIT_USAGE;
 }
 
 /* Complete the bundle and put it in place. */

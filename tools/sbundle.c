@@ -14,6 +14,7 @@
 #include <getopt.h>
 
 #include "commands.h"
+#include "common/logging.h"
 #include "util.h"
 
 /* The commands. */
@@ -104,6 +105,7 @@ main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	pg_logging_init(argv[0]);	/* for libpgcommon's own messages */
 	opterr = 0;
 	if (cmd == NULL)
 	{
