@@ -75,7 +75,7 @@ PG_MAJOR := $(MAJORVERSION)
 all: $(TOOL)
 
 TOOL_OBJS = tools/sbundle.o tools/csv.o tools/types.o \
-	tools/build.o tools/datetime.o tools/floats.o tools/inspect.o \
+	tools/build.o tools/datetime.o tools/inspect.o \
 	tools/query.o tools/schema.o tools/util.o
 
 # The tool is a frontend program: it links PostgreSQL's libpgcommon and

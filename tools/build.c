@@ -317,11 +317,11 @@ load_field(build_state *st, int col, const csv_field *f)
 {
 	const sbt_type *t = st->schema.types[col];
 	sbt_value  *v = &st->values[col];
-	char		msg[512];
+	char	   *msg;
 	sb_error	err;
 	sb_status	s;
 
-	if (!sbt_parse(t, f->data, f->len, v, msg, sizeof(msg)))
+	if ((msg = sbt_parse(t, f->data, f->len, v)) != NULL)
 	{
 		tool_error("line %llu, column \"%s\": %s",
 				   (unsigned long long) csv_record_line(st->csv),

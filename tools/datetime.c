@@ -49,6 +49,9 @@
 #define UNIX_EPOCH_DAYS	(-10957)	/* 1970-01-01 */
 #define MAX_TZ_HOURS	15
 
+/* Is type t timestamptz? */
+#define WITH_ZONE(t)	(strcmp((t)->typname, "timestamptz") == 0)
+
 /* Outcome of parsing, as PostgreSQL's DTERR_* codes. */
 typedef enum dt_result
 {
@@ -327,32 +330,29 @@ parse_datetime(const char *s, dt_fields *f)
 	return check_fields(f, bc);
 }
 
-/* Report a parse failure in PostgreSQL's words. */
-static bool
-report(dt_result r, const char *type, const char *s, char *err, size_t errlen)
+/* The message for a parse failure, in PostgreSQL's words. */
+static char *
+parse_error(dt_result r, const sbt_type *t, const char *s)
 {
-	const char *v = shown(s, strlen(s));
-
 	if (r == DT_FIELD_RANGE)
-		type_error(err, errlen, "date/time field value out of range: \"%s\"", v);
-	else if (r == DT_TZ_RANGE)
-		type_error(err, errlen, "time zone displacement out of range: \"%s\"", v);
-	else
-		type_error(err, errlen, "invalid input syntax for type %s: \"%s\"", type, v);
-	return false;
+		return psprintf("date/time field value out of range: \"%s\"",
+						shown(s, strlen(s)));
+	if (r == DT_TZ_RANGE)
+		return psprintf("time zone displacement out of range: \"%s\"",
+						shown(s, strlen(s)));
+	return syntax_error(t, s);
 }
 
 /* date input. */
-bool
-date_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
+char *
+date_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 {
 	dt_fields	f;
 	dt_result	r = parse_datetime(s, &f);
 	int32_t		days;
 
-	(void) len;
 	if (r != DT_OK)
-		return report(r, "date", s, err, errlen);
+		return parse_error(r, t, s);
 	if (f.special == DT_INFINITY)
 		days = INT32_MAX;
 	else if (f.special == DT_MINUS_INFINITY)
@@ -364,14 +364,11 @@ date_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
 		int64_t		jd = days_from_civil(f.year, f.month, f.day) + EPOCH_JDATE;
 
 		if (jd < 0 || jd >= END_JDATE)
-		{
-			type_error(err, errlen, "date out of range: \"%s\"", shown(s, strlen(s)));
-			return false;
-		}
+			return psprintf("date out of range: \"%s\"", shown(s, strlen(s)));
 		days = (int32_t) (jd - EPOCH_JDATE);
 	}
 	memcpy(v->image, &days, sizeof(days));
-	return true;
+	return NULL;
 }
 
 /* Microseconds since 2000-01-01 of finite fields; false if out of range. */
@@ -396,52 +393,32 @@ fields_to_usecs(const dt_fields *f, bool use_zone, int64_t *out)
 	return true;
 }
 
-/* Input of timestamp (use_zone false) and timestamptz. */
-static bool
-timestamp_common(const char *s, bool use_zone, sbt_value *v, char *err,
-				 size_t errlen)
+/* timestamp and timestamptz input. */
+char *
+timestamp_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 {
-	const char *type = use_zone ? "timestamp with time zone" : "timestamp";
 	dt_fields	f;
 	dt_result	r = parse_datetime(s, &f);
-	int64_t		t;
+	int64_t		ts;
 
 	if (r != DT_OK)
-		return report(r, type, s, err, errlen);
+		return parse_error(r, t, s);
 	if (f.special == DT_INFINITY)
-		t = INT64_MAX;
+		ts = INT64_MAX;
 	else if (f.special == DT_MINUS_INFINITY)
-		t = INT64_MIN;
+		ts = INT64_MIN;
 	else if (f.special == DT_EPOCH)
-		t = UNIX_EPOCH_DAYS * USECS_PER_DAY;
-	else if (!fields_to_usecs(&f, use_zone, &t))
-	{
-		type_error(err, errlen, "timestamp out of range: \"%s\"", shown(s, strlen(s)));
-		return false;
-	}
-	memcpy(v->image, &t, sizeof(t));
-	return true;
-}
-
-/* timestamp input. */
-bool
-timestamp_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
-{
-	(void) len;
-	return timestamp_common(s, false, v, err, errlen);
-}
-
-/* timestamptz input. */
-bool
-timestamptz_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
-{
-	(void) len;
-	return timestamp_common(s, true, v, err, errlen);
+		ts = UNIX_EPOCH_DAYS * USECS_PER_DAY;
+	else if (!fields_to_usecs(&f, WITH_ZONE(t), &ts))
+		return psprintf("timestamp out of range: \"%s\"", shown(s, strlen(s)));
+	memcpy(v->image, &ts, sizeof(ts));
+	return NULL;
 }
 
 /* date output; PGTYPESdate_to_asc has no infinities. */
 bool
-date_out(const unsigned char *image, size_t len, StringInfo out)
+date_out(const sbt_type *t, const unsigned char *image, size_t len,
+		 StringInfo out)
 {
 	int32_t		days;
 	char	   *s;
@@ -463,24 +440,24 @@ date_out(const unsigned char *image, size_t len, StringInfo out)
 }
 
 /*
- * Output of timestamp and timestamptz (with_zone: in UTC).
- * PGTYPEStimestamp_to_asc keeps at least two digits of a fraction
- * ("00:00:00.50" where the server prints "00:00:00.5") and prints no zone:
- * drop that zero, and add "+00" before any " BC".
+ * timestamp and timestamptz (in UTC) output.  PGTYPEStimestamp_to_asc
+ * keeps at least two digits of a fraction ("00:00:00.50" where the server
+ * prints "00:00:00.5") and prints no zone: drop that zero, and add "+00"
+ * before any " BC".
  */
-static bool
-timestamp_text(const unsigned char *image, size_t len, bool with_zone,
-			   StringInfo out)
+bool
+timestamp_out(const sbt_type *t, const unsigned char *image, size_t len,
+			  StringInfo out)
 {
-	int64_t		t;
+	int64_t		ts;
 	char	   *s;
 	size_t		n;
 	bool		bc;
 
-	if (len != sizeof(t))
+	if (len != sizeof(ts))
 		return false;
-	memcpy(&t, image, sizeof(t));
-	if ((s = PGTYPEStimestamp_to_asc(t)) == NULL)
+	memcpy(&ts, image, sizeof(ts));
+	if ((s = PGTYPEStimestamp_to_asc(ts)) == NULL)
 		return false;
 	n = strlen(s);
 	bc = strcmp(s + n - 3, " BC") == 0;
@@ -488,24 +465,10 @@ timestamp_text(const unsigned char *image, size_t len, bool with_zone,
 	if (s[n - 3] == '.' && s[n - 1] == '0')
 		n--;
 	appendBinaryStringInfo(out, s, n);
-	if (with_zone && t != INT64_MAX && t != INT64_MIN)
+	if (WITH_ZONE(t) && ts != INT64_MAX && ts != INT64_MIN)
 		appendStringInfoString(out, "+00");
 	if (bc)
 		appendStringInfoString(out, " BC");
 	PGTYPESchar_free(s);
 	return true;
-}
-
-/* timestamp output. */
-bool
-timestamp_out(const unsigned char *image, size_t len, StringInfo out)
-{
-	return timestamp_text(image, len, false, out);
-}
-
-/* timestamptz output, in UTC. */
-bool
-timestamptz_out(const unsigned char *image, size_t len, StringInfo out)
-{
-	return timestamp_text(image, len, true, out);
 }

@@ -258,14 +258,14 @@ parse_parts(const printer *p, const csv_field *f, sbt_value *values,
 	{
 		int			col = b->key_columns[k];
 		const sbt_type *t = p->types[col];
-		char		msg[512];
+		char	   *msg;
 
 		if (f[k].data == NULL)
 		{
 			*null = true;
 			return EXIT_OK;
 		}
-		if (!sbt_parse(t, f[k].data, f[k].len, &values[k], msg, sizeof(msg)))
+		if ((msg = sbt_parse(t, f[k].data, f[k].len, &values[k])) != NULL)
 		{
 			tool_error("invalid key for column \"%s\": %s", b->columns[col].name, msg);
 			return EXIT_USAGE;
