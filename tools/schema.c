@@ -23,16 +23,11 @@
 static char *
 trimmed_copy(const char *s, size_t len)
 {
-	char	   *r;
-
 	while (len > 0 && isspace((unsigned char) *s))
 		s++, len--;
 	while (len > 0 && isspace((unsigned char) s[len - 1]))
 		len--;
-	r = pg_malloc(len + 1);
-	memcpy(r, s, len);
-	r[len] = '\0';
-	return r;
+	return pnstrdup(s, len);
 }
 
 /* Index of the column named 'name', or -1. */
