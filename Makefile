@@ -91,16 +91,27 @@ $(TOOL_OBJS): tools/*.h src/format/sbformat.h
 tools/%.o: tools/%.c
 	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
 
+# sbundle goes to PostgreSQL's bindir, which is not on users' PATH on
+# Debian, with a symbolic link to it in TOOL_BINDIR (none if empty).
+TOOL_BINDIR ?= /usr/local/bin
+
 install: install-tool
 
 install-tool: $(TOOL) installdirs
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(TOOL)$(X) '$(DESTDIR)$(bindir)/'
+ifneq ($(TOOL_BINDIR),)
+	$(MKDIR_P) '$(DESTDIR)$(TOOL_BINDIR)'
+	ln -sf '$(bindir)/$(TOOL)$(X)' '$(DESTDIR)$(TOOL_BINDIR)/$(TOOL)$(X)'
+endif
 
 uninstall: uninstall-tool
 
 uninstall-tool:
 	rm -f '$(DESTDIR)$(bindir)/$(TOOL)$(X)'
+ifneq ($(TOOL_BINDIR),)
+	rm -f '$(DESTDIR)$(TOOL_BINDIR)/$(TOOL)$(X)'
+endif
 
 # Stand-alone format tests (no server), with sanitizers.
 FORMAT_SRCS = $(FORMAT_OBJS:.o=.c)
