@@ -51,6 +51,9 @@ EXT_OBJS = \
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
 REGRESS = build options scan types equivalence operations upgrade
+# the tests' text is UTF-8, and their output must not depend on the locale
+# of the server they run against
+REGRESS_OPTS = --encoding=UTF8 --no-locale
 ISOLATION = refresh_readers refresh_refresh
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format
