@@ -415,7 +415,10 @@ timestamp_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 	return NULL;
 }
 
-/* date output; PGTYPESdate_to_asc has no infinities. */
+/*
+ * date output.  PGTYPESdate_to_asc has no infinities, and would print a
+ * date outside PostgreSQL's range, which no valid image holds.
+ */
 bool
 date_out(const sbt_type *t, const unsigned char *image, size_t len,
 		 StringInfo out)
@@ -431,9 +434,9 @@ date_out(const sbt_type *t, const unsigned char *image, size_t len,
 		appendStringInfoString(out, days == INT32_MAX ? "infinity" : "-infinity");
 		return true;
 	}
-	if (days < -EPOCH_JDATE || days >= END_JDATE - EPOCH_JDATE)
+	if (days < -EPOCH_JDATE || days >= END_JDATE - EPOCH_JDATE ||
+		(s = PGTYPESdate_to_asc(days)) == NULL)
 		return false;
-	s = PGTYPESdate_to_asc(days);
 	appendStringInfoString(out, s);
 	PGTYPESchar_free(s);
 	return true;
