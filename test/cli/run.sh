@@ -560,8 +560,8 @@ fails_with 2 'could not read file ".": Is a directory' "an input that cannot be 
 # root reads any file; without the capabilities that let it, it cannot
 as_reader=()
 if [ "$(id -u)" -eq 0 ]; then
-  as_reader=(setpriv --bounding-set -dac_override,-dac_read_search
-    --inh-caps -dac_override,-dac_read_search)
+  as_reader=(setpriv --bounding-set '-dac_override,-dac_read_search'
+    --inh-caps '-dac_override,-dac_read_search')
 fi
 printf '1\n' >unreadable.csv
 chmod 000 unreadable.csv
