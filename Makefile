@@ -55,6 +55,9 @@ EXT_OBJS = \
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
 REGRESS = build options scan types equivalence operations ownership upgrade
+# the tests' text is UTF-8, and their output must not depend on the locale
+# of the server they run against
+REGRESS_OPTS = --encoding=UTF8 --no-locale
 ISOLATION = refresh_readers refresh_refresh
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format \
@@ -89,27 +92,43 @@ PG_MAJOR := $(MAJORVERSION)
 all: $(TOOL)
 
 TOOL_OBJS = tools/sbundle.o tools/csv.o tools/types.o \
-	tools/build.o tools/datetime.o tools/floats.o tools/inspect.o \
-	tools/query.o tools/schema.o tools/strbuf.o tools/util.o
+	tools/build.o tools/datetime.o tools/inspect.o \
+	tools/query.o tools/schema.o tools/util.o
+
+# The tool is a frontend program: it links PostgreSQL's libpgcommon and
+# libpgport, which postgresql-server-dev installs in pkglibdir, and
+# libpgtypes (libecpg-dev), whose headers are in includedir.
+TOOL_LIBS = -L$(pkglibdir) -lpgcommon -lpgport -lpgtypes -lm
 
 $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
-	$(CC) $(CFLAGS) $^ $(LDFLAGS) -lm -o $@
+	$(CC) $(CFLAGS) $^ $(LDFLAGS) $(TOOL_LIBS) -o $@
 
 $(TOOL_OBJS): tools/*.h src/format/sbformat.h
 
 tools/%.o: tools/%.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
+	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
+
+# sbundle goes to PostgreSQL's bindir, which is not on users' PATH on
+# Debian, with a symbolic link to it in TOOL_BINDIR (none if empty).
+TOOL_BINDIR ?= /usr/local/bin
 
 install: install-tool
 
 install-tool: $(TOOL) installdirs
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(TOOL)$(X) '$(DESTDIR)$(bindir)/'
+ifneq ($(TOOL_BINDIR),)
+	$(MKDIR_P) '$(DESTDIR)$(TOOL_BINDIR)'
+	ln -sf '$(bindir)/$(TOOL)$(X)' '$(DESTDIR)$(TOOL_BINDIR)/$(TOOL)$(X)'
+endif
 
 uninstall: uninstall-tool
 
 uninstall-tool:
 	rm -f '$(DESTDIR)$(bindir)/$(TOOL)$(X)'
+ifneq ($(TOOL_BINDIR),)
+	rm -f '$(DESTDIR)$(TOOL_BINDIR)/$(TOOL)$(X)'
+endif
 
 # Stand-alone format tests (no server), with sanitizers.
 FORMAT_SRCS = $(FORMAT_OBJS:.o=.c)

@@ -96,6 +96,8 @@ note "soak of $seconds s: $queries session queries, " . ($rtx // 0) . " reader t
 is($errors, 0, 'no session query failed');
 is($readers->result(0), 0, 'no reader failed') or diag $e1;
 is($refresher->result(0), 0, 'no refresh failed') or diag $e2;
+cmp_ok($ftx // 0, '>', 0, 'the bundle was refreshed during the soak') or diag $o2;
+cmp_ok($rtx // 0, '>', 0, 'the readers ran during the soak') or diag $o1;
 cmp_ok($final - $start, '<', 1024, 'memory stayed flat (under 1 MB of growth)');
 is($session->query_safe('SELECT count(*) FROM sharedbuf_mappings() WHERE NOT current OR pins > 0'),
 	'0', 'no replaced generation is still mapped');

@@ -11,22 +11,16 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-#include "commands.h"
+#include "postgres_fe.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "commands.h"
+#include "common/file_utils.h"
 #include "csv.h"
 #include "schema.h"
 #include "types.h"
@@ -132,11 +126,11 @@ apply_option(build_options *o, int c, char *arg)
 			o->schema = arg;
 			return true;
 		case 'k':
-			o->keys = xrealloc(o->keys, (o->nkeys + 1) * sizeof(char *));
+			o->keys = pg_realloc(o->keys, (o->nkeys + 1) * sizeof(char *));
 			o->keys[o->nkeys++] = arg;
 			return true;
 		case 'm':
-			o->meta = xrealloc(o->meta, (o->nmeta + 1) * sizeof(char *));
+			o->meta = pg_realloc(o->meta, (o->nmeta + 1) * sizeof(char *));
 			o->meta[o->nmeta++] = arg;
 			return true;
 		case 'i':
@@ -285,7 +279,7 @@ start_writer(build_state *st)
 	char		tmp[PATH_MAX];
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", o->out, (int) getpid());
-	st->tmp = xstrdup(tmp);
+	st->tmp = pg_strdup(tmp);
 	memset(&wo, 0, sizeof(wo));
 	wo.path = st->tmp;
 	wo.memory_budget = o->memory;
@@ -304,7 +298,7 @@ start_writer(build_state *st)
 		return writer_error(st, &err, false);
 	for (int i = 0; i < o->nmeta; i++)
 	{
-		char	   *key = xstrdup(o->meta[i]);
+		char	   *key = pg_strdup(o->meta[i]);
 		char	   *eq = strchr(key, '=');
 		sb_status	s;
 
@@ -323,11 +317,11 @@ load_field(build_state *st, int col, const csv_field *f)
 {
 	const sbt_type *t = st->schema.types[col];
 	sbt_value  *v = &st->values[col];
-	char		msg[512];
+	char	   *msg;
 	sb_error	err;
 	sb_status	s;
 
-	if (!sbt_parse(t, f->data, f->len, v, msg, sizeof(msg)))
+	if ((msg = sbt_parse(t, f->data, f->len, v)) != NULL)
 	{
 		tool_error("line %llu, column \"%s\": %s",
 				   (unsigned long long) csv_record_line(st->csv),
@@ -392,26 +386,6 @@ load_rows(build_state *st)
 	return r == CSV_IO_ERROR ? EXIT_USAGE : EXIT_INVALID;
 }
 
-/* fsync the directory holding 'path', so that a rename in it lasts. */
-static int
-sync_directory(const char *path)
-{
-	char	   *copy = xstrdup(path);
-	const char *dir = dirname(copy);
-	int			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int			rc = EXIT_OK;
-
-	if (fd < 0 || fsync(fd) != 0)
-	{
-		tool_error("could not fsync directory \"%s\": %s", dir, strerror(errno));
-		rc = EXIT_USAGE;
-	}
-	if (fd >= 0)
-		close(fd);
-	free(copy);
-	return rc;
-}
-
 /* Rename tmp to out, refusing to replace an existing file. */
 static int
 install_output(const char *tmp, const char *out)
@@ -445,7 +419,8 @@ install_output(const char *tmp, const char *out)
 		return EXIT_USAGE;
 	}
 	cleanup_forget();
-	return sync_directory(out);
+	/* make the rename last; fsync_parent_path reports a failure itself */
+	return fsync_parent_path(out) == 0 ? EXIT_OK : EXIT_USAGE;
 }
 
 /* Complete the bundle and put it in place. */
@@ -490,7 +465,7 @@ prepare(build_state *st)
 		tool_error("output file \"%s\" already exists", o->out);
 		return EXIT_USAGE;
 	}
-	st->values = xmalloc(st->schema.ncolumns * sizeof(sbt_value));
+	st->values = pg_malloc(st->schema.ncolumns * sizeof(sbt_value));
 	for (int i = 0; i < st->schema.ncolumns; i++)
 		sbt_value_init(&st->values[i]);
 	return EXIT_OK;

@@ -9,7 +9,8 @@
  * first line break fixes the line-ending style (LF, CRLF or CR) and an
  * unquoted break of another style is an error, as COPY reports it.  A line
  * holding only \. ends the data.  The input must be valid UTF-8 without
- * NUL bytes, as in a UTF8 database.
+ * NUL bytes, as in a UTF8 database; like COPY, the reader checks the bytes
+ * as it reads them, with libpgcommon's pg_encoding_verifymbstr().
  *
  * Writing follows COPY TO: a value is quoted only when it must be: when it
  * is empty (which would read back as NULL), contains a delimiter, quote,
@@ -17,13 +18,11 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "postgres_fe.h"
+
 #include "csv.h"
-
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "strbuf.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "util.h"
 
 #define INPUT_BUFFER	(256 * 1024)
@@ -42,23 +41,20 @@ struct csv_reader
 	FILE	   *fp;
 	char	   *name;
 	unsigned char *in;			/* input buffer */
-	size_t		in_len;
-	size_t		in_pos;
+	size_t		in_pos;			/* the next byte to parse */
+	size_t		in_len;			/* end of the bytes checked as UTF-8 */
+	size_t		in_end;			/* end of the bytes read */
 	bool		in_eof;
+	bool		bad;			/* the bytes at in_len are not UTF-8 */
 	bool		done;			/* end of data seen */
 	eol_style	eol;
 	uint64_t	line;			/* physical line of the next byte */
 	uint64_t	rec_line;		/* line where the current record began */
-	strbuf		rec;			/* field bytes, each NUL-terminated */
+	StringInfoData rec;			/* field bytes, each NUL-terminated */
 	size_t	   *starts;			/* field start in rec, or SIZE_MAX: NULL */
 	csv_field  *fields;
 	int			nfields;
 	int			cap;
-	int			u_need;			/* UTF-8 continuation bytes still due */
-	unsigned char u_lo,
-				u_hi;			/* allowed range of the next one */
-	unsigned char u_seq[4];		/* the sequence so far, for messages */
-	int			u_len;
 	char		err[512];
 };
 
@@ -69,17 +65,16 @@ struct csv_reader
 csv_reader *
 csv_open(FILE *fp, const char *name)
 {
-	csv_reader *r = xmalloc(sizeof(csv_reader));
+	csv_reader *r = pg_malloc0(sizeof(csv_reader));
 
-	memset(r, 0, sizeof(*r));
 	r->fp = fp;
-	r->name = xstrdup(name);
-	r->in = xmalloc(INPUT_BUFFER);
+	r->name = pg_strdup(name);
+	r->in = pg_malloc(INPUT_BUFFER);
 	r->line = 1;
 	r->cap = 16;
-	r->starts = xmalloc(r->cap * sizeof(size_t));
-	r->fields = xmalloc(r->cap * sizeof(csv_field));
-	strbuf_init(&r->rec);
+	r->starts = pg_malloc(r->cap * sizeof(size_t));
+	r->fields = pg_malloc(r->cap * sizeof(csv_field));
+	initStringInfo(&r->rec);
 	return r;
 }
 
@@ -93,114 +88,81 @@ csv_close(csv_reader *r)
 	free(r->in);
 	free(r->starts);
 	free(r->fields);
-	strbuf_free(&r->rec);
+	pfree(r->rec.data);
 	free(r);
 }
 
-/* Refill the input buffer; false at end of input or on a read error. */
-static bool
-refill(csv_reader *r)
+/*
+ * Check the bytes read after in_len: in_len moves past the valid UTF-8,
+ * up to a character that the end of the buffer may have cut, unless the
+ * input has ended.
+ */
+static void
+check_input(csv_reader *r)
 {
-	size_t		n;
+	int			rest;
 
-	if (r->in_eof || r->fp == NULL)
-		return false;
-	n = fread(r->in, 1, INPUT_BUFFER, r->fp);
-	r->in_len = n;
-	r->in_pos = 0;
-	if (n == 0)
+	r->in_len += pg_encoding_verifymbstr(PG_UTF8, (char *) r->in + r->in_len,
+										 r->in_end - r->in_len);
+	rest = r->in_end - r->in_len;
+	r->bad = rest > 0 && (r->in_eof || pg_utf_mblen(r->in + r->in_len) <= rest);
+}
+
+/*
+ * Make 'want' (at most 4) checked bytes available at in_pos, reading more
+ * input if need be; returns how many there are, fewer only at the end of
+ * the input or before bytes that are not UTF-8.
+ */
+static size_t
+fill(csv_reader *r, size_t want)
+{
+	while (r->in_len - r->in_pos < want && !r->in_eof && !r->bad)
 	{
-		r->in_eof = true;
-		if (ferror(r->fp))
+		size_t		keep = r->in_end - r->in_pos;
+		size_t		n;
+
+		memmove(r->in, r->in + r->in_pos, keep);
+		r->in_len -= r->in_pos;
+		r->in_pos = 0;
+		n = fread(r->in + keep, 1, INPUT_BUFFER - keep, r->fp);
+		r->in_end = keep + n;
+		r->in_eof = n == 0;
+		if (n == 0 && ferror(r->fp))
 			snprintf(r->err, sizeof(r->err), "could not read file \"%s\": %s",
 					 r->name, strerror(errno ? errno : EIO));
-		return false;
+		check_input(r);
 	}
-	return true;
+	return r->in_len - r->in_pos;
 }
 
 /* The next input byte without consuming it, or -1 at the end. */
 static inline int
 peek_byte(csv_reader *r)
 {
-	if (r->in_pos >= r->in_len && !refill(r))
-		return -1;
-	return r->in[r->in_pos];
+	return r->in_pos < r->in_len || fill(r, 1) ? r->in[r->in_pos] : -1;
 }
 
 /* Consume and return the next input byte, or -1 at the end. */
 static inline int
 next_byte(csv_reader *r)
 {
-	if (r->in_pos >= r->in_len && !refill(r))
-		return -1;
-	return r->in[r->in_pos++];
+	return r->in_pos < r->in_len || fill(r, 1) ? r->in[r->in_pos++] : -1;
 }
 
-/* Report a byte that breaks UTF-8, as PostgreSQL words it. */
+/* Report the bytes that are not UTF-8, as PostgreSQL words it. */
 static int
 bad_encoding(csv_reader *r)
 {
-	char		hex[32] = "";
-	size_t		n = 0;
+	const unsigned char *p = r->in + r->in_len;
+	int			n = Min(pg_utf_mblen(p), (int) (r->in_end - r->in_len));
+	size_t		len;
 
-	for (int i = 0; i < r->u_len && n + 6 < sizeof(hex); i++)
-		n += snprintf(hex + n, sizeof(hex) - n, "%s0x%02x", i ? " " : "",
-					  r->u_seq[i]);
-	snprintf(r->err, sizeof(r->err),
-			 "line %llu: invalid byte sequence for encoding \"UTF8\": %s",
-			 (unsigned long long) r->line, hex);
+	len = snprintf(r->err, sizeof(r->err),
+				   "line %llu: invalid byte sequence for encoding \"UTF8\":",
+				   (unsigned long long) r->line);
+	for (int i = 0; i < n; i++)
+		len += snprintf(r->err + len, sizeof(r->err) - len, " 0x%02x", p[i]);
 	return CSV_BAD_DATA;
-}
-
-/* Start of a UTF-8 sequence: set how many bytes follow, and their range. */
-static bool
-utf8_lead(csv_reader *r, unsigned char c)
-{
-	r->u_lo = 0x80;
-	r->u_hi = 0xBF;
-	if (c >= 0xC2 && c <= 0xDF)
-		r->u_need = 1;
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		r->u_need = 2;
-		if (c == 0xE0)
-			r->u_lo = 0xA0;		/* overlong */
-		else if (c == 0xED)
-			r->u_hi = 0x9F;		/* surrogates */
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		r->u_need = 3;
-		if (c == 0xF0)
-			r->u_lo = 0x90;		/* overlong */
-		else if (c == 0xF4)
-			r->u_hi = 0x8F;		/* beyond U+10FFFF */
-	}
-	else
-		return false;
-	return true;
-}
-
-/* Feed one byte to the UTF-8 check; false if it makes the input invalid. */
-static inline bool
-utf8_ok(csv_reader *r, int c)
-{
-	if (r->u_need == 0)
-	{
-		r->u_seq[0] = (unsigned char) c;
-		r->u_len = 1;
-		if (c >= 0x01 && c < 0x80)
-			return true;
-		return c != 0 && utf8_lead(r, (unsigned char) c);
-	}
-	r->u_seq[r->u_len++] = (unsigned char) c;
-	if (c < r->u_lo || c > r->u_hi)
-		return false;
-	r->u_lo = 0x80;
-	r->u_hi = 0xBF;
-	r->u_need--;
-	return true;
 }
 
 /* Begin a new field of the current record. */
@@ -210,8 +172,8 @@ start_field(csv_reader *r)
 	if (r->nfields == r->cap)
 	{
 		r->cap *= 2;
-		r->starts = xrealloc(r->starts, r->cap * sizeof(size_t));
-		r->fields = xrealloc(r->fields, r->cap * sizeof(csv_field));
+		r->starts = pg_realloc(r->starts, r->cap * sizeof(size_t));
+		r->fields = pg_realloc(r->fields, r->cap * sizeof(csv_field));
 	}
 	r->starts[r->nfields] = r->rec.len;
 	r->nfields++;
@@ -226,7 +188,7 @@ end_field(csv_reader *r, bool saw_quote)
 	if (!saw_quote && r->rec.len == r->starts[f])
 		r->starts[f] = SIZE_MAX;
 	else
-		strbuf_appendc(&r->rec, '\0');
+		appendStringInfoChar(&r->rec, '\0');
 }
 
 /* Point the field array into the record buffer, now that it is final. */
@@ -310,23 +272,24 @@ static bool
 at_end_marker(csv_reader *r)
 {
 	size_t		avail;
+	const unsigned char *p;
 
 	if (peek_byte(r) != '\\')
 		return false;
-	/* keep the three bytes we look at in one buffer */
-	avail = r->in_len - r->in_pos;
-	if (avail < 3 && !r->in_eof && r->fp != NULL)
-	{
-		memmove(r->in, r->in + r->in_pos, avail);
-		r->in_len = avail + fread(r->in + avail, 1, INPUT_BUFFER - avail, r->fp);
-		r->in_pos = 0;
-		avail = r->in_len;
-	}
-	if (avail < 2 || r->in[r->in_pos + 1] != '.')
+	avail = fill(r, 3);
+	p = r->in + r->in_pos;
+	if (avail < 2 || p[1] != '.')
 		return false;
-	if (avail > 2 && r->in[r->in_pos + 2] != '\n' && r->in[r->in_pos + 2] != '\r')
-		return false;
-	return true;
+	return avail > 2 ? p[2] == '\n' || p[2] == '\r' : !r->bad;
+}
+
+/* Why the input stopped: bytes not UTF-8, a read error, or its end. */
+static int
+end_status(csv_reader *r)
+{
+	if (r->bad && r->in_pos == r->in_len)
+		return bad_encoding(r);
+	return r->err[0] != '\0' ? CSV_IO_ERROR : CSV_END;
 }
 
 /* Scan the bytes of one record into the field buffer. */
@@ -335,22 +298,21 @@ scan_record(csv_reader *r)
 {
 	bool		in_quote = false,
 				saw_quote = false;
-	int			c;
+	int			c,
+				st;
 
 	start_field(r);
 	while ((c = next_byte(r)) >= 0)
 	{
-		if (!utf8_ok(r, c))
-			return bad_encoding(r);
 		if (in_quote)
 		{
 			if (c != '"')
 			{
 				count_quoted_break(r, c);
-				strbuf_appendc(&r->rec, (char) c);
+				appendStringInfoChar(&r->rec, (char) c);
 			}
 			else if (peek_byte(r) == '"')
-				strbuf_appendc(&r->rec, (char) next_byte(r));
+				appendStringInfoChar(&r->rec, (char) next_byte(r));
 			else
 				in_quote = false;
 		}
@@ -368,18 +330,16 @@ scan_record(csv_reader *r)
 			return line_break(r, c);
 		}
 		else
-			strbuf_appendc(&r->rec, (char) c);
+			appendStringInfoChar(&r->rec, (char) c);
 	}
-	if (r->err[0] != '\0')
-		return CSV_IO_ERROR;
+	if ((st = end_status(r)) != CSV_END)
+		return st;
 	if (in_quote)
 	{
 		snprintf(r->err, sizeof(r->err), "line %llu: unterminated CSV quoted field",
 				 (unsigned long long) r->rec_line);
 		return CSV_BAD_DATA;
 	}
-	if (r->u_need > 0)
-		return bad_encoding(r);
 	end_field(r, saw_quote);
 	return CSV_RECORD;
 }
@@ -395,13 +355,13 @@ csv_read(csv_reader *r)
 
 	if (r->done)
 		return CSV_END;
-	strbuf_reset(&r->rec);
+	resetStringInfo(&r->rec);
 	r->nfields = 0;
 	r->rec_line = r->line;
 	if (peek_byte(r) < 0 || at_end_marker(r))
 	{
 		r->done = true;
-		return r->err[0] != '\0' ? CSV_IO_ERROR : CSV_END;
+		return end_status(r);
 	}
 	st = scan_record(r);
 	if (st != CSV_RECORD)
@@ -457,19 +417,20 @@ csv_parse_string(const char *s, int *nfields, csv_field **fields,
 
 	*errmsg = msg;
 	if (len > INPUT_BUFFER)
-		r->in = xrealloc(r->in, len);
+		r->in = pg_realloc(r->in, len);
 	memcpy(r->in, s, len);
-	r->in_len = len;
+	r->in_end = len;
 	r->in_eof = true;
+	check_input(r);
 	st = csv_read(r);
 	if (st == CSV_RECORD || st == CSV_END)
 	{
 		/* an empty string is one NULL field */
 		ok = true;
 		*nfields = st == CSV_RECORD ? r->nfields : 1;
-		*storage = xmalloc(r->rec.len + 1);
+		*storage = pg_malloc(r->rec.len + 1);
 		memcpy(*storage, r->rec.data, r->rec.len + 1);
-		*fields = xmalloc(*nfields * sizeof(csv_field));
+		*fields = pg_malloc(*nfields * sizeof(csv_field));
 		for (int f = 0; f < *nfields; f++)
 		{
 			const csv_field *in = &r->fields[f];

@@ -9,28 +9,36 @@
  * infinity are the minimum and maximum integers.  The calendar is the
  * proleptic Gregorian one with astronomical years (1 BC is year 0).
  *
- * Input takes the ISO 8601 forms PostgreSQL reads, which are the forms it
- * prints: "YYYY-MM-DD", then optionally " HH:MM[:SS[.fff]]" (or a "T"
- * before the time), then for a time optionally a zone "Z", "UTC", "GMT",
- * "+HH", "+HHMM", "+HH:MM" or "+HH:MM:SS", then optionally " BC" or " AD";
- * and the words infinity, -infinity and epoch.  The year has at least four
- * digits.  A timestamptz without a zone is taken to be UTC; a timestamp
- * ignores a zone, as PostgreSQL does.  Fractions beyond microseconds are
- * rounded as PostgreSQL rounds them.  The ranges are PostgreSQL's: dates
- * 4714-11-24 BC to 5874897-12-31, timestamps 4714-11-24 00:00:00 BC to
- * 294276-12-31 23:59:59.999999.  Output is PostgreSQL's ISO DateStyle,
- * timestamptz with TimeZone set to UTC.
+ * Output is PostgreSQL's ISO DateStyle, timestamptz with TimeZone set to
+ * UTC, from libpgtypes (ecpg's copy of the server's date/time code), with
+ * the few touches it needs to print what the server prints.
+ *
+ * Input is this file's own: libpgtypes reads forms the server reads
+ * differently or not at all (a timestamp's zone is dropped, a date has no
+ * infinity, 23:59:60 is refused, nothing is range-checked) and reports any
+ * failure as one errno value, so it cannot give the server's results and
+ * messages.  It takes the ISO 8601 forms PostgreSQL reads, which are the
+ * forms it prints: "YYYY-MM-DD", then optionally " HH:MM[:SS[.fff]]" (or
+ * a "T" before the time), then for a time optionally a zone "Z", "UTC",
+ * "GMT", "+HH", "+HHMM", "+HH:MM" or "+HH:MM:SS", then optionally " BC" or
+ * " AD"; and the words infinity, -infinity and epoch.  The year has at
+ * least four digits.  A timestamptz without a zone is taken to be UTC; a
+ * timestamp ignores a zone, as PostgreSQL does.  Fractions beyond
+ * microseconds are rounded as PostgreSQL rounds them.  The ranges are
+ * PostgreSQL's: dates 4714-11-24 BC to 5874897-12-31, timestamps
+ * 4714-11-24 00:00:00 BC to 294276-12-31 23:59:59.999999.
  *
  *-------------------------------------------------------------------------
  */
-#include "types_int.h"
+#include "postgres_fe.h"
 
 #include <ctype.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
+
+#include <pgtypes_date.h>
+#include <pgtypes_timestamp.h>
+
+#include "types_int.h"
 
 #define USECS_PER_SEC	INT64_C(1000000)
 #define USECS_PER_DAY	INT64_C(86400000000)
@@ -40,6 +48,9 @@
 #define END_TIMESTAMP	INT64_C(9223371331200000000)	/* 294277-01-01 */
 #define UNIX_EPOCH_DAYS	(-10957)	/* 1970-01-01 */
 #define MAX_TZ_HOURS	15
+
+/* Is type t timestamptz? */
+#define WITH_ZONE(t)	(strcmp((t)->typname, "timestamptz") == 0)
 
 /* Outcome of parsing, as PostgreSQL's DTERR_* codes. */
 typedef enum dt_result
@@ -85,22 +96,6 @@ days_from_civil(int64_t y, int m, int d)
 	yoe = y - era * 400;
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 730425;
-}
-
-/* The proleptic Gregorian date 'days' after 2000-01-01. */
-static void
-civil_from_days(int64_t days, int64_t *y, int *m, int *d)
-{
-	int64_t		z = days + 730425,
-				era = (z >= 0 ? z : z - 146096) / 146097,
-				doe = z - era * 146097,
-				yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365,
-				doy = doe - (365 * yoe + yoe / 4 - yoe / 100),
-				mp = (5 * doy + 2) / 153;
-
-	*d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	*m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
 }
 
 /* Days in a month of an astronomical year. */
@@ -335,32 +330,29 @@ parse_datetime(const char *s, dt_fields *f)
 	return check_fields(f, bc);
 }
 
-/* Report a parse failure in PostgreSQL's words. */
-static bool
-report(dt_result r, const char *type, const char *s, char *err, size_t errlen)
+/* The message for a parse failure, in PostgreSQL's words. */
+static char *
+parse_error(dt_result r, const sbt_type *t, const char *s)
 {
-	const char *v = shown(s, strlen(s));
-
 	if (r == DT_FIELD_RANGE)
-		type_error(err, errlen, "date/time field value out of range: \"%s\"", v);
-	else if (r == DT_TZ_RANGE)
-		type_error(err, errlen, "time zone displacement out of range: \"%s\"", v);
-	else
-		type_error(err, errlen, "invalid input syntax for type %s: \"%s\"", type, v);
-	return false;
+		return psprintf("date/time field value out of range: \"%s\"",
+						shown(s, strlen(s)));
+	if (r == DT_TZ_RANGE)
+		return psprintf("time zone displacement out of range: \"%s\"",
+						shown(s, strlen(s)));
+	return syntax_error(t, s);
 }
 
 /* date input. */
-bool
-date_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
+char *
+date_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 {
 	dt_fields	f;
 	dt_result	r = parse_datetime(s, &f);
 	int32_t		days;
 
-	(void) len;
 	if (r != DT_OK)
-		return report(r, "date", s, err, errlen);
+		return parse_error(r, t, s);
 	if (f.special == DT_INFINITY)
 		days = INT32_MAX;
 	else if (f.special == DT_MINUS_INFINITY)
@@ -372,14 +364,11 @@ date_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
 		int64_t		jd = days_from_civil(f.year, f.month, f.day) + EPOCH_JDATE;
 
 		if (jd < 0 || jd >= END_JDATE)
-		{
-			type_error(err, errlen, "date out of range: \"%s\"", shown(s, strlen(s)));
-			return false;
-		}
+			return psprintf("date out of range: \"%s\"", shown(s, strlen(s)));
 		days = (int32_t) (jd - EPOCH_JDATE);
 	}
 	memcpy(v->image, &days, sizeof(days));
-	return true;
+	return NULL;
 }
 
 /* Microseconds since 2000-01-01 of finite fields; false if out of range. */
@@ -404,139 +393,85 @@ fields_to_usecs(const dt_fields *f, bool use_zone, int64_t *out)
 	return true;
 }
 
-/* Input of timestamp (use_zone false) and timestamptz. */
-static bool
-timestamp_common(const char *s, bool use_zone, sbt_value *v, char *err,
-				 size_t errlen)
+/* timestamp and timestamptz input. */
+char *
+timestamp_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 {
-	const char *type = use_zone ? "timestamp with time zone" : "timestamp";
 	dt_fields	f;
 	dt_result	r = parse_datetime(s, &f);
-	int64_t		t;
+	int64_t		ts;
 
 	if (r != DT_OK)
-		return report(r, type, s, err, errlen);
+		return parse_error(r, t, s);
 	if (f.special == DT_INFINITY)
-		t = INT64_MAX;
+		ts = INT64_MAX;
 	else if (f.special == DT_MINUS_INFINITY)
-		t = INT64_MIN;
+		ts = INT64_MIN;
 	else if (f.special == DT_EPOCH)
-		t = UNIX_EPOCH_DAYS * USECS_PER_DAY;
-	else if (!fields_to_usecs(&f, use_zone, &t))
-	{
-		type_error(err, errlen, "timestamp out of range: \"%s\"", shown(s, strlen(s)));
-		return false;
-	}
-	memcpy(v->image, &t, sizeof(t));
-	return true;
+		ts = UNIX_EPOCH_DAYS * USECS_PER_DAY;
+	else if (!fields_to_usecs(&f, WITH_ZONE(t), &ts))
+		return psprintf("timestamp out of range: \"%s\"", shown(s, strlen(s)));
+	memcpy(v->image, &ts, sizeof(ts));
+	return NULL;
 }
 
-/* timestamp input. */
+/*
+ * date output.  PGTYPESdate_to_asc has no infinities, and would print a
+ * date outside PostgreSQL's range, which no valid image holds.
+ */
 bool
-timestamp_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
-{
-	(void) len;
-	return timestamp_common(s, false, v, err, errlen);
-}
-
-/* timestamptz input. */
-bool
-timestamptz_in(const char *s, size_t len, sbt_value *v, char *err, size_t errlen)
-{
-	(void) len;
-	return timestamp_common(s, true, v, err, errlen);
-}
-
-/* Append "YYYY-MM-DD" for an astronomical year; true if BC. */
-static bool
-append_date(strbuf *out, int64_t days)
-{
-	int64_t		y;
-	int			m,
-				d;
-
-	civil_from_days(days, &y, &m, &d);
-	strbuf_printf(out, "%04lld-%02d-%02d", (long long) (y > 0 ? y : 1 - y), m, d);
-	return y <= 0;
-}
-
-/* date output. */
-bool
-date_out(const unsigned char *image, size_t len, strbuf *out)
+date_out(const sbt_type *t, const unsigned char *image, size_t len,
+		 StringInfo out)
 {
 	int32_t		days;
+	char	   *s;
 
 	if (len != sizeof(days))
 		return false;
 	memcpy(&days, image, sizeof(days));
-	if (days == INT32_MAX)
-		strbuf_appends(out, "infinity");
-	else if (days == INT32_MIN)
-		strbuf_appends(out, "-infinity");
-	else if (append_date(out, days))
-		strbuf_appends(out, " BC");
-	return true;
-}
-
-/* Output of timestamp and timestamptz (with_zone: append "+00"). */
-static bool
-timestamp_text(const unsigned char *image, size_t len, bool with_zone,
-			   strbuf *out)
-{
-	int64_t		t,
-				days,
-				us;
-	bool		bc;
-
-	if (len != sizeof(t))
-		return false;
-	memcpy(&t, image, sizeof(t));
-	if (t == INT64_MAX || t == INT64_MIN)
+	if (days == INT32_MAX || days == INT32_MIN)
 	{
-		strbuf_appends(out, t == INT64_MAX ? "infinity" : "-infinity");
+		appendStringInfoString(out, days == INT32_MAX ? "infinity" : "-infinity");
 		return true;
 	}
-	days = t / USECS_PER_DAY;
-	us = t % USECS_PER_DAY;
-	if (us < 0)
-	{
-		us += USECS_PER_DAY;
-		days--;
-	}
-	if (days + EPOCH_JDATE < 0 || days + EPOCH_JDATE > INT32_MAX)
+	if (days < -EPOCH_JDATE || days >= END_JDATE - EPOCH_JDATE ||
+		(s = PGTYPESdate_to_asc(days)) == NULL)
 		return false;
-	bc = append_date(out, days);
-	strbuf_printf(out, " %02d:%02d:%02d", (int) (us / (3600 * USECS_PER_SEC)),
-				  (int) (us / (60 * USECS_PER_SEC) % 60),
-				  (int) (us / USECS_PER_SEC % 60));
-	if (us % USECS_PER_SEC != 0)
-	{
-		char		frac[8];
-		int			n = 6;
-
-		snprintf(frac, sizeof(frac), "%06d", (int) (us % USECS_PER_SEC));
-		while (frac[n - 1] == '0')
-			n--;
-		strbuf_appendc(out, '.');
-		strbuf_append(out, frac, n);
-	}
-	if (with_zone)
-		strbuf_appends(out, "+00");
-	if (bc)
-		strbuf_appends(out, " BC");
+	appendStringInfoString(out, s);
+	PGTYPESchar_free(s);
 	return true;
 }
 
-/* timestamp output. */
+/*
+ * timestamp and timestamptz (in UTC) output.  PGTYPEStimestamp_to_asc
+ * keeps at least two digits of a fraction ("00:00:00.50" where the server
+ * prints "00:00:00.5") and prints no zone: drop that zero, and add "+00"
+ * before any " BC".
+ */
 bool
-timestamp_out(const unsigned char *image, size_t len, strbuf *out)
+timestamp_out(const sbt_type *t, const unsigned char *image, size_t len,
+			  StringInfo out)
 {
-	return timestamp_text(image, len, false, out);
-}
+	int64_t		ts;
+	char	   *s;
+	size_t		n;
+	bool		bc;
 
-/* timestamptz output, in UTC. */
-bool
-timestamptz_out(const unsigned char *image, size_t len, strbuf *out)
-{
-	return timestamp_text(image, len, true, out);
+	if (len != sizeof(ts))
+		return false;
+	memcpy(&ts, image, sizeof(ts));
+	if ((s = PGTYPEStimestamp_to_asc(ts)) == NULL)
+		return false;
+	n = strlen(s);
+	bc = strcmp(s + n - 3, " BC") == 0;
+	n -= bc ? 3 : 0;
+	if (s[n - 3] == '.' && s[n - 1] == '0')
+		n--;
+	appendBinaryStringInfo(out, s, n);
+	if (WITH_ZONE(t) && ts != INT64_MAX && ts != INT64_MIN)
+		appendStringInfoString(out, "+00");
+	if (bc)
+		appendStringInfoString(out, " BC");
+	PGTYPESchar_free(s);
+	return true;
 }

@@ -5,13 +5,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "commands.h"
+#include "postgres_fe.h"
 
 #include <getopt.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
 
+#include "commands.h"
 #include "util.h"
 
 /* Names of the section kinds, as docs/format.md numbers them. */

@@ -9,15 +9,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "commands.h"
+#include "postgres_fe.h"
 
 #include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "commands.h"
 #include "csv.h"
-#include "strbuf.h"
 #include "types.h"
 #include "util.h"
 
@@ -28,7 +25,7 @@ typedef struct printer
 	const char *path;
 	const sbt_type **types;
 	bool		images;			/* print datum images, not text */
-	strbuf		buf;
+	StringInfoData buf;
 } printer;
 
 /*
@@ -41,8 +38,8 @@ printer_init(printer *p, const sb_bundle *b, const char *path, bool images)
 	p->b = b;
 	p->path = path;
 	p->images = images;
-	p->types = xmalloc(b->ncolumns * sizeof(sbt_type *));
-	strbuf_init(&p->buf);
+	p->types = pg_malloc(b->ncolumns * sizeof(sbt_type *));
+	initStringInfo(&p->buf);
 	for (int i = 0; i < b->ncolumns; i++)
 	{
 		const sb_column *c = &b->columns[i];
@@ -63,7 +60,7 @@ static void
 printer_free(printer *p)
 {
 	free(p->types);
-	strbuf_free(&p->buf);
+	pfree(p->buf.data);
 }
 
 /* Print the column names, as COPY's HEADER does. */
@@ -79,15 +76,6 @@ print_header(const printer *p)
 		csv_write_value(stdout, c->name, c->name_len, p->b->ncolumns == 1);
 	}
 	putchar('\n');
-}
-
-/* Append an image in hex, as \x and two lower-case digits a byte. */
-static void
-append_image(strbuf *out, const unsigned char *image, size_t len)
-{
-	strbuf_append(out, "\\x", 2);
-	for (size_t i = 0; i < len; i++)
-		strbuf_printf(out, "%02x", image[i]);
 }
 
 /* Print one row. */
@@ -111,9 +99,9 @@ print_row(printer *p, uint64_t row)
 			continue;
 		if (sb_slot_value(b, slot, i, &v, &err) != SB_OK)
 			return report_bundle_error(p->path, &err);
-		strbuf_reset(&p->buf);
+		resetStringInfo(&p->buf);
 		if (p->images)
-			append_image(&p->buf, v.ptr, v.len);
+			sbt_append_hex(&p->buf, v.ptr, v.len);
 		else if (!sbt_format(p->types[i], v.ptr, v.len, &p->buf))
 		{
 			tool_error("%s: row %llu, column \"%s\" holds an invalid %s value",
@@ -234,7 +222,7 @@ split_key(const sb_bundle *b, const char *key, csv_field **fields,
 	if (b->nkeys == 1)
 	{
 		*storage = NULL;
-		*fields = xmalloc(sizeof(csv_field));
+		*fields = pg_malloc(sizeof(csv_field));
 		(*fields)[0].data = key;
 		(*fields)[0].len = strlen(key);
 		return true;
@@ -270,14 +258,14 @@ parse_parts(const printer *p, const csv_field *f, sbt_value *values,
 	{
 		int			col = b->key_columns[k];
 		const sbt_type *t = p->types[col];
-		char		msg[512];
+		char	   *msg;
 
 		if (f[k].data == NULL)
 		{
 			*null = true;
 			return EXIT_OK;
 		}
-		if (!sbt_parse(t, f[k].data, f[k].len, &values[k], msg, sizeof(msg)))
+		if ((msg = sbt_parse(t, f[k].data, f[k].len, &values[k])) != NULL)
 		{
 			tool_error("invalid key for column \"%s\": %s", b->columns[col].name, msg);
 			return EXIT_USAGE;

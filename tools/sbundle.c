@@ -9,13 +9,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "commands.h"
+#include "postgres_fe.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
-#include <string.h>
 
+#include "commands.h"
+#include "common/logging.h"
 #include "util.h"
 
 /* The commands. */
@@ -106,6 +105,7 @@ main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	pg_logging_init(argv[0]);	/* for libpgcommon's own messages */
 	opterr = 0;
 	if (cmd == NULL)
 	{

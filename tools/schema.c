@@ -10,13 +10,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "schema.h"
+#include "postgres_fe.h"
 
 #include <ctype.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "schema.h"
 #include "util.h"
 
 #define MAX_NAME_BYTES	63
@@ -25,16 +23,11 @@
 static char *
 trimmed_copy(const char *s, size_t len)
 {
-	char	   *r;
-
 	while (len > 0 && isspace((unsigned char) *s))
 		s++, len--;
 	while (len > 0 && isspace((unsigned char) s[len - 1]))
 		len--;
-	r = xmalloc(len + 1);
-	memcpy(r, s, len);
-	r[len] = '\0';
-	return r;
+	return pnstrdup(s, len);
 }
 
 /* Index of the column named 'name', or -1. */
@@ -83,9 +76,9 @@ add_column(tool_schema *s, const char *entry, size_t len, char *err,
 	{
 		int			i = s->ncolumns++;
 
-		s->names = xrealloc(s->names, s->ncolumns * sizeof(char *));
-		s->types = xrealloc(s->types, s->ncolumns * sizeof(sbt_type *));
-		s->columns = xrealloc(s->columns, s->ncolumns * sizeof(sb_column));
+		s->names = pg_realloc(s->names, s->ncolumns * sizeof(char *));
+		s->types = pg_realloc(s->types, s->ncolumns * sizeof(sbt_type *));
+		s->columns = pg_realloc(s->columns, s->ncolumns * sizeof(sb_column));
 		memset(&s->columns[i], 0, sizeof(sb_column));
 		s->names[i] = name;
 		s->types[i] = t;

@@ -1,30 +1,26 @@
 /*-------------------------------------------------------------------------
  *
  * util.c
- *	  Error reporting, exit statuses and memory helpers of sbundle.
+ *	  Error reporting, exit statuses and clean-up of sbundle.
  *
- * Messages go to stderr as "sbundle: message", in the style of
- * PostgreSQL's client programs.  A build registers its temporary output
- * file here, so that it is removed however the program ends: by an error
- * exit, a failed allocation or a terminating signal.
+ * Messages go to stderr as "sbundle: message".  They are not written with
+ * pg_log_error(), which would print "sbundle: error: message" and so
+ * change every message the tool has always printed.  A build registers
+ * its temporary output file here, so that it is removed however the
+ * program ends: by an error exit or a terminating signal.
  *
  *-------------------------------------------------------------------------
  */
-#include "util.h"
+#include "postgres_fe.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
+
+#include "util.h"
 
 const char *progname = "sbundle";
 
-static char cleanup_path[PATH_MAX];
-static volatile sig_atomic_t cleanup_armed = 0;
+static const char *volatile cleanup_file = NULL;
 
 /* Print "sbundle: message" to stderr. */
 void
@@ -38,21 +34,6 @@ tool_error(const char *fmt,...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-/* Print a message and exit with the given status. */
-void
-tool_fatal(int status, const char *fmt,...)
-{
-	va_list		ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(status);
 }
 
 /* The exit status for a format library failure. */
@@ -93,48 +74,15 @@ report_bundle_error(const char *path, const sb_error *err)
 	return status_exit_code(err->code);
 }
 
-/* malloc that reports failure and exits. */
-void *
-xmalloc(size_t size)
-{
-	void	   *p = malloc(size ? size : 1);
-
-	if (p == NULL)
-		tool_fatal(EXIT_USAGE, "out of memory");
-	return p;
-}
-
-/* realloc that reports failure and exits. */
-void *
-xrealloc(void *p, size_t size)
-{
-	void	   *q = realloc(p, size ? size : 1);
-
-	if (q == NULL)
-		tool_fatal(EXIT_USAGE, "out of memory");
-	return q;
-}
-
-/* strdup that reports failure and exits. */
-char *
-xstrdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-		tool_fatal(EXIT_USAGE, "out of memory");
-	return p;
-}
-
 /* Remove the registered file, if any; safe in a signal handler. */
 static void
 cleanup_run(void)
 {
-	if (cleanup_armed)
-	{
-		cleanup_armed = 0;
-		unlink(cleanup_path);
-	}
+	const char *path = cleanup_file;
+
+	cleanup_file = NULL;
+	if (path != NULL)
+		unlink(path);
 }
 
 /* Signal handler: remove the file, then die of the same signal. */
@@ -148,17 +96,15 @@ cleanup_signal(int signo)
 
 /*
  * Register a file to remove if the program ends before cleanup_forget():
- * at exit() and on SIGINT, SIGTERM, SIGHUP and SIGQUIT.
+ * at exit() and on SIGINT, SIGTERM, SIGHUP and SIGQUIT.  The caller keeps
+ * 'path' until then.
  */
 void
 cleanup_register(const char *path)
 {
 	static bool installed = false;
 
-	if (strlen(path) >= sizeof(cleanup_path))
-		tool_fatal(EXIT_USAGE, "file name \"%s\" is too long", path);
-	strcpy(cleanup_path, path);
-	cleanup_armed = 1;
+	cleanup_file = path;
 	if (!installed)
 	{
 		atexit(cleanup_run);
@@ -174,5 +120,5 @@ cleanup_register(const char *path)
 void
 cleanup_forget(void)
 {
-	cleanup_armed = 0;
+	cleanup_file = NULL;
 }

@@ -1,15 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * util.h
- *	  Error reporting, exit statuses and memory helpers of sbundle.
+ *	  Error reporting, exit statuses and clean-up of sbundle.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef SBUNDLE_UTIL_H
 #define SBUNDLE_UTIL_H
-
-#include <stdbool.h>
-#include <stddef.h>
 
 #include "sbformat.h"
 
@@ -20,16 +17,9 @@
 
 extern const char *progname;
 
-extern void tool_error(const char *fmt,...)
-			__attribute__((format(printf, 1, 2)));
-extern void tool_fatal(int status, const char *fmt,...)
-			__attribute__((format(printf, 2, 3), noreturn));
+extern void tool_error(const char *fmt,...) pg_attribute_printf(1, 2);
 extern int	report_bundle_error(const char *path, const sb_error *err);
 extern int	status_exit_code(sb_status code);
-
-extern void *xmalloc(size_t size);
-extern void *xrealloc(void *p, size_t size);
-extern char *xstrdup(const char *s);
 
 extern void cleanup_register(const char *path);
 extern void cleanup_forget(void);
