@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sbformat.h"
+
 #define TEXT_KEY_LEN	32		/* bytes of a text key */
 #define VALUE_MIN		80		/* value lengths are uniform in [min, max] */
 #define VALUE_MAX		120
@@ -120,6 +122,28 @@ fold_bytes(const unsigned char *p, size_t len)
 	return (a ^ (b << 1)) * UINT64_C(0x9E3779B97F4A7C15);
 }
 
+/* Key i of a sequence as a bundle key part (other fields left as they are). */
+static inline void
+bench_key_part(const key_seq *q, uint64_t i, sb_key_part *part)
+{
+	if (q->type == KEYS_INT8)
+		part->ival = q->ikeys[i];
+	else
+	{
+		part->data = q->tkeys + i * TEXT_KEY_LEN;
+		part->len = TEXT_KEY_LEN;
+	}
+}
+
+/* Fold a bundle value's payload (the image without its varlena header). */
+static inline uint64_t
+bundle_value_fold(const sb_value *v)
+{
+	size_t		hl = sb_varlena_header_size(v->ptr);
+
+	return fold_bytes(v->ptr + hl, v->len - hl);
+}
+
 /* Resource usage at one moment. */
 typedef struct usage_snap
 {
@@ -170,13 +194,13 @@ struct store
 	void	   *priv;
 };
 
-extern void store_bundle_init(store *s, int index_kind);
+extern void store_bundle_init(store *s);
 extern void store_batched_init(store *s, store *base);
 extern void store_bound_init(store *s, store *base);
 extern void store_nodedup_init(store *s);
 extern void store_cdb_init(store *s);
 extern void store_lmdb_init(store *s);
-extern void *store_bundle_handle(store *s);
+extern sb_bundle *store_bundle_handle(store *s);
 extern uint64_t bundle_stage_lookup(store *s, const key_seq *q, int stage);
 extern uint64_t cdb_find_only(store *s, const key_seq *q);
 
@@ -200,6 +224,18 @@ typedef struct trace_result
 	count_stats data_lines;		/* distinct lines of row slot, key, value */
 } trace_result;
 
-extern void trace_lookups(void *bundle, const key_seq *q, trace_result *out);
+/* An index search traced through sb_trace_touch; returns the row found. */
+typedef uint64_t (*traced_find) (void *arg, const key_seq *q, uint64_t i);
+
+extern void sb_trace_touch(const void *p, size_t len);
+extern void trace_index(sb_bundle *b, const void *index, size_t len,
+						traced_find find, void *arg, const key_seq *q,
+						trace_result *out);
+extern void trace_lookups(sb_bundle *b, const key_seq *q, trace_result *out);
+
+/* ---- bench_sorted.c ---- */
+extern void store_sorted_init(store *s, store *base);
+extern uint64_t sorted_stage_lookup(store *s, const key_seq *q, int stage);
+extern void trace_sorted(store *s, const key_seq *q, trace_result *out);
 
 #endif							/* BENCH_H */

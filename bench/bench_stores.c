@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * bench_stores.c
- *	  The stores under test: bundles (three index kinds), tinycdb and LMDB.
+ *	  The stores under test: the line-index bundle, tinycdb and LMDB.
  *
  * Each store is built from the dataset in RAM into an fsync'd file, then
  * opened read-only through its memory mapping.  A lookup finds the key and
@@ -24,7 +24,6 @@
  *-------------------------------------------------------------------------
  */
 #include "bench.h"
-#include "sbformat.h"
 
 #include <cdb.h>
 #include <errno.h>
@@ -64,13 +63,12 @@ remove_file(const char *path)
  */
 typedef struct bundle_priv
 {
-	int			index_kind;
 	bool		no_dedup;		/* build without value dedup */
 	sb_bundle  *b;
 	uint32_t	value_off;		/* slot offset of the value's heap offset */
 } bundle_priv;
 
-/* Write the dataset as a bundle with the store's index kind. */
+/* Write the dataset as a bundle. */
 static void
 bundle_build(store *s, const dataset *d, const char *prefix)
 {
@@ -115,7 +113,6 @@ bundle_build(store *s, const dataset *d, const char *prefix)
 	o.path = s->path;
 	o.memory_budget = WRITER_BUDGET;
 	o.hash_seed = HASH_SEED;
-	o.index_kind = p->index_kind;
 	o.dedup = !p->no_dedup;
 	o.inline_limit = SB_INLINE_DEFAULT;
 	o.pg_major = 15;
@@ -162,43 +159,14 @@ bundle_open(store *s, const dataset *d)
 
 	if (sb_open(s->path, &p->b, &err) != SB_OK)
 		die("sb_open \"%s\": %s", s->path, err.detail);
-	if (p->b->indexed_count != d->n || p->b->index_kind != (uint32_t) p->index_kind)
+	if (p->b->indexed_count != d->n)
 		die("bundle \"%s\" does not hold the expected index", s->path);
 	p->value_off = p->b->columns[1].slot_offset;
-	s->info.index_bytes = p->b->dir_size + p->b->entries_size;
-	if (p->b->index_kind == SB_INDEX_LINES)
-		snprintf(s->info.note, sizeof(s->info.note),
-				 "%llu lines of 64 B (%llu home lines)",
-				 (unsigned long long) p->b->nlines,
-				 (unsigned long long) p->b->home_lines);
-	else
-		snprintf(s->info.note, sizeof(s->info.note),
-				 "directory %llu B + entries %llu B (%u B each), %u bucket bits",
-				 (unsigned long long) p->b->dir_size,
-				 (unsigned long long) p->b->entries_size, p->b->entry_size,
-				 p->b->bucket_bits);
-}
-
-/* Key i of a sequence as a key part. */
-static inline void
-bundle_part(const key_seq *q, uint64_t i, sb_key_part *part)
-{
-	if (q->type == KEYS_INT8)
-		part->ival = q->ikeys[i];
-	else
-	{
-		part->data = q->tkeys + i * TEXT_KEY_LEN;
-		part->len = TEXT_KEY_LEN;
-	}
-}
-
-/* Fold a bundle value's payload (the image without its varlena header). */
-static inline uint64_t
-bundle_fold(const sb_value *v)
-{
-	size_t		hl = sb_varlena_header_size(v->ptr);
-
-	return fold_bytes(v->ptr + hl, v->len - hl);
+	s->info.index_bytes = p->b->entries_size;
+	snprintf(s->info.note, sizeof(s->info.note),
+			 "%llu lines of 64 B (%llu home lines)",
+			 (unsigned long long) p->b->nlines,
+			 (unsigned long long) p->b->home_lines);
 }
 
 /* Single lookups: one key at a time, through the public API. */
@@ -217,7 +185,7 @@ bundle_lookup(store *s, const key_seq *q)
 		sb_lookup	it;
 		sb_value	v;
 
-		bundle_part(q, i, &part);
+		bench_key_part(q, i, &part);
 		if (sb_key_hash(b, &part, &h, NULL) != SB_OK)
 			die("sb_key_hash failed");
 		sb_lookup_start(b, &part, h, &it);
@@ -227,14 +195,14 @@ bundle_lookup(store *s, const key_seq *q)
 		if (sb_slot_value(b, sb_row_slot(b, row), 1, &v, NULL) != SB_OK)
 			die("%s: invalid value of row %llu", s->name,
 				(unsigned long long) row);
-		sum += bundle_fold(&v);
+		sum += bundle_value_fold(&v);
 	}
 	return sum;
 }
 
 /*
  * The single lookup cut short after a stage, to see what each dependent
- * step adds: 1 hash only, 2 also sb_lookup_start (directory and entries),
+ * step adds: 1 hash only, 2 also sb_lookup_start (nothing read yet),
  * 3 also sb_lookup_next (row slot, and the key in the heap for text keys),
  * 4 the whole lookup with the value read.
  */
@@ -254,7 +222,7 @@ bundle_stage_lookup(store *s, const key_seq *q, int stage)
 					row;
 		sb_lookup	it;
 
-		bundle_part(q, i, &part);
+		bench_key_part(q, i, &part);
 		if (sb_key_hash(b, &part, &h, NULL) != SB_OK)
 			die("sb_key_hash failed");
 		if (stage == 1)
@@ -278,10 +246,9 @@ bundle_stage_lookup(store *s, const key_seq *q, int stage)
 
 /*
  * Batched lookups, 16 at a time, each step over all 16 before the next:
- * hash each key and prefetch its directory line; read the directory line
- * and prefetch the entries at the predicted place; find the first
- * candidate and prefetch its row slot; check the row and prefetch its
- * value if it is in the heap; then read the values.
+ * hash each key and prefetch its index line; read the line, find the
+ * first candidate and prefetch its row slot; check the row and prefetch
+ * its value if it is in the heap; then read the values.
  */
 static uint64_t
 batched_lookup(store *s, const key_seq *q)
@@ -301,7 +268,7 @@ batched_lookup(store *s, const key_seq *q)
 
 		for (int j = 0; j < m; j++)
 		{
-			bundle_part(q, i + j, &parts[j]);
+			bench_key_part(q, i + j, &parts[j]);
 			if (sb_key_hash(b, &parts[j], &h[j], NULL) != SB_OK)
 				die("sb_key_hash failed");
 			sb_lookup_prefetch(b, h[j]);
@@ -309,10 +276,8 @@ batched_lookup(store *s, const key_seq *q)
 		for (int j = 0; j < m; j++)
 		{
 			sb_lookup_start(b, &parts[j], h[j], &it[j]);
-			sb_lookup_prefetch_entries(b, &it[j]);
-		}
-		for (int j = 0; j < m; j++)
 			sb_lookup_prefetch_row(b, &it[j]);
+		}
 		for (int j = 0; j < m; j++)
 		{
 			uint64_t	row,
@@ -332,7 +297,7 @@ batched_lookup(store *s, const key_seq *q)
 
 			if (sb_slot_value(b, slot[j], 1, &v, NULL) != SB_OK)
 				die("%s: invalid value", s->name);
-			sum += bundle_fold(&v);
+			sum += bundle_value_fold(&v);
 		}
 	}
 	return sum;
@@ -355,21 +320,18 @@ bundle_remove(store *s)
 	remove_file(s->path);
 }
 
-/* Set up a bundle store with the given index kind. */
+/* Set up a bundle store. */
 void
-store_bundle_init(store *s, int index_kind)
+store_bundle_init(store *s)
 {
 	bundle_priv *p = calloc(1, sizeof(bundle_priv));
 
 	if (p == NULL)
 		die("out of memory");
 	memset(s, 0, sizeof(*s));
-	p->index_kind = index_kind;
 	s->priv = p;
-	s->name = index_kind == SB_INDEX_LINES ? "bundle lines" :
-		index_kind == SB_INDEX_BUCKETED ? "bundle bucketed" : "bundle sorted (seed)";
-	s->tag = index_kind == SB_INDEX_LINES ? "lines" :
-		index_kind == SB_INDEX_BUCKETED ? "bucketed" : "sorted";
+	s->name = "bundle lines";
+	s->tag = "lines";
 	s->build = bundle_build;
 	s->open = bundle_open;
 	s->lookup = bundle_lookup;
@@ -381,7 +343,7 @@ store_bundle_init(store *s, int index_kind)
 void
 store_nodedup_init(store *s)
 {
-	store_bundle_init(s, SB_INDEX_LINES);
+	store_bundle_init(s);
 	((bundle_priv *) s->priv)->no_dedup = true;
 	s->name = "bundle lines, dedup off";
 	s->tag = "nodedup";
@@ -455,7 +417,7 @@ bound_lookup(store *s, const key_seq *q)
 		if (sb_slot_value(b, slot, 1, &v, NULL) != SB_OK)
 			die("%s: invalid value of row %llu", s->name,
 				(unsigned long long) row);
-		sum += bundle_fold(&v);
+		sum += bundle_value_fold(&v);
 	}
 	return sum;
 }
@@ -470,8 +432,8 @@ store_bound_init(store *s, store *base)
 	s->lookup = bound_lookup;
 }
 
-/* The sb_bundle of a bundle store. */
-void *
+/* The sb_bundle of a bundle store (NULL until it is open). */
+sb_bundle *
 store_bundle_handle(store *s)
 {
 	return ((bundle_priv *) s->priv)->b;

@@ -1,20 +1,21 @@
 /*-------------------------------------------------------------------------
  *
  * bench_trace.c
- *	  Counting the cache lines a bundle lookup touches.
+ *	  Counting the cache lines a lookup touches.
  *
  * The build compiles src/format/sblookup.c a second time with
  * -DSB_TRACE_LINES and the public lookup functions renamed to sbt_*; that
- * copy reports every directory and entry read to sb_trace_touch, defined
- * here.  Per lookup we keep the distinct 64-byte lines (and 4 KiB pages)
- * that fall inside the index sections, the matched entry's row number
- * included.  The row slot, the key (text keys live in the heap) and the
- * value are counted separately as data lines.
+ * copy reports every index read to sb_trace_touch, defined here, and so
+ * does the seed's search in bench_sorted.c when asked.  Per lookup we
+ * keep the distinct 64-byte lines (and 4 KiB pages) that fall inside the
+ * index, the matched entry's row number included.  The row slot, the key
+ * (text keys may live in the heap) and the value are counted separately
+ * as data lines.
  *
  *-------------------------------------------------------------------------
  */
 #include "bench.h"
-#include "sbformat.h"
+#include "sbinternal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,6 @@ extern void sbt_lookup_start(const sb_bundle *b, const sb_key_part *parts,
 							 uint64_t hash, sb_lookup *it);
 extern int	sbt_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
 							sb_error *err);
-extern void sb_trace_touch(const void *p, size_t len);
 
 /* Distinct items (line or page numbers) seen in one lookup. */
 typedef struct line_set
@@ -40,8 +40,8 @@ typedef struct line_set
 
 static struct
 {
-	uintptr_t	lo[2];			/* index sections: [lo, hi) */
-	uintptr_t	hi[2];
+	uintptr_t	lo;				/* the index: [lo, hi) */
+	uintptr_t	hi;
 	line_set	lines;
 	line_set	pages;
 	uint64_t	reads;
@@ -78,14 +78,10 @@ sb_trace_touch(const void *p, size_t len)
 {
 	uintptr_t	a = (uintptr_t) p;
 
-	for (int i = 0; i < 2; i++)
+	if (a >= tr.lo && a < tr.hi)
 	{
-		if (a >= tr.lo[i] && a < tr.hi[i])
-		{
-			tr.reads++;
-			add_range(&tr.lines, &tr.pages, a, len);
-			return;
-		}
+		tr.reads++;
+		add_range(&tr.lines, &tr.pages, a, len);
 	}
 }
 
@@ -127,67 +123,60 @@ hist_add(uint64_t *hist, uint64_t v)
 	hist[v < HIST_SIZE ? v : HIST_SIZE - 1]++;
 }
 
+/* The distinct lines of row 'row''s slot and of its variable-length values. */
+static int
+data_lines(sb_bundle *b, uint64_t row, line_set *data)
+{
+	const unsigned char *slot;
+
+	data->n = 0;
+	if (sb_row_get(b, row, &slot, NULL) != SB_OK)
+		die("traced lookup: no row %llu", (unsigned long long) row);
+	add_range(data, NULL, (uintptr_t) slot, b->row_size);
+	for (int col = 0; col < 2; col++)
+	{
+		sb_value	v;
+
+		if (b->columns[col].typlen > 0)
+			continue;			/* fixed-length: inside the slot */
+		if (sb_slot_value(b, slot, col, &v, NULL) != SB_OK)
+			die("traced lookup: invalid value");
+		add_range(data, NULL, (uintptr_t) v.ptr, v.len);
+	}
+	return data->n;
+}
+
 /*
- * Run the probes through the traced lookup and collect, per lookup, the
- * distinct index lines and pages, the number of index reads, and the
- * distinct lines of the row slot, key and value it then reads.
+ * Run the probes through a traced index search over the 'len' bytes at
+ * 'index', and collect, per lookup, the distinct index lines and pages,
+ * the number of index reads, and the distinct lines of the row slot, key
+ * and value of bundle b that it then reads.
  */
 void
-trace_lookups(void *bundle, const key_seq *q, trace_result *out)
+trace_index(sb_bundle *b, const void *index, size_t len, traced_find find,
+			void *arg, const key_seq *q, trace_result *out)
 {
-	const sb_bundle *b = bundle;
 	uint64_t   *hl = calloc(HIST_SIZE, sizeof(uint64_t)),
 			   *hp = calloc(HIST_SIZE, sizeof(uint64_t)),
 			   *hr = calloc(HIST_SIZE, sizeof(uint64_t)),
 			   *hd = calloc(HIST_SIZE, sizeof(uint64_t));
 	line_set   *data = malloc(sizeof(line_set));
-	sb_key_part part;
 
 	if (!hl || !hp || !hr || !hd || !data)
 		die("out of memory");
-	memset(&part, 0, sizeof(part));
-	tr.lo[0] = (uintptr_t) b->dir;
-	tr.hi[0] = (uintptr_t) b->dir + b->dir_size;
-	tr.lo[1] = (uintptr_t) b->entries;
-	tr.hi[1] = (uintptr_t) b->entries + b->entries_size;
+	tr.lo = (uintptr_t) index;
+	tr.hi = (uintptr_t) index + len;
 	for (uint64_t i = 0; i < q->n; i++)
 	{
-		uint64_t	h,
-					row;
-		sb_lookup	it;
-		const unsigned char *slot;
-		sb_value	v;
+		uint64_t	row;
 
-		if (q->type == KEYS_INT8)
-			part.ival = q->ikeys[i];
-		else
-		{
-			part.data = q->tkeys + i * TEXT_KEY_LEN;
-			part.len = TEXT_KEY_LEN;
-		}
 		tr.lines.n = tr.pages.n = 0;
 		tr.reads = 0;
-		if (sbt_key_hash(b, &part, &h, NULL) != SB_OK)
-			die("sb_key_hash failed");
-		sbt_lookup_start(b, &part, h, &it);
-		if (sbt_lookup_next(b, &it, &row, NULL) != 1)
-			die("traced lookup: key %llu not found", (unsigned long long) i);
+		row = find(arg, q, i);
 		hist_add(hl, (uint64_t) tr.lines.n);
 		hist_add(hp, (uint64_t) tr.pages.n);
 		hist_add(hr, tr.reads);
-
-		data->n = 0;
-		slot = sb_row_slot(b, row);
-		add_range(data, NULL, (uintptr_t) slot, b->row_size);
-		for (int col = 0; col < 2; col++)
-		{
-			if (b->columns[col].typlen > 0)
-				continue;		/* fixed-length: inside the slot */
-			if (sb_slot_value(b, slot, col, &v, NULL) != SB_OK)
-				die("traced lookup: invalid value");
-			add_range(data, NULL, (uintptr_t) v.ptr, v.len);
-		}
-		hist_add(hd, (uint64_t) data->n);
+		hist_add(hd, (uint64_t) data_lines(b, row, data));
 	}
 	hist_stats(hl, q->n, &out->index_lines);
 	hist_stats(hp, q->n, &out->index_pages);
@@ -198,4 +187,30 @@ trace_lookups(void *bundle, const key_seq *q, trace_result *out)
 	free(hr);
 	free(hd);
 	free(data);
+}
+
+/* A traced line-index lookup of key i of q; its row. */
+static uint64_t
+lines_traced(void *arg, const key_seq *q, uint64_t i)
+{
+	sb_bundle  *b = arg;
+	sb_key_part part = {0};
+	sb_lookup	it;
+	uint64_t	h,
+				row;
+
+	bench_key_part(q, i, &part);
+	if (sbt_key_hash(b, &part, &h, NULL) != SB_OK)
+		die("sb_key_hash failed");
+	sbt_lookup_start(b, &part, h, &it);
+	if (sbt_lookup_next(b, &it, &row, NULL) != 1)
+		die("traced lookup: key %llu not found", (unsigned long long) i);
+	return row;
+}
+
+/* Count the index lines each line-index lookup of q reads. */
+void
+trace_lookups(sb_bundle *b, const key_seq *q, trace_result *out)
+{
+	trace_index(b, b->entries, b->entries_size, lines_traced, b, q, out);
 }

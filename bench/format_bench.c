@@ -4,14 +4,14 @@
  *	  Microbenchmark of bundle lookups against tinycdb and LMDB.
  *
  * For one dataset (int8 or 32-byte text keys, values of 80 to 120 bytes,
- * all from a fixed seed) this program builds bundles with the line index
- * (the default), the bucketed index and the seed's sorted index, a tinycdb file and an LMDB
- * environment, timing each build from RAM to an fsync'd file.  It opens
- * them all, makes one full warm-up pass over every key in each, then
- * times the same random probe sequence on every store, several runs with
- * the store order rotated from run to run.  Every lookup reads its whole
- * value; the checksums must match the dataset's.  Last, a traced copy of
- * the bundle lookup counts the index cache lines each lookup touches.
+ * all from a fixed seed) this program builds a bundle, a tinycdb file and
+ * an LMDB environment, timing each build from RAM to an fsync'd file, and
+ * the seed library's sorted index in memory over the bundle's key hashes
+ * (bench_sorted.c).  It opens them all, makes one full warm-up pass over
+ * every key in each, then times the same random probe sequence on every
+ * store, several runs with the store order rotated from run to run.  Every
+ * lookup reads its whole value; the checksums must match the dataset's.
+ * Last, traced lookups count the index cache lines each lookup touches.
  *
  * The results are printed as Markdown, and optionally appended as
  * tab-separated records to a file for the summary and the charts.
@@ -24,21 +24,19 @@
  *-------------------------------------------------------------------------
  */
 #include "bench.h"
-#include "sbformat.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#define NSTORES		7
+#define NSTORES		6
 #define ST_LINES	0			/* the baseline of every ratio */
-#define ST_BUCKETED	1
-#define ST_SORTED	2
-#define ST_CDB		3
-#define ST_LMDB		4
-#define ST_BATCHED	5			/* views of the line-index bundle: */
-#define ST_BOUND	6			/* batched lookups, and the bound */
-#define NBUNDLES	3			/* the bundle stores: lines, bucketed, sorted */
+#define ST_SORTED	1			/* the seed's search, over the bundle's rows */
+#define ST_CDB		2
+#define ST_LMDB		3
+#define ST_BATCHED	4			/* views of the line-index bundle: */
+#define ST_BOUND	5			/* batched lookups, and the bound */
+#define NTRACED		2			/* stores whose index reads are traced */
 #define MAX_RUNS	25
 #define STAGE_LOOKUPS	1000000	/* probes timed per stage */
 
@@ -71,7 +69,7 @@ typedef struct options
 } options;
 
 static const char *const store_tags[NSTORES] = {
-	"lines", "bucketed", "sorted", "cdb", "lmdb", "batched", "bound"
+	"lines", "sorted", "cdb", "lmdb", "batched", "bound"
 };
 
 /* The store named by a tag, or -1. */
@@ -91,6 +89,13 @@ profile_base(const char *tag)
 	int			s = store_index(tag);
 
 	return s == ST_BATCHED || s == ST_BOUND ? ST_LINES : s;
+}
+
+/* Does a store read the line-index bundle (and so need it built)? */
+static bool
+needs_bundle(int s)
+{
+	return s == ST_LINES || s == ST_SORTED || s == ST_BATCHED || s == ST_BOUND;
 }
 
 /* --stores: a comma-separated list of store tags, and "nodedup". */
@@ -123,7 +128,7 @@ usage(void)
 			"usage: format_bench --dir DIR [--type int8|text] [--keys N] [--lookups M]\n"
 			"                    [--runs R] [--stage-runs R] [--seed S] [--tsv FILE] [--keep]\n"
 			"                    [--stores LIST] [--profile STORE]\n"
-			"  stores: lines bucketed sorted cdb lmdb batched bound (and nodedup for --stores)\n"
+			"  stores: lines sorted cdb lmdb batched bound (and nodedup for --stores)\n"
 			"       format_bench --latency\n");
 	exit(2);
 }
@@ -220,6 +225,7 @@ parse_options(int argc, char **argv, options *o)
 	{
 		memset(o->on, 0, sizeof(o->on));
 		o->on[profile_base(o->profile)] = true;
+		o->on[ST_LINES] = needs_bundle(store_index(o->profile));
 		o->nodedup = false;
 	}
 }
@@ -280,10 +286,15 @@ print_build_row(const dataset *d, const store *s, FILE *tsv, const char *slug)
 	double		over = ((double) in->file_bytes - (double) d->key_bytes -
 						(double) d->value_bytes) / (double) d->n;
 
-	printf("| %s | %.0f | %.2f | %.1f | %.2f | %.2f |\n", s->name,
-		   (double) d->n / in->build_sec, in->build_sec,
-		   (double) in->file_bytes / 1e6,
-		   (double) in->index_bytes / (double) d->n, over);
+	if (in->file_bytes == 0)		/* in memory */
+		printf("| %s | %.0f | %.2f | - | %.2f | - |\n", s->name,
+			   (double) d->n / in->build_sec, in->build_sec,
+			   (double) in->index_bytes / (double) d->n);
+	else
+		printf("| %s | %.0f | %.2f | %.1f | %.2f | %.2f |\n", s->name,
+			   (double) d->n / in->build_sec, in->build_sec,
+			   (double) in->file_bytes / 1e6,
+			   (double) in->index_bytes / (double) d->n, over);
 	if (tsv)
 		fprintf(tsv, "build\t%s\t%s\t%.0f\t%llu\t%.3f\t%.3f\n", slug, s->tag,
 				(double) d->n / in->build_sec,
@@ -309,7 +320,8 @@ print_builds(const dataset *d, store *st, const bool *on, store *nodedup,
 		print_build_row(d, nodedup, tsv, slug);
 	}
 	printf("\nBuild = from the data in RAM to a complete, fsync'd file (LMDB's "
-		   "includes sorting the keys).  Index bytes: ");
+		   "includes sorting the keys; the sorted search's is hashing and "
+		   "sorting in memory).  Index bytes: ");
 	for (int s = 0; s < ST_BATCHED; s++)
 	{
 		if (!on[s])
@@ -371,7 +383,7 @@ print_lookups(store *st, const bool *on, const run_stats *rs, int runs,
 		   "runs: below 100%% the core was shared with other processes.\n");
 }
 
-/* Print the cache-line table of the bundle index kinds. */
+/* Print the cache-line table of the traced indexes. */
 static void
 print_lines(const dataset *d, store *st, const bool *on,
 			const trace_result *tr, FILE *tsv, const char *slug)
@@ -379,7 +391,7 @@ print_lines(const dataset *d, store *st, const bool *on,
 	printf("\n| index | distinct index lines: mean | p50 | p99 | max | "
 		   "index pages: mean | p99 | index reads: mean |\n");
 	printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (int s = 0; s < NBUNDLES; s++)
+	for (int s = 0; s < NTRACED; s++)
 	{
 		const trace_result *t = &tr[s];
 
@@ -395,7 +407,7 @@ print_lines(const dataset *d, store *st, const bool *on,
 					t->index_lines.p99, t->index_lines.max);
 	}
 	printf("\nData lines after the index (row slot with the %svalue inside it, or "
-		   "in the heap if long), the same for every kind: mean %.2f, p99 %u, max %u.\n",
+		   "in the heap if long), the same for both: mean %.2f, p99 %u, max %u.\n",
 		   d->type == KEYS_TEXT ? "key image and the " : "",
 		   tr[0].data_lines.mean,
 		   tr[0].data_lines.p99, tr[0].data_lines.max);
@@ -444,7 +456,7 @@ stage_breakdown(const dataset *d, store *st, const bool *on, int runs,
 			if (i < 4)
 				sink += bundle_stage_lookup(&st[ST_LINES], &q, i + 1);
 			else if (i < 7)
-				sink += bundle_stage_lookup(&st[ST_SORTED], &q, i - 2);
+				sink += sorted_stage_lookup(&st[ST_SORTED], &q, i - 2);
 			else if (i == 7)
 				sink += cdb_find_only(&st[ST_CDB], &q);
 			else
@@ -457,7 +469,9 @@ stage_breakdown(const dataset *d, store *st, const bool *on, int runs,
 		med[i] = median(ns[i], runs);
 
 	printf("\nWhere the time goes (ns per lookup, cumulative, median of %d runs over "
-		   "%llu lookups; each row adds one step to the loop above it):\n\n", runs,
+		   "%llu lookups; each row adds one step to the loop above it; the sorted "
+		   "search makes its search in the second step, and reads the row and "
+		   "checks the key in the third):\n\n", runs,
 		   (unsigned long long) q.n);
 	printf("| step | lines ns | step adds | sorted (seed) ns | step adds |\n");
 	printf("|---|---:|---:|---:|---:|\n");
@@ -528,7 +542,6 @@ profile_run(store *s, const key_seq *q)
 static int
 profile_store(const options *o, const dataset *d, store *st)
 {
-	int			s = profile_base(o->profile);
 	store	   *ps = &st[store_index(o->profile)];
 	double		t0;
 
@@ -539,9 +552,14 @@ profile_store(const options *o, const dataset *d, store *st)
 		die("%s returned wrong values", ps->name);
 	printf("%s: %llu lookups in %.3f s\n", ps->name,
 		   (unsigned long long) d->nprobe, now_sec() - t0);
-	st[s].close(&st[s]);
-	if (!o->keep)
-		st[s].remove(&st[s]);
+	for (int s = ST_BATCHED - 1; s >= 0; s--)
+	{
+		if (!o->on[s])
+			continue;
+		st[s].close(&st[s]);
+		if (!o->keep)
+			st[s].remove(&st[s]);
+	}
 	return 0;
 }
 
@@ -555,7 +573,7 @@ main(int argc, char **argv)
 				nodedup;
 	run_stats	rs[NSTORES];
 	double		med_ratio[NSTORES];
-	trace_result tr[NBUNDLES];
+	trace_result tr[NTRACED];
 	char		prefix[900],
 				slug[64];
 	FILE	   *tsv = NULL;
@@ -581,9 +599,8 @@ main(int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "%s/%s", o.dir, slug);
 	fprintf(stderr, "[%s] generated in %.1f s\n", d.name, now_sec() - t0);
 
-	store_bundle_init(&st[ST_LINES], SB_INDEX_LINES);
-	store_bundle_init(&st[ST_BUCKETED], SB_INDEX_BUCKETED);
-	store_bundle_init(&st[ST_SORTED], SB_INDEX_SORTED);
+	store_bundle_init(&st[ST_LINES]);
+	store_sorted_init(&st[ST_SORTED], &st[ST_LINES]);
 	store_cdb_init(&st[ST_CDB]);
 	store_lmdb_init(&st[ST_LMDB]);
 	for (int s = 0; s < ST_BATCHED; s++)
@@ -648,9 +665,9 @@ main(int argc, char **argv)
 				rs[ST_LINES].rate[r] / 1e6);
 	}
 
-	for (int s = 0; s < NBUNDLES; s++)
-		if (o.on[s])
-			trace_lookups(store_bundle_handle(&st[s]), &d.probes, &tr[s]);
+	trace_lookups(store_bundle_handle(&st[ST_LINES]), &d.probes, &tr[ST_LINES]);
+	if (o.on[ST_SORTED])
+		trace_sorted(&st[ST_SORTED], &d.probes, &tr[ST_SORTED]);
 
 	printf("\n### %s: %llu keys, values %d-%d B, %llu random lookups of present keys, "
 		   "%d runs\n", d.name, (unsigned long long) d.n, VALUE_MIN, VALUE_MAX,

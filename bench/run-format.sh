@@ -86,12 +86,11 @@ cflags=(-std=gnu11 -O2 -Wall -I"$src" -I"$bench")
 gcc "${cflags[@]}" -DSB_TRACE_LINES \
   -Dsb_key_hash=sbt_key_hash -Dsb_lookup_start=sbt_lookup_start \
   -Dsb_lookup_next=sbt_lookup_next -Dsb_lookup_prefetch=sbt_lookup_prefetch \
-  -Dsb_lookup_prefetch_entries=sbt_lookup_prefetch_entries \
   -Dsb_lookup_prefetch_row=sbt_lookup_prefetch_row \
   -c "$src/sblookup.c" -o "$build/sblookup_trace.o"
 gcc "${cflags[@]}" -o "$build/format_bench" \
   "$bench"/format_bench.c "$bench"/bench_data.c "$bench"/bench_stores.c \
-  "$bench"/bench_trace.c "$src"/*.c "$build/sblookup_trace.o" \
+  "$bench"/bench_sorted.c "$bench"/bench_trace.c "$src"/*.c "$build/sblookup_trace.o" \
   -lcdb -llmdb -lm
 
 # Pin to CPU 1 when there is one.
@@ -181,8 +180,7 @@ done
       n++; ds[n] = $2; st[n] = $3; rate[n] = $4; ratio[n] = $5; wall[n] = $8; share[n] = $9
     }
     END {
-      name["lines"] = "bundle lines"; name["bucketed"] = "bundle bucketed"
-      name["sorted"] = "bundle sorted (seed)"
+      name["lines"] = "bundle lines"; name["sorted"] = "sorted search (seed)"
       name["cdb"] = "tinycdb"; name["lmdb"] = "LMDB"
       name["batched"] = "bundle lines, batched x16"
       name["bound"] = "bound: row read, number known"
@@ -207,7 +205,7 @@ awk -F'\t' '
   END {
     for (i = 1; i <= n; i++) {
       d = order[i]
-      printf "%s %.4f %.4f %.4f %.4f %.4f %.4f %.4f\n", d, r[d FS "lines"], r[d FS "bucketed"],
+      printf "%s %.4f %.4f %.4f %.4f %.4f %.4f\n", d, r[d FS "lines"],
         r[d FS "sorted"], r[d FS "cdb"], r[d FS "lmdb"], r[d FS "batched"], r[d FS "bound"]
     }
   }' "$tsv" > "$out/format-lookups.dat"
@@ -219,8 +217,8 @@ awk -F'\t' '
   END {
     for (i = 1; i <= n; i++) {
       d = order[i]
-      printf "%s %.3f %d %.3f %d %.3f %d\n", d, m[d FS "lines"], p[d FS "lines"],
-        m[d FS "bucketed"], p[d FS "bucketed"], m[d FS "sorted"], p[d FS "sorted"]
+      printf "%s %.3f %d %.3f %d\n", d, m[d FS "lines"], p[d FS "lines"],
+        m[d FS "sorted"], p[d FS "sorted"]
     }
   }' "$tsv" > "$out/format-lines.dat"
 gnuplot -e "dir='$out'" "$bench/format-plot.gp"
