@@ -41,7 +41,6 @@ typedef struct build_options
 	bool		approximate;
 	bool		dedup;
 	bool		verbose;
-	int			index_kind;
 	size_t		memory;
 	uint32_t	inline_limit;
 	const char *out;
@@ -78,8 +77,6 @@ build_usage(void)
 		   "  --header                 the first CSV line is a header; skip it\n"
 		   "  --approximate            do not store the key columns; lookups match on the\n"
 		   "                           key's hash only\n"
-		   "  --index lines|bucketed|sorted\n"
-		   "                           index kind (default: lines)\n"
 		   "  --no-dedup               store identical values separately\n"
 		   "  --memory MB              memory for the index sort and dedup (default: %d)\n"
 		   "  --inline BYTES           widest area for short values inside each row slot,\n"
@@ -133,19 +130,6 @@ apply_option(build_options *o, int c, char *arg)
 			o->meta = pg_realloc(o->meta, (o->nmeta + 1) * sizeof(char *));
 			o->meta[o->nmeta++] = arg;
 			return true;
-		case 'i':
-			if (strcmp(arg, "lines") == 0)
-				o->index_kind = SB_INDEX_LINES;
-			else if (strcmp(arg, "bucketed") == 0)
-				o->index_kind = SB_INDEX_BUCKETED;
-			else if (strcmp(arg, "sorted") == 0)
-				o->index_kind = SB_INDEX_SORTED;
-			else
-			{
-				tool_error("invalid --index value \"%s\": must be lines, bucketed or sorted", arg);
-				return false;
-			}
-			return true;
 		case 'M':
 			if (!parse_bounded("memory", arg, 1, MAX_MEMORY_MB, "megabytes", &n))
 				return false;
@@ -169,7 +153,6 @@ parse_options(int argc, char **argv, build_options *o)
 		{"key", required_argument, NULL, 'k'},
 		{"header", no_argument, NULL, 'H'},
 		{"approximate", no_argument, NULL, 'a'},
-		{"index", required_argument, NULL, 'i'},
 		{"no-dedup", no_argument, NULL, 'D'},
 		{"memory", required_argument, NULL, 'M'},
 		{"inline", required_argument, NULL, 'I'},
@@ -284,7 +267,6 @@ start_writer(build_state *st)
 	wo.path = st->tmp;
 	wo.memory_budget = o->memory;
 	wo.hash_seed = 0;
-	wo.index_kind = o->index_kind;
 	wo.approximate = o->approximate;
 	wo.dedup = o->dedup;
 	wo.inline_limit = o->inline_limit;

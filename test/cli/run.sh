@@ -359,7 +359,7 @@ fails_with 2 'expected KEY=VALUE' "--meta needs KEY=VALUE" \
 section "A large bundle: get finds every key"
 
 awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "%d,name %d,%d.5\n", i * 7, i, i % 1000 }' >big.csv
-rm -f big.sb bigt.sb bigs.sb bigm.sb bigh.sb
+rm -f big.sb bigt.sb bigm.sb bigh.sb
 check "build 100000 rows" "$SB" build --schema 'id:int8,name:text,v:float8' --key id big.sb big.csv
 cut -d, -f1 big.csv | xargs "$SB" get big.sb >big.out 2>err
 check "get finds each of 100000 integer keys" same big.csv big.out
@@ -369,28 +369,16 @@ cut -d, -f2 big.csv >bigt.keys
 check "get finds each of 100000 text keys" same big.csv bigt.out
 run "$SB" get big.sb 1 2 3 6 700001 -- -7
 check "get of absent keys prints nothing and exits 0" test "$rc" -eq 0 -a ! -s out
-"$SB" build --index sorted --schema 'id:int8,name:text,v:float8' --key id bigs.sb big.csv &&
-  cut -d, -f1 big.csv | xargs "$SB" get bigs.sb >bigs.out
-check "--index sorted: get finds each of 100000 keys" same big.csv bigs.out
-check "--index sorted: info shows the kind" grep -q 'kind: *sorted' <("$SB" info bigs.sb)
-"$SB" build --index bucketed --schema 'id:int8,name:text,v:float8' --key id bigb.sb big.csv &&
-  cut -d, -f1 big.csv | xargs "$SB" get bigb.sb >bigb.out
-check "--index bucketed: get finds each of 100000 keys" same big.csv bigb.out
-check "--index bucketed: info shows the kind" grep -q 'kind: *bucketed' <("$SB" info bigb.sb)
-check "--index bucketed writes format 2.0" grep -q 'format version: *2\.0' <("$SB" info bigb.sb)
-"$SB" build --index lines --schema 'id:int8,name:text,v:float8' --key id bigl.sb big.csv &&
-  cmp -s <("$SB" dump bigl.sb) <("$SB" dump big.sb)
-check "--index lines is the default: the same rows" test $? -eq 0
-check "--index lines: info shows the kind" grep -q 'kind: *lines' <("$SB" info bigl.sb)
+check "info shows the line index" grep -q 'kind: *lines' <("$SB" info big.sb)
 "$SB" build --memory 1 --schema 'id:int8,name:text,v:float8' --key id bigm.sb big.csv &&
   cut -d, -f1 big.csv | xargs "$SB" get bigm.sb >bigm.out
 check "--memory 1 (index sorted in spilled runs): get finds every key" same big.csv bigm.out
-"$SB" build --inline 0 --index bucketed --schema 'id:int8,name:text,v:float8' --key id \
+"$SB" build --inline 0 --schema 'id:int8,name:text,v:float8' --key id \
   bigh.sb big.csv && cut -d, -f1 big.csv | xargs "$SB" get bigh.sb >bigh.out
 check "--inline 0 (every value in the heap): get finds every key" same big.csv bigh.out
-check "--inline 0 --index bucketed writes format 1.0" grep -q 'format version: *1\.0' <("$SB" info bigh.sb)
+check "--inline 0 writes format 3.0 too" grep -q 'format version: *3\.0' <("$SB" info bigh.sb)
 check "the default (a line index) writes format 3.0" grep -q 'format version: *3\.0' <("$SB" info big.sb)
-check "verify the 100000-row bundles" quietly "$SB" verify big.sb bigt.sb bigs.sb bigb.sb bigm.sb bigh.sb
+check "verify the 100000-row bundles" quietly "$SB" verify big.sb bigt.sb bigm.sb bigh.sb
 "$SB" dump big.sb >bigd.out
 check "dump of 100000 rows reproduces the input" same big.csv bigd.out
 
@@ -547,8 +535,8 @@ fails_with 2 'no key column given' "no key column" \
 fails_with 2 'key column "id" specified more than once' "a key column twice" \
   "${B[@]}" --schema 'id:int4' --key id --key id e.sb empty.csv
 fails_with 2 'no --schema given' "no schema" "${B[@]}" --key id e.sb empty.csv
-fails_with 2 'invalid --index value "hashed"' "a bad index kind" \
-  "${B[@]}" --schema 'id:int4' --key id --index hashed e.sb empty.csv
+fails_with 2 'unrecognized option "--index"' "--index is no longer an option" \
+  "${B[@]}" --schema 'id:int4' --key id --index lines e.sb empty.csv
 fails_with 2 'invalid --memory value "0"' "a bad memory budget" \
   "${B[@]}" --schema 'id:int4' --key id --memory 0 e.sb empty.csv
 fails_with 2 'invalid --inline value "4097": must be 0 to 4096 bytes' "an inline limit too wide" \
