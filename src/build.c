@@ -315,7 +315,6 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 	opts.temp_dir = bs->dir;
 	opts.memory_budget = (size_t) maintenance_work_mem * 1024;
 	opts.hash_seed = seed;
-	opts.index_kind = SB_INDEX_LINES;
 	opts.approximate = bs->approximate;
 	opts.dedup = true;
 	opts.inline_limit = (uint32_t) sb_inline_limit_setting;

@@ -4,8 +4,9 @@
  *	  The one place where format-library errors become PostgreSQL errors.
  *
  * A damaged, truncated or foreign file is data corruption (XX001) and
- * names the bundle; failed system calls get the file-access SQLSTATE of
- * their errno; a path that is not a regular file is a wrong object type.
+ * names the bundle; a file in a format since dropped must be rebuilt;
+ * failed system calls get the file-access SQLSTATE of their errno; a path
+ * that is not a regular file is a wrong object type.
  *
  *-------------------------------------------------------------------------
  */
@@ -86,6 +87,13 @@ report(const sb_error *err, const char *what, bool writing)
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("bundle \"%s\" exceeds a limit", what),
 					 errdetail("%s", detail_sentence(err->detail))));
+			break;
+		case SB_ERR_OBSOLETE:
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("bundle \"%s\" was written in a format that is no longer read", what),
+					 errdetail("%s", detail_sentence(err->detail)),
+					 errhint("Rebuild the bundle, for example with sharedbuf_refresh().")));
 			break;
 		case SB_ERR_STATE:
 		case SB_OK:

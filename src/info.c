@@ -56,7 +56,7 @@ bundle_values(const sb_bundle *b, const char *name, const char *path,
 	values[7] = key ? PointerGetDatum(key) : (Datum) 0;
 	nulls[7] = key == NULL || VARSIZE_ANY_EXHDR(key) == 0;
 	values[8] = Int32GetDatum(b->ncolumns);
-	values[9] = Int64GetDatum((int64) (b->dir_size + b->entries_size));
+	values[9] = Int64GetDatum((int64) b->entries_size);
 	values[10] = Int64GetDatum((int64) b->distinct_keys);
 	values[11] = BoolGetDatum((b->flags & SB_BUNDLE_APPROXIMATE) != 0);
 	values[12] = CStringGetTextDatum(psprintf("%u.%u", b->major, b->minor));

@@ -143,33 +143,18 @@ print_sections(const sb_bundle *b)
 static void
 print_index(const sb_bundle *b)
 {
-	uint64_t	bytes = b->dir_size + b->entries_size;
-
 	printf("\nindex:\n");
-	printf("  kind:              %s\n", b->index_kind == SB_INDEX_LINES ? "lines" :
-		   b->index_kind == SB_INDEX_BUCKETED ? "bucketed" :
-		   b->index_kind == SB_INDEX_SORTED ? "sorted" : "unknown");
-	if (b->index_kind == SB_INDEX_LINES)
-	{
-		printf("  lines:             %llu (%llu home lines of 64 bytes)\n",
-			   (unsigned long long) b->nlines, (unsigned long long) b->home_lines);
-		printf("  fingerprint bytes: %u\n", b->fp_bytes);
-	}
-	else if (b->index_kind == SB_INDEX_BUCKETED)
-	{
-		printf("  bucket bits:       %u (%llu buckets)\n", b->bucket_bits,
-			   (unsigned long long) 1 << b->bucket_bits);
-		printf("  fingerprint bytes: %u\n", b->fp_bytes);
-	}
+	printf("  kind:              lines\n");
+	printf("  lines:             %llu (%llu home lines of 64 bytes)\n",
+		   (unsigned long long) b->nlines, (unsigned long long) b->home_lines);
+	printf("  fingerprint bytes: %u\n", b->fp_bytes);
 	printf("  entries:           %llu\n", (unsigned long long) b->indexed_count);
 	printf("  distinct keys:     %llu\n", (unsigned long long) b->distinct_keys);
-	if (b->index_kind == SB_INDEX_LINES)
-		printf("  longest run:       %llu lines\n", (unsigned long long) b->max_bucket);
-	else if (b->index_kind == SB_INDEX_BUCKETED)
-		printf("  largest bucket:    %llu entries\n", (unsigned long long) b->max_bucket);
-	printf("  index bytes:       %llu\n", (unsigned long long) bytes);
+	printf("  longest run:       %llu lines\n", (unsigned long long) b->max_run);
+	printf("  index bytes:       %llu\n", (unsigned long long) b->entries_size);
 	if (b->distinct_keys > 0)
-		printf("  bytes per key:     %.2f\n", (double) bytes / (double) b->distinct_keys);
+		printf("  bytes per key:     %.2f\n",
+			   (double) b->entries_size / (double) b->distinct_keys);
 	else
 		printf("  bytes per key:     -\n");
 }

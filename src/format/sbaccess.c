@@ -8,8 +8,8 @@
 #include "sbinternal.h"
 
 /*
- * Read a value stored inside the slot (format v2): it must lie within the
- * slot, after the NULL bitmap.  The slot's blocks were checked with it.
+ * Read a value stored inside the slot: it must lie within the slot, after
+ * the NULL bitmap.  The slot's blocks were checked with it.
  */
 static sb_status
 slot_inline(const sb_bundle *b, const unsigned char *slot, int col,
@@ -18,7 +18,7 @@ slot_inline(const sb_bundle *b, const unsigned char *slot, int col,
 	uint64_t	at = ref & ~SB_INLINE_REF;
 	size_t		total;
 
-	if (b->major < 2 || at < b->bitmap_bytes || at >= b->row_size ||
+	if (at < b->bitmap_bytes || at >= b->row_size ||
 		!sb_varlena_size(slot + at, b->row_size - at, &total))
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "column \"%s\" refers to an invalid value inside its row slot",

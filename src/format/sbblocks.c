@@ -134,10 +134,6 @@ region_bounds(const sb_bundle *b, sb_region r, const unsigned char **p,
 			*p = b->heap;
 			*len = b->heap_size;
 			break;
-		case SB_REGION_DIRECTORY:
-			*p = b->dir;
-			*len = b->dir_size;
-			break;
 		default:
 			*p = b->entries;
 			*len = b->entries_size;
@@ -154,8 +150,7 @@ blocks_of(uint64_t len, unsigned shift)
 
 /*
  * Set up block checking at open: the checksum section must hold one
- * checksum per block of the rows, heap, directory and entries, in that
- * order.
+ * checksum per block of the rows, heap and index, in that order.
  */
 sb_status
 sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec, unsigned shift,
@@ -225,8 +220,7 @@ verify_blocks(const sb_bundle *b, sb_region r, uint64_t first, uint64_t last,
 						   "checksum mismatch in block %llu of the %s",
 						   (unsigned long long) i,
 						   r == SB_REGION_ROWS ? "row slots" :
-						   r == SB_REGION_HEAP ? "value heap" :
-						   r == SB_REGION_DIRECTORY ? "index directory" : "index entries");
+						   r == SB_REGION_HEAP ? "value heap" : "index lines");
 		b->verified[g >> 6] |= UINT64_C(1) << (g & 63);
 	}
 	return SB_OK;
@@ -267,18 +261,6 @@ verify_region(const sb_bundle *b, sb_region r, bool force, sb_error *err)
 		return st;
 	*region_done(b) |= UINT64_C(1) << r;
 	return SB_OK;
-}
-
-/*
- * Check every block of a region, once: the sorted index needs this, as
- * its probes land anywhere.
- */
-sb_status
-sb_check_region(const sb_bundle *b, sb_region region, sb_error *err)
-{
-	if (b->blocksums == NULL || ((*region_done(b) >> region) & 1))
-		return SB_OK;
-	return verify_region(b, region, false, err);
 }
 
 /* Verify every block checksum (full verification). */
@@ -329,8 +311,8 @@ raw_section(const unsigned char *img, size_t len, uint32_t kind,
 void
 sb_blocks_recompute(unsigned char *img, size_t len)
 {
-	static const uint32_t kinds[4] = {
-		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES};
+	static const uint32_t kinds[3] = {
+		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_ENTRIES};
 	uint64_t	soff,
 				slen,
 				pos;
@@ -340,7 +322,7 @@ sb_blocks_recompute(unsigned char *img, size_t len)
 		!raw_section(img, len, SB_SECTION_BLOCKSUMS, &soff, &slen))
 		return;
 	pos = soff;
-	for (int r = 0; r < 4; r++)
+	for (int r = 0; r < 3; r++)
 	{
 		uint64_t	off,
 					rlen;

@@ -47,6 +47,8 @@ sb_status_name(sb_status code)
 			return "SB_ERR_LIMIT";
 		case SB_ERR_STATE:
 			return "SB_ERR_STATE";
+		case SB_ERR_OBSOLETE:
+			return "SB_ERR_OBSOLETE";
 	}
 	return "SB_ERR_UNKNOWN";
 }
@@ -85,6 +87,8 @@ sb_status_message(sb_status code)
 			return "limit exceeded";
 		case SB_ERR_STATE:
 			return "operation not valid in this state";
+		case SB_ERR_OBSOLETE:
+			return "bundle file has an obsolete format";
 	}
 	return "unknown error";
 }

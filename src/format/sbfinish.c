@@ -3,20 +3,10 @@
  * sbfinish.c
  *	  Completing a bundle: row slots, the index, metadata and the header.
  *
- * The bucketed index (SB_INDEX_BUCKETED) has 2^b buckets chosen by the top
- * b bits of the key hash, about 8 to 16 entries per bucket.  Entries are
- * (fingerprint, row) pairs sorted by hash: the fingerprint is the 16 hash
- * bits after the bucket bits (32 for an approximate bundle).  The directory
- * gives each bucket's first entry; it is stored in 64-byte lines of 16
- * 32-bit slots, 15 buckets a line plus the start of the next bucket, so a
- * bucket's bounds never straddle two cache lines.  The sorted index
- * (SB_INDEX_SORTED) is the seed library's: (hash, row) pairs, 16 bytes
- * each, and no directory.
- *
- * The line index (SB_INDEX_LINES, the default) is a hash table of 64-byte
- * lines, each holding up to 10 (fingerprint, row) entries; the top 32
- * bits of the hash, scaled to the number of home lines, give the line an
- * entry belongs to.  Entries are placed in hash order, each in its home
+ * The index is a hash table of 64-byte lines, each holding up to 10
+ * (fingerprint, row) entries (7 in an approximate bundle, whose
+ * fingerprints are 4 bytes); the top 32 bits of the hash, scaled to the
+ * number of home lines, give the line an entry belongs to.  Entries are placed in hash order, each in its home
  * line or, when that is full, in the first line after it with room, so a
  * lookup reads its home line and only rarely the next.
  *
@@ -39,15 +29,7 @@ typedef struct section_plan
 	uint64_t	checksum;
 } section_plan;
 
-/* Writes the bucket directory one 64-byte line at a time. */
-typedef struct dir_writer
-{
-	sb_sink		sink;
-	uint32_t	line[SB_DIR_LINE_SLOTS];
-	int			fill;
-} dir_writer;
-
-/* Writes the line index one 64-byte line at a time. */
+/* Writes the index one 64-byte line at a time. */
 typedef struct line_writer
 {
 	sb_sink    *sink;
@@ -65,93 +47,6 @@ writer_failed_finish(sb_writer *w, sb_status st)
 {
 	w->failed = true;
 	return st;
-}
-
-/* Choose the number of bucket bits for n entries: 8 to 16 per bucket. */
-static unsigned
-choose_bucket_bits(uint64_t n)
-{
-	unsigned	bits = 0;
-
-	while (bits < SB_MAX_BUCKET_BITS && (n >> (bits + 4)) > 0)
-		bits++;
-	return bits;
-}
-
-/* Add the start of the next bucket to the directory. */
-static sb_status
-dir_push(dir_writer *d, uint32_t start, sb_error *err)
-{
-	if (d->fill == SB_DIR_LINE_BUCKETS)
-	{
-		sb_status	st;
-
-		d->line[SB_DIR_LINE_BUCKETS] = start;
-		if ((st = sb_sink_write(&d->sink, d->line, sizeof(d->line), err)) != SB_OK)
-			return st;
-		d->fill = 0;
-	}
-	d->line[d->fill++] = start;
-	return SB_OK;
-}
-
-/* Close the last directory line, filling unused slots with 'n'. */
-static sb_status
-dir_close(dir_writer *d, uint32_t n, sb_error *err)
-{
-	while (d->fill < SB_DIR_LINE_SLOTS)
-		d->line[d->fill++] = n;
-	return sb_sink_write(&d->sink, d->line, sizeof(d->line), err);
-}
-
-/* Emit the bucketed index from the sorted pairs. */
-static sb_status
-emit_bucketed(sb_writer *w, sb_sink *entries, dir_writer *dir,
-			  unsigned bucket_bits, unsigned fp_bytes, uint64_t *distinct,
-			  uint64_t *max_bucket, sb_error *err)
-{
-	uint64_t	nbuckets = UINT64_C(1) << bucket_bits;
-	uint64_t	next_bucket = 0,
-				i = 0,
-				bucket_start = 0;
-	uint64_t	prev = 0;
-	sb_pair		p;
-	int			r;
-	sb_status	st;
-
-	while ((r = sb_sorter_next(&w->sorter, &p, err)) == 1)
-	{
-		uint64_t	b = sb_hash_bucket(p.hash, bucket_bits);
-		unsigned char e[8];
-
-		if (b >= next_bucket && i - bucket_start > *max_bucket)
-			*max_bucket = i - bucket_start;
-		while (next_bucket <= b)
-		{
-			if ((st = dir_push(dir, (uint32_t) i, err)) != SB_OK)
-				return st;
-			next_bucket++;
-			bucket_start = i;
-		}
-		if (fp_bytes == 2)
-			sb_store16(e, (uint16_t) sb_hash_fingerprint(p.hash, bucket_bits, 2));
-		else
-			sb_store32(e, sb_hash_fingerprint(p.hash, bucket_bits, 4));
-		sb_store32(e + fp_bytes, (uint32_t) p.row);
-		if ((st = sb_sink_write(entries, e, fp_bytes + 4, err)) != SB_OK)
-			return st;
-		*distinct += (i == 0 || p.hash != prev);
-		prev = p.hash;
-		i++;
-	}
-	if (r < 0)
-		return (sb_status) r;
-	if (i - bucket_start > *max_bucket)
-		*max_bucket = i - bucket_start;
-	for (; next_bucket < nbuckets; next_bucket++)
-		if ((st = dir_push(dir, (uint32_t) i, err)) != SB_OK)
-			return st;
-	return dir_close(dir, (uint32_t) i, err);
 }
 
 /* Write out the line being filled and start the next one, empty. */
@@ -191,8 +86,8 @@ line_place(line_writer *lw, uint64_t home, const sb_pair *p, sb_error *err)
 }
 
 /*
- * Emit the line index from the sorted pairs; *nlines gets the number of
- * lines written and *max_run the most lines one home line's entries span.
+ * Emit the index from the sorted pairs; *nlines gets the number of lines
+ * written and *max_run the most lines one home line's entries span.
  */
 static sb_status
 emit_lines(sb_writer *w, sb_sink *entries, uint64_t home_lines,
@@ -232,68 +127,27 @@ emit_lines(sb_writer *w, sb_sink *entries, uint64_t home_lines,
 	return SB_OK;
 }
 
-/* Emit the sorted (seed) index from the sorted pairs. */
-static sb_status
-emit_sorted(sb_writer *w, sb_sink *entries, uint64_t *distinct, sb_error *err)
-{
-	sb_pair		p;
-	uint64_t	prev = 0,
-				i = 0;
-	int			r;
-	sb_status	st;
-
-	while ((r = sb_sorter_next(&w->sorter, &p, err)) == 1)
-	{
-		if ((st = sb_sink_write(entries, &p, sizeof(p), err)) != SB_OK)
-			return st;
-		*distinct += (i == 0 || p.hash != prev);
-		prev = p.hash;
-		i++;
-	}
-	return r < 0 ? (sb_status) r : SB_OK;
-}
-
 /*
- * Write the index sections after the rows; fills in the plans, and hands
- * over the block checksums of the directory and entries.
+ * Write the index at 'start', after the rows; fills in its plan, and
+ * hands over its block checksums.
  */
 static sb_status
-write_index(sb_writer *w, uint64_t start, section_plan *dirp,
-			section_plan *entp, unsigned char *hdr, sb_blocksums **blocks,
-			sb_error *err)
+write_index(sb_writer *w, uint64_t start, section_plan *plan,
+			unsigned char *hdr, sb_blocksums **blocks, sb_error *err)
 {
 	uint64_t	n = w->sorter.total;
-	unsigned	bucket_bits = 0,
-				fp_bytes = 0,
-				esize = SB_SORTED_ENTRY_SIZE;
-	uint64_t	distinct = 0,
-				max_bucket = 0,
-				home_lines = 0,
+	unsigned	fp_bytes = w->approximate ? 4 : 2;
+	uint64_t	home_lines = sb_line_home_count(n, fp_bytes),
+				distinct = 0,
+				max_run = 0,
 				nlines = 0;
 	sb_sink		entries;
-	dir_writer	dir;
 	sb_status	st;
 
-	memset(&dir, 0, sizeof(dir));
 	if ((st = sb_sorter_finish(&w->sorter, err)) != SB_OK)
 		return st;
-	dirp->offset = start;
-	if (w->index_kind == SB_INDEX_BUCKETED)
-	{
-		bucket_bits = choose_bucket_bits(n);
-		fp_bytes = w->approximate ? 4 : 2;
-		esize = fp_bytes + 4;
-		dirp->length = sb_dir_lines(bucket_bits) * SB_DIR_LINE_BYTES;
-	}
-	else if (w->index_kind == SB_INDEX_LINES)
-	{
-		fp_bytes = w->approximate ? 4 : 2;
-		home_lines = sb_line_home_count(n, fp_bytes);
-	}
-	entp->offset = sb_align_up(dirp->offset + dirp->length, w->section_align);
-	entp->length = n * esize;
-
-	if ((st = sb_sink_init(&entries, w->fd, entp->offset, SINK_BUFFER, true,
+	plan->offset = start;
+	if ((st = sb_sink_init(&entries, w->fd, plan->offset, SINK_BUFFER, true,
 						   err)) != SB_OK)
 		return st;
 	if ((st = sb_sink_track_blocks(&entries, err)) != SB_OK)
@@ -301,45 +155,26 @@ write_index(sb_writer *w, uint64_t start, section_plan *dirp,
 		sb_sink_free(&entries);
 		return st;
 	}
-	if (w->index_kind == SB_INDEX_BUCKETED)
-	{
-		if ((st = sb_sink_init(&dir.sink, w->fd, dirp->offset, SINK_BUFFER,
-							   true, err)) == SB_OK &&
-			(st = sb_sink_track_blocks(&dir.sink, err)) == SB_OK)
-			st = emit_bucketed(w, &entries, &dir, bucket_bits, fp_bytes,
-							   &distinct, &max_bucket, err);
-		if (st == SB_OK && (st = sb_sink_flush(&dir.sink, err)) == SB_OK)
-			dirp->checksum = sb_checksum_final(dir.sink.ck);
-		blocks[0] = dir.sink.blocks;
-		dir.sink.blocks = NULL;
-		sb_sink_free(&dir.sink);
-	}
-	else if (w->index_kind == SB_INDEX_LINES)
-	{
-		st = emit_lines(w, &entries, home_lines, fp_bytes, &distinct,
-						&max_bucket, &nlines, err);
-		entp->length = nlines * SB_LINE_BYTES;
-	}
-	else
-		st = emit_sorted(w, &entries, &distinct, err);
+	st = emit_lines(w, &entries, home_lines, fp_bytes, &distinct, &max_run,
+					&nlines, err);
+	plan->length = nlines * SB_LINE_BYTES;
 	if (st == SB_OK && (st = sb_sink_flush(&entries, err)) == SB_OK)
-		entp->checksum = sb_checksum_final(entries.ck);
-	blocks[1] = entries.blocks;
+		plan->checksum = sb_checksum_final(entries.ck);
+	*blocks = entries.blocks;
 	entries.blocks = NULL;
 	sb_sink_free(&entries);
 
-	hdr[SB_HDR_BUCKET_BITS] = (unsigned char) bucket_bits;
 	hdr[SB_HDR_FP_BYTES] = (unsigned char) fp_bytes;
 	sb_store64(hdr + SB_HDR_INDEXED, n);
 	sb_store64(hdr + SB_HDR_DISTINCT, distinct);
-	sb_store64(hdr + SB_HDR_MAX_BUCKET, max_bucket);
+	sb_store64(hdr + SB_HDR_MAX_RUN, max_run);
 	sb_store64(hdr + SB_HDR_HOME_LINES, home_lines);
 	return st;
 }
 
 /*
- * Write the block checksums of the rows, heap, directory and entries, in
- * that order, at 'offset'; fills in the plan.
+ * Write the block checksums of the rows, heap and index, in that order,
+ * at 'offset'; fills in the plan.
  */
 static sb_status
 write_blocksums(sb_writer *w, sb_blocksums *const *acc, uint64_t offset,
@@ -352,7 +187,7 @@ write_blocksums(sb_writer *w, sb_blocksums *const *acc, uint64_t offset,
 	if (ck == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate checksum state");
 	plan->offset = offset;
-	for (int i = 0; i < 4 && st == SB_OK; i++)
+	for (int i = 0; i < 3 && st == SB_OK; i++)
 	{
 		size_t		len;
 
@@ -382,9 +217,7 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 
 	gettimeofday(&tv, NULL);
 	memcpy(hdr + SB_HDR_MAGIC, SB_MAGIC, SB_MAGIC_LEN);
-	/* the lowest major that describes the file, for the widest readership */
-	sb_store16(hdr + SB_HDR_MAJOR,
-			   w->index_kind == SB_INDEX_LINES ? 3 : w->inline_values > 0 ? 2 : 1);
+	sb_store16(hdr + SB_HDR_MAJOR, SB_FORMAT_MAJOR);
 	sb_store16(hdr + SB_HDR_MINOR, SB_FORMAT_MINOR);
 	sb_store32(hdr + SB_HDR_BYTE_ORDER, SB_BYTE_ORDER_MARK);
 	sb_store32(hdr + SB_HDR_HEADER_SIZE, w->header_size);
@@ -396,7 +229,7 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 	sb_store32(hdr + SB_HDR_ROW_SIZE, w->row_size);
 	sb_store32(hdr + SB_HDR_FLAGS, w->approximate ? SB_BUNDLE_APPROXIMATE : 0);
 	sb_store32(hdr + SB_HDR_HASH_ID, SB_HASH_XXH3);
-	sb_store32(hdr + SB_HDR_INDEX_KIND, (uint32_t) w->index_kind);
+	sb_store32(hdr + SB_HDR_INDEX_KIND, SB_INDEX_LINES);
 	sb_store64(hdr + SB_HDR_HASH_SEED, w->seed);
 	hdr[SB_HDR_MAXALIGN] = 8;
 	hdr[SB_HDR_BLOCK_SHIFT] = SB_BLOCK_SHIFT;
@@ -458,19 +291,17 @@ place_streams(sb_writer *w, section_plan *heap, section_plan *rows,
 static sb_status
 finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 {
-	section_plan plans[7];
-	static const uint32_t kinds[7] = {
+	section_plan plans[SB_NSECTIONS];
+	static const uint32_t kinds[SB_NSECTIONS] = {
 		SB_SECTION_SCHEMA, SB_SECTION_META, SB_SECTION_HEAP,
-		SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
-		SB_SECTION_DIRECTORY};
-	sb_blocksums *index_blocks[2] = {NULL, NULL};
-	sb_blocksums *blocks[4];
+		SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS};
+	sb_blocksums *blocks[3] = {NULL, NULL, NULL};
 	sb_status	st;
 	uint64_t	end,
 				file_size;
 
 	memset(plans, 0, sizeof(plans));
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < SB_NSECTIONS; i++)
 		plans[i].kind = kinds[i];
 	plans[0].offset = w->schema_off;
 	plans[0].length = w->schema_len;
@@ -480,21 +311,18 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 		return st;
 	end = sb_rows_first(w) ? plans[2].offset + plans[2].length :
 		plans[3].offset + plans[3].length;
-	st = write_index(w, sb_align_up(end, w->section_align),
-					 &plans[6], &plans[4], hdr, index_blocks, err);
+	st = write_index(w, sb_align_up(end, w->section_align), &plans[4], hdr,
+					 &blocks[SB_REGION_ENTRIES], err);
 	if (st == SB_OK)
 	{
 		blocks[SB_REGION_ROWS] = w->rows.blocks;
 		blocks[SB_REGION_HEAP] = w->heap.blocks;
-		blocks[SB_REGION_DIRECTORY] = index_blocks[0];
-		blocks[SB_REGION_ENTRIES] = index_blocks[1];
 		st = write_blocksums(w, blocks,
 							 sb_align_up(plans[4].offset + plans[4].length,
 										 SB_SECTION_ALIGN),
 							 &plans[5], err);
 	}
-	sb_blocksums_free(index_blocks[0]);
-	sb_blocksums_free(index_blocks[1]);
+	sb_blocksums_free(blocks[SB_REGION_ENTRIES]);
 	if (st != SB_OK)
 		return st;
 
@@ -525,7 +353,7 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 sb_status
 sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 {
-	unsigned char hdr[SB_HEADER_FIXED + 7 * SB_SECTION_ENTRY];
+	unsigned char hdr[SB_HEADER_FIXED + SB_NSECTIONS * SB_SECTION_ENTRY];
 	sb_status	st;
 
 	if (w->failed || w->in_row || w->finished)

@@ -25,13 +25,12 @@
 #include <string.h>
 
 /*
- * Format versions: the reader reads majors 1 to 3, any minor.  The writer
- * writes the lowest that describes the file: 3.0 with a line index, else
- * 2.0 when some value is stored inside its row slot, else 1.0.
+ * Format version: the writer writes 3.0 and the reader reads major 3, any
+ * minor.  Files of majors 1 and 2, whose index kinds are gone, are refused
+ * with SB_ERR_OBSOLETE: they must be rebuilt.
  */
 #define SB_FORMAT_MAJOR		3
 #define SB_FORMAT_MINOR		0
-#define SB_FORMAT_MAJOR_MIN	1
 
 #define SB_MAX_COLUMNS		1600	/* PostgreSQL's MaxHeapAttributeNumber */
 #define SB_MAX_KEY_COLUMNS	32		/* PostgreSQL's INDEX_MAX_KEYS */
@@ -54,7 +53,8 @@ typedef enum sb_status
 	SB_ERR_UNSUPPORTED = -10,	/* valid, but uses something this library lacks */
 	SB_ERR_INVALID = -11,		/* the caller passed an invalid argument */
 	SB_ERR_LIMIT = -12,			/* a size or count limit was exceeded */
-	SB_ERR_STATE = -13			/* call made in the wrong state */
+	SB_ERR_STATE = -13,			/* call made in the wrong state */
+	SB_ERR_OBSOLETE = -14		/* written in a format since dropped: rebuild */
 } sb_status;
 
 /* Details of a failure: the code, errno if any, and a specific message. */
@@ -89,11 +89,6 @@ typedef enum sb_key_kind
 /* Column flags. */
 #define SB_COLF_SHORT_VARLENA	0x01	/* 1-byte varlena headers allowed */
 
-/* Index kinds. */
-#define SB_INDEX_BUCKETED	1	/* bucket directory + fingerprints */
-#define SB_INDEX_SORTED		2	/* sorted hashes, the seed's search */
-#define SB_INDEX_LINES		3	/* hash table of 64-byte lines (default) */
-
 /* Hash functions. */
 #define SB_HASH_XXH3		1	/* XXH3-64 with the header's seed */
 
@@ -119,7 +114,7 @@ typedef struct sb_column
 
 /*
  * A variable-length field with this bit set refers to an image inside its
- * own row slot, at the slot offset in its low 32 bits (format v2).
+ * own row slot, at the slot offset in its low 32 bits.
  */
 #define SB_INLINE_REF	(UINT64_C(1) << 63)
 #define SB_MAX_INLINE	4096	/* largest inline area a writer may ask for */
@@ -151,7 +146,6 @@ typedef struct sb_writer_options
 	const char *temp_dir;		/* spill files; NULL means path's directory */
 	size_t		memory_budget;	/* bytes for the index sort and dedup */
 	uint64_t	hash_seed;
-	int			index_kind;		/* SB_INDEX_*; 0 means lines */
 	bool		approximate;	/* keys not stored; match on the hash */
 	bool		dedup;			/* store identical values once */
 	uint32_t	section_align;	/* of the heap, rows and index sections: a
@@ -216,35 +210,29 @@ typedef struct sb_bundle
 	uint16_t	minor;
 	uint32_t	flags;			/* SB_BUNDLE_* */
 	uint32_t	hash_id;
-	uint32_t	index_kind;
 	uint64_t	hash_seed;
 	uint32_t	pg_major;
 	uint64_t	build_time;		/* microseconds since the Unix epoch */
 	uint64_t	row_count;
 	uint64_t	indexed_count;
 	uint64_t	distinct_keys;
-	uint64_t	max_bucket;		/* entries in the fullest bucket; line
-								 * index: lines of the longest run */
+	uint64_t	max_run;		/* lines of the longest run of a home line */
 	uint32_t	row_size;
 	uint32_t	bitmap_bytes;
 	int			ncolumns;
 	int			nkeys;
 	sb_column  *columns;
 	int			key_columns[SB_MAX_KEY_COLUMNS];	/* column of each key */
-	uint8_t		bucket_bits;
 	uint8_t		fp_bytes;
-	uint32_t	entry_size;
-	uint64_t	home_lines;		/* line index: lines a hash can start at */
-	uint64_t	nlines;			/* line index: lines in all */
+	uint64_t	home_lines;		/* index lines a hash can start at */
+	uint64_t	nlines;			/* index lines in all */
 	const sb_column *int_key;	/* the key column, if the key is one
 								 * integer column stored in the slot;
 								 * else NULL */
 	const unsigned char *rows;	/* row slots */
 	const unsigned char *heap;
 	uint64_t	heap_size;
-	const unsigned char *dir;	/* bucket directory lines */
-	uint64_t	dir_size;
-	const unsigned char *entries;
+	const unsigned char *entries;	/* index lines */
 	uint64_t	entries_size;
 	const unsigned char *meta;
 	uint64_t	meta_size;
@@ -263,7 +251,7 @@ typedef struct sb_bundle
 	/* block checksums, checked on first use (see sb_check) */
 	const unsigned char *blocksums; /* a u32 per block, or NULL */
 	uint8_t		block_shift;
-	uint64_t	block_first[4]; /* first block of each sb_region */
+	uint64_t	block_first[3]; /* first block of each sb_region */
 	uint64_t	nblocks;
 	uint64_t   *verified;		/* bit per block: checked already; then
 								 * a bit per region checked in full */
@@ -274,8 +262,7 @@ typedef enum sb_region
 {
 	SB_REGION_ROWS = 0,
 	SB_REGION_HEAP = 1,
-	SB_REGION_DIRECTORY = 2,
-	SB_REGION_ENTRIES = 3
+	SB_REGION_ENTRIES = 2
 } sb_region;
 
 #define SB_BUNDLE_APPROXIMATE	0x01
@@ -452,23 +439,20 @@ typedef struct sb_lookup
 {
 	const sb_key_part *parts;
 	uint64_t	hash;
-	uint64_t	lo;				/* first entry of the bucket; line index:
-								 * the line being read */
-	uint64_t	pos;			/* next entry to examine (in the line) */
+	uint64_t	line;			/* the index line being read */
+	uint64_t	pos;			/* next entry of the line to examine */
 	uint64_t	end;			/* one past the last candidate entry */
 	uint32_t	fp;				/* fingerprint sought */
 	uint8_t		phase;			/* SB_LOOKUP_*: what is known so far */
 } sb_lookup;
 
 #define SB_LOOKUP_STARTED	0	/* only the hash */
-#define SB_LOOKUP_BUCKET	1	/* the bucket and a predicted position */
-#define SB_LOOKUP_LOCATED	2	/* pos and end are set */
-#define SB_LOOKUP_DONE		3	/* no more rows */
+#define SB_LOOKUP_LOCATED	1	/* line, pos and end are set */
+#define SB_LOOKUP_DONE		2	/* no more rows */
 
 extern sb_status sb_key_hash(const sb_bundle *b, const sb_key_part *parts,
 							 uint64_t *hash, sb_error *err);
 extern void sb_lookup_prefetch(const sb_bundle *b, uint64_t hash);
-extern void sb_lookup_prefetch_entries(const sb_bundle *b, sb_lookup *it);
 extern void sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it);
 extern void sb_lookup_start(const sb_bundle *b, const sb_key_part *parts,
 							uint64_t hash, sb_lookup *it);
@@ -479,7 +463,7 @@ extern int	sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
  * Memory hints
  * ---------------------------------------------------------------------
  */
-#define SB_PREWARM_INDEX	0x01	/* directory and entries */
+#define SB_PREWARM_INDEX	0x01	/* index lines */
 #define SB_PREWARM_ROWS		0x02	/* row slots */
 #define SB_PREWARM_HEAP		0x04	/* value heap */
 #define SB_PREWARM_ALL		0x07

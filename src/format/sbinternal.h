@@ -40,13 +40,13 @@
 #define SB_HDR_HASH_ID		72
 #define SB_HDR_INDEX_KIND	76
 #define SB_HDR_HASH_SEED	80
-#define SB_HDR_BUCKET_BITS	88
+#define SB_HDR_BUCKET_BITS	88	/* zero: a field of the former bucketed index */
 #define SB_HDR_FP_BYTES		89
 #define SB_HDR_MAXALIGN		90
 #define SB_HDR_BLOCK_SHIFT	91
 #define SB_HDR_PG_MAJOR		92
 #define SB_HDR_BUILD_TIME	96
-#define SB_HDR_MAX_BUCKET	104
+#define SB_HDR_MAX_RUN		104
 #define SB_HDR_HOME_LINES	112
 #define SB_HDR_CHECKSUM		120
 #define SB_HEADER_FIXED		128
@@ -62,14 +62,21 @@
 
 #define SB_SECF_REQUIRED	0x01	/* unknown kind with this flag: refuse */
 
-/* Section kinds. */
+/* Section kinds.  Kind 5 was the directory of the bucketed index. */
 #define SB_SECTION_SCHEMA		1
 #define SB_SECTION_META			2
 #define SB_SECTION_ROWS			3
 #define SB_SECTION_HEAP			4
-#define SB_SECTION_DIRECTORY	5
 #define SB_SECTION_ENTRIES		6
 #define SB_SECTION_BLOCKSUMS	7
+#define SB_NSECTIONS			6	/* the sections a writer writes */
+
+/*
+ * Index kinds: the line index.  Kinds 1 (bucketed) and 2 (sorted) were
+ * read by majors 1 to 3 and are obsolete, as are majors 1 and 2.
+ */
+#define SB_INDEX_LINES		3
+#define SB_OBSOLETE_MAJOR	2	/* majors up to this one are obsolete */
 
 #define SB_BLOCK_SHIFT		12	/* block checksums cover 4 KiB blocks */
 
@@ -95,13 +102,6 @@
 #define SB_COL_FLAGS		31
 
 #define SB_MAX_NAME_LEN		1024
-
-/* Bucketed index: directory lines of 16 u32, 15 buckets per line. */
-#define SB_DIR_LINE_SLOTS		16
-#define SB_DIR_LINE_BUCKETS		15
-#define SB_DIR_LINE_BYTES		64
-#define SB_MAX_BUCKET_BITS		32
-#define SB_SORTED_ENTRY_SIZE	16	/* u64 hash, u64 row */
 
 /*
  * Line index: 64-byte lines of a count, the number of leading entries that
@@ -234,27 +234,6 @@ sb_typalign_bytes(char typalign)
 	}
 }
 
-/* Bucket of a hash, and the fingerprint bits that follow the bucket bits. */
-static inline uint64_t
-sb_hash_bucket(uint64_t hash, unsigned bucket_bits)
-{
-	return bucket_bits == 0 ? 0 : hash >> (64 - bucket_bits);
-}
-
-static inline uint32_t
-sb_hash_fingerprint(uint64_t hash, unsigned bucket_bits, unsigned fp_bytes)
-{
-	return (uint32_t) ((hash << bucket_bits) >> (64 - 8 * fp_bytes));
-}
-
-/* Number of directory lines for 2^bucket_bits buckets. */
-static inline uint64_t
-sb_dir_lines(unsigned bucket_bits)
-{
-	return ((UINT64_C(1) << bucket_bits) + SB_DIR_LINE_BUCKETS - 1) /
-		SB_DIR_LINE_BUCKETS;
-}
-
 /* Entries a line holds: 10 with 2-byte fingerprints, 7 with 4-byte ones. */
 static inline unsigned
 sb_line_capacity(unsigned fp_bytes)
@@ -346,8 +325,6 @@ extern uint32_t sb_block_checksum(const void *data, size_t len);
 extern sb_status sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec,
 								unsigned shift, sb_error *err);
 extern sb_status sb_blocks_verify_all(const sb_bundle *b, sb_error *err);
-extern sb_status sb_check_region(const sb_bundle *b, sb_region region,
-								 sb_error *err);
 extern void sb_blocks_recompute(unsigned char *img, size_t len);
 
 /* in sbverify.c */

@@ -1,25 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * sblookup.c
- *	  Key lookups through the bucketed index and through the seed's search.
+ *	  Key lookups through the line index.
  *
- * Bucketed index: the top bits of the key's hash pick a bucket; one 64-byte
- * directory line gives the bucket's bounds; the fingerprints within a
- * bucket are sorted and close to uniform, so the position of the sought
- * fingerprint is predicted by interpolation and corrected by a short walk,
- * which usually stays within one cache line of entries.  Each candidate's
- * row is then compared with the probe key (approximate bundles skip that).
- *
- * Line index: the hash gives a home line; the entries of that line from
- * its first own entry on are compared by fingerprint, and when the line is
+ * The key's hash gives a home line; the entries of that line from its
+ * first own entry on are compared by fingerprint, and when the line is
  * full the entries that overflowed into the following lines are too.
+ * Each candidate's row is then compared with the probe key (approximate
+ * bundles skip that).
  *
- * Sorted index: the seed library's search over sorted 64-bit hashes, an
- * interpolation guess, then exponential steps of 32, 64, ... entries, then
- * binary search.  It is kept for comparison in the benchmarks.
- *
- * Every entry and directory slot read is bounded by the sizes checked at
- * open; a damaged index can make a lookup miss, never read out of bounds.
+ * Every line read is bounded by the sizes checked at open; a damaged
+ * index can make a lookup miss, never read out of bounds.
  *
  *-------------------------------------------------------------------------
  */
@@ -74,83 +65,17 @@ sb_key_hash(const sb_bundle *b, const sb_key_part *parts, uint64_t *hash,
 	return SB_OK;
 }
 
-/* Fingerprint of bucketed entry i. */
-static inline uint32_t
-entry_fp(const sb_bundle *b, uint64_t i)
-{
-	const unsigned char *e = b->entries + i * b->entry_size;
-
-	TOUCH(e, b->fp_bytes);
-	return b->fp_bytes == 2 ? sb_load16(e) : sb_load32(e);
-}
-
-/* Hash of sorted entry i. */
-static inline uint64_t
-entry_hash(const sb_bundle *b, uint64_t i)
-{
-	const unsigned char *e = b->entries + i * SB_SORTED_ENTRY_SIZE;
-
-	TOUCH(e, 8);
-	return sb_load64(e);
-}
-
 /* Hint the CPU to fetch what a lookup of 'hash' reads first. */
 void
 sb_lookup_prefetch(const sb_bundle *b, uint64_t hash)
 {
-	if (b->index_kind == SB_INDEX_LINES)
-		__builtin_prefetch(b->entries +
-						   sb_line_home(hash, b->home_lines) * SB_LINE_BYTES);
-	else if (b->index_kind == SB_INDEX_BUCKETED)
-	{
-		uint64_t	bucket = sb_hash_bucket(hash, b->bucket_bits);
-
-		__builtin_prefetch(b->dir + (bucket / SB_DIR_LINE_BUCKETS) * SB_DIR_LINE_BYTES);
-	}
-	else if (b->indexed_count > 0)
-		__builtin_prefetch(b->entries +
-						   (((hash >> 32) * b->indexed_count) >> 32) * SB_SORTED_ENTRY_SIZE);
+	__builtin_prefetch(b->entries +
+					   sb_line_home(hash, b->home_lines) * SB_LINE_BYTES);
 }
 
 /*
- * Find a bucketed lookup's bucket from its directory line and predict the
- * fingerprint's place in it; the entries are not read yet.  The
- * directory line's block and the bucket's entries' blocks are checked.
- */
-static sb_status
-find_bucket(const sb_bundle *b, sb_lookup *it, sb_error *err)
-{
-	uint64_t	bucket = sb_hash_bucket(it->hash, b->bucket_bits);
-	uint64_t	lineoff = (bucket / SB_DIR_LINE_BUCKETS) * SB_DIR_LINE_BYTES;
-	const unsigned char *line = b->dir + lineoff;
-	unsigned	slot = bucket % SB_DIR_LINE_BUCKETS;
-	uint64_t	lo,
-				hi;
-	sb_status	st;
-
-	if ((st = sb_check(b, SB_REGION_DIRECTORY, lineoff, SB_DIR_LINE_BYTES, err)) != SB_OK)
-		return st;
-	lo = sb_load32(line + 4 * slot);
-	hi = sb_load32(line + 4 * (slot + 1));
-	TOUCH(line + 4 * slot, 8);
-	if (hi > b->indexed_count)
-		hi = b->indexed_count;
-	if (lo > hi)
-		lo = hi;
-	if ((st = sb_check(b, SB_REGION_ENTRIES, lo * b->entry_size,
-					   (hi - lo) * b->entry_size, err)) != SB_OK)
-		return st;
-	it->fp = sb_hash_fingerprint(it->hash, b->bucket_bits, b->fp_bytes);
-	it->lo = lo;
-	it->end = hi;
-	it->pos = lo + (((uint64_t) it->fp * (hi - lo)) >> (8 * b->fp_bytes));
-	it->phase = SB_LOOKUP_BUCKET;
-	return SB_OK;
-}
-
-/*
- * Read the count and first own entry of a line of a line index, after
- * checking its block.
+ * Read the count and first own entry of an index line, after checking its
+ * block.
  */
 static inline sb_status
 read_line(const sb_bundle *b, uint64_t line, unsigned *count,
@@ -172,8 +97,8 @@ read_line(const sb_bundle *b, uint64_t line, unsigned *count,
 }
 
 /*
- * Locate a line index lookup: its home line, and there the entries from
- * the first that belongs to the line to the last.
+ * Locate a lookup: its home line, and there the entries from the first
+ * that belongs to the line to the last.
  */
 static sb_status
 find_home_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
@@ -183,9 +108,9 @@ find_home_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
 	sb_status	st;
 
 	it->fp = sb_line_fingerprint(it->hash, b->fp_bytes);
-	it->lo = sb_line_home(it->hash, b->home_lines);
+	it->line = sb_line_home(it->hash, b->home_lines);
 	if (b->home_lines > 0 &&
-		(st = read_line(b, it->lo, &count, &first_own, err)) != SB_OK)
+		(st = read_line(b, it->line, &count, &first_own, err)) != SB_OK)
 		return st;
 	it->pos = first_own;
 	it->end = count;
@@ -194,10 +119,10 @@ find_home_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
 }
 
 /*
- * Move a line index lookup to the next line when the key's entries may go
- * on there: when all the line's entries were examined and it is full.
- * There, the candidates are the entries that overflowed into it.  Returns
- * 1, 0 when there is no more to examine, or an error.
+ * Move a lookup to the next line when the key's entries may go on there:
+ * when all the line's entries were examined and it is full.  There, the
+ * candidates are the entries that overflowed into it.  Returns 1, 0 when
+ * there is no more to examine, or an error.
  */
 static int
 next_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
@@ -206,104 +131,14 @@ next_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
 				first_own;
 	sb_status	st;
 
-	if (it->end < sb_line_capacity(b->fp_bytes) || it->lo + 1 >= b->nlines)
+	if (it->end < sb_line_capacity(b->fp_bytes) || it->line + 1 >= b->nlines)
 		return 0;
-	if ((st = read_line(b, it->lo + 1, &count, &first_own, err)) != SB_OK)
+	if ((st = read_line(b, it->line + 1, &count, &first_own, err)) != SB_OK)
 		return st;
-	it->lo++;
+	it->line++;
 	it->pos = 0;
 	it->end = first_own;
 	return 1;
-}
-
-/* Walk from the predicted place to the first candidate of the bucket. */
-static void
-walk_bucket(const sb_bundle *b, sb_lookup *it)
-{
-	uint64_t	p = it->pos;
-
-	while (p > it->lo && entry_fp(b, p - 1) >= it->fp)
-		p--;
-	while (p < it->end && entry_fp(b, p) < it->fp)
-		p++;
-	it->pos = p;
-	it->phase = SB_LOOKUP_LOCATED;
-}
-
-/* First index of a sorted entry >= h within [lo, hi). */
-static uint64_t
-lower_bound(const sb_bundle *b, uint64_t lo, uint64_t hi, uint64_t h)
-{
-	while (lo < hi)
-	{
-		uint64_t	mid = lo + (hi - lo) / 2;
-
-		if (entry_hash(b, mid) < h)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * The seed's search: interpolate, step exponentially, then bisect.  Its
- * probes land anywhere, so the first lookup checks the whole index.
- */
-static sb_status
-locate_sorted(const sb_bundle *b, sb_lookup *it, sb_error *err)
-{
-	uint64_t	n = b->indexed_count,
-				h = it->hash,
-				mid,
-				lo,
-				hi,
-				step = 32;
-
-	sb_status	st;
-
-	it->pos = it->end = n;
-	if ((st = sb_check_region(b, SB_REGION_ENTRIES, err)) != SB_OK)
-		return st;
-	if (n == 0 || h < entry_hash(b, 0) || h > entry_hash(b, n - 1))
-	{
-		it->phase = SB_LOOKUP_LOCATED;
-		return SB_OK;
-	}
-	mid = ((h >> 32) * n) >> 32;
-	if (mid >= n)
-		mid = n - 1;
-	if (entry_hash(b, mid) < h)
-	{
-		lo = mid + 1;
-		hi = n;
-		for (uint64_t i = mid + step; i < n; step *= 2, i = mid + step)
-		{
-			if (entry_hash(b, i) >= h)
-			{
-				hi = i + 1;
-				break;
-			}
-			lo = i + 1;
-		}
-	}
-	else
-	{
-		lo = 0;
-		hi = mid + 1;
-		for (uint64_t i = mid; i >= step; step *= 2)
-		{
-			if (entry_hash(b, i - step) < h)
-			{
-				lo = i - step + 1;
-				break;
-			}
-			hi = i - step + 1;
-		}
-	}
-	it->pos = lower_bound(b, lo, hi, h);
-	it->phase = SB_LOOKUP_LOCATED;
-	return SB_OK;
 }
 
 /*
@@ -318,27 +153,8 @@ sb_lookup_start(const sb_bundle *b, const sb_key_part *parts, uint64_t hash,
 	it->parts = parts;
 	it->hash = hash;
 	it->fp = 0;
-	it->lo = it->pos = it->end = 0;
+	it->line = it->pos = it->end = 0;
 	it->phase = SB_LOOKUP_STARTED;
-}
-
-/* Take a lookup as far as locating its first candidate. */
-static sb_status
-locate(const sb_bundle *b, sb_lookup *it, sb_error *err)
-{
-	sb_status	st;
-
-	if (it->phase >= SB_LOOKUP_LOCATED)
-		return SB_OK;
-	if (b->index_kind == SB_INDEX_LINES)
-		return find_home_line(b, it, err);
-	if (b->index_kind == SB_INDEX_SORTED)
-		return locate_sorted(b, it, err);
-	if (it->phase == SB_LOOKUP_STARTED && (st = find_bucket(b, it, err)) != SB_OK)
-		return st;
-	if (it->phase == SB_LOOKUP_BUCKET)
-		walk_bucket(b, it);
-	return SB_OK;
 }
 
 /*
@@ -372,23 +188,23 @@ line_matches(const sb_bundle *b, const unsigned char *line, uint32_t fp)
 }
 
 /*
- * The entries of a line index lookup's current line that are still to
- * examine (pos to end) and match its fingerprint, as a bit mask.
+ * The entries of a lookup's current line that are still to examine (pos
+ * to end) and match its fingerprint, as a bit mask.
  */
 static inline unsigned
 line_candidates(const sb_bundle *b, const sb_lookup *it)
 {
 	if (it->pos >= it->end)
 		return 0;
-	return line_matches(b, b->entries + it->lo * SB_LINE_BYTES, it->fp) &
+	return line_matches(b, b->entries + it->line * SB_LINE_BYTES, it->fp) &
 		((1u << it->end) - 1) & ~((1u << it->pos) - 1);
 }
 
-/* Row number of entry k of a line index lookup's current line. */
+/* Row number of entry k of a lookup's current line. */
 static inline uint64_t
 line_row(const sb_bundle *b, const sb_lookup *it, unsigned k)
 {
-	const unsigned char *p = b->entries + it->lo * SB_LINE_BYTES +
+	const unsigned char *p = b->entries + it->line * SB_LINE_BYTES +
 		sb_line_rows_offset(b->fp_bytes) + 4 * k;
 
 	TOUCH(p, 4);
@@ -396,63 +212,21 @@ line_row(const sb_bundle *b, const sb_lookup *it, unsigned k)
 }
 
 /*
- * Does entry i of a bucketed or sorted lookup match its fingerprint (or
- * hash)?  If so, set *row to the row number it holds (unchecked).
- */
-static inline bool
-candidate_row(const sb_bundle *b, const sb_lookup *it, uint64_t i,
-			  uint64_t *row)
-{
-	if (b->index_kind == SB_INDEX_BUCKETED)
-	{
-		if (entry_fp(b, i) != it->fp)
-			return false;
-		TOUCH(b->entries + i * b->entry_size + b->fp_bytes, 4);
-		*row = sb_load32(b->entries + i * b->entry_size + b->fp_bytes);
-		return true;
-	}
-	if (entry_hash(b, i) != it->hash)
-		return false;
-	TOUCH(b->entries + i * SB_SORTED_ENTRY_SIZE + 8, 8);
-	*row = sb_load64(b->entries + i * SB_SORTED_ENTRY_SIZE + 8);
-	return true;
-}
-
-/*
  * Batched lookups, second step (after sb_lookup_prefetch of the hash):
- * read the bucket's directory line and hint the CPU to fetch the entries
- * where the fingerprint is predicted.  Errors are left for sb_lookup_next.
- */
-void
-sb_lookup_prefetch_entries(const sb_bundle *b, sb_lookup *it)
-{
-	if (b->index_kind != SB_INDEX_BUCKETED || it->phase != SB_LOOKUP_STARTED ||
-		find_bucket(b, it, NULL) != SB_OK)
-		return;
-	__builtin_prefetch(b->entries + it->pos * b->entry_size);
-}
-
-/*
- * Batched lookups, third step: locate the first candidate and hint the CPU
- * to fetch its row slot.  Errors are left for sb_lookup_next.
+ * read the home line and hint the CPU to fetch the first candidate's row
+ * slot.  Errors are left for sb_lookup_next.
  */
 void
 sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
 {
+	unsigned	mask;
 	uint64_t	r;
 
-	if (locate(b, it, NULL) != SB_OK)
+	if (it->phase == SB_LOOKUP_STARTED && find_home_line(b, it, NULL) != SB_OK)
 		return;
-	if (b->index_kind == SB_INDEX_LINES)
-	{
-		unsigned	mask = line_candidates(b, it);
-
-		if (mask == 0)
-			return;
-		r = line_row(b, it, (unsigned) __builtin_ctz(mask));
-	}
-	else if (it->pos >= it->end || !candidate_row(b, it, it->pos, &r))
+	if ((mask = line_candidates(b, it)) == 0)
 		return;
+	r = line_row(b, it, (unsigned) __builtin_ctz(mask));
 	if (r < b->row_count)
 		__builtin_prefetch(b->rows + r * b->row_size);
 }
@@ -518,9 +292,9 @@ accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
 }
 
 /*
- * Next candidate of a line index lookup whose row holds the key: its
- * fingerprint matches anywhere among the entries to examine.  A lookup
- * not located yet reads its home line first.
+ * Next candidate of a lookup whose row holds the key: its fingerprint
+ * matches anywhere among the entries to examine.  A lookup not located
+ * yet reads its home line first.
  */
 static int
 next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
@@ -550,26 +324,6 @@ next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 }
 
 /*
- * Next candidate of a bucketed or sorted lookup whose row holds the key:
- * the candidates are the run of entries from pos on that match.
- */
-static int
-next_in_run(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
-{
-	while (it->pos < it->end)
-	{
-		int			m;
-
-		if (!candidate_row(b, it, it->pos++, row))
-			break;
-		if ((m = accept_row(b, it, *row, err)) != 0)
-			return m;
-	}
-	it->pos = it->end;
-	return 0;
-}
-
-/*
  * Next row holding the key: returns 1 and sets *row, 0 when there are no
  * more, or a negative sb_status.  When every entry has its own hash, and
  * keys are compared, the first row found is the only one.
@@ -581,10 +335,7 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 
 	if (it->phase == SB_LOOKUP_DONE)
 		return 0;
-	if (b->index_kind == SB_INDEX_LINES)
-		m = next_in_lines(b, it, row, err);
-	else if ((m = locate(b, it, err)) == SB_OK)
-		m = next_in_run(b, it, row, err);
+	m = next_in_lines(b, it, row, err);
 	if (m == 0 || (m > 0 && b->distinct_keys == b->indexed_count &&
 				   !(b->flags & SB_BUNDLE_APPROXIMATE)))
 		it->phase = SB_LOOKUP_DONE;

@@ -76,7 +76,6 @@ sb_prewarm(const sb_bundle *b, unsigned what)
 		/* the block checksums first: every later read needs its own */
 		if (b->blocksums)
 			pages += touch_range(b, b->blocksums, b->nblocks * 4);
-		pages += prewarm_region(b, SB_REGION_DIRECTORY, b->dir, b->dir_size);
 		pages += prewarm_region(b, SB_REGION_ENTRIES, b->entries, b->entries_size);
 	}
 	if (what & SB_PREWARM_ROWS)

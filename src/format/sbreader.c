@@ -139,10 +139,14 @@ read_header(sb_bundle *b, unsigned char *hdr, sb_error *err)
 		return sb_fail(err, SB_ERR_CORRUPT, "invalid byte-order mark 0x%08x", bom);
 	b->major = sb_load16(b->base + SB_HDR_MAJOR);
 	b->minor = sb_load16(b->base + SB_HDR_MINOR);
-	if (b->major < SB_FORMAT_MAJOR_MIN || b->major > SB_FORMAT_MAJOR)
+	if (b->major >= 1 && b->major <= SB_OBSOLETE_MAJOR)
+		return sb_fail(err, SB_ERR_OBSOLETE,
+					   "the file has format version %u.%u, whose index is no longer read; rebuild the bundle",
+					   b->major, b->minor);
+	if (b->major != SB_FORMAT_MAJOR)
 		return sb_fail(err, SB_ERR_VERSION,
-					   "the file has format version %u.%u; this reader reads major versions %d to %d",
-					   b->major, b->minor, SB_FORMAT_MAJOR_MIN, SB_FORMAT_MAJOR);
+					   "the file has format version %u.%u; this reader reads major version %d",
+					   b->major, b->minor, SB_FORMAT_MAJOR);
 	hsize = sb_load32(b->base + SB_HDR_HEADER_SIZE);
 	nsec = sb_load32(b->base + SB_HDR_NSECTIONS);
 	if (nsec < 1 || nsec > SB_MAX_SECTIONS ||
@@ -160,6 +164,30 @@ read_header(sb_bundle *b, unsigned char *hdr, sb_error *err)
 		return sb_fail(err, SB_ERR_CHECKSUM, "header checksum mismatch");
 	b->header_size = hsize;
 	b->nsections = (int) nsec;
+	return SB_OK;
+}
+
+/*
+ * Check the index fields: a line index, with fingerprints of 2 bytes (4
+ * in an approximate bundle).  The bucketed and sorted index kinds of
+ * earlier versions are obsolete.
+ */
+static sb_status
+read_index_fields(const sb_bundle *b, const unsigned char *hdr, sb_error *err)
+{
+	uint32_t	kind = sb_load32(hdr + SB_HDR_INDEX_KIND);
+
+	if (kind == 1 || kind == 2)
+		return sb_fail(err, SB_ERR_OBSOLETE,
+					   "the file has the %s index, which is no longer read; rebuild the bundle",
+					   kind == 1 ? "bucketed" : "sorted");
+	if (kind != SB_INDEX_LINES)
+		return sb_fail(err, SB_ERR_UNSUPPORTED, "unknown index kind %u", kind);
+	if (hdr[SB_HDR_BUCKET_BITS] != 0 ||
+		b->fp_bytes != ((b->flags & SB_BUNDLE_APPROXIMATE) ? 4 : 2) ||
+		b->home_lines > UINT32_MAX)
+		return sb_fail(err, SB_ERR_CORRUPT, "invalid index parameters %u/%llu",
+					   b->fp_bytes, (unsigned long long) b->home_lines);
 	return SB_OK;
 }
 
@@ -182,14 +210,13 @@ read_fields(sb_bundle *b, const unsigned char *hdr, sb_error *err)
 	b->row_count = sb_load64(hdr + SB_HDR_ROW_COUNT);
 	b->indexed_count = sb_load64(hdr + SB_HDR_INDEXED);
 	b->distinct_keys = sb_load64(hdr + SB_HDR_DISTINCT);
-	b->max_bucket = sb_load64(hdr + SB_HDR_MAX_BUCKET);
+	b->max_run = sb_load64(hdr + SB_HDR_MAX_RUN);
 	b->row_size = sb_load32(hdr + SB_HDR_ROW_SIZE);
 	b->flags = sb_load32(hdr + SB_HDR_FLAGS);
 	b->hash_id = sb_load32(hdr + SB_HDR_HASH_ID);
-	b->index_kind = sb_load32(hdr + SB_HDR_INDEX_KIND);
 	b->hash_seed = sb_load64(hdr + SB_HDR_HASH_SEED);
-	b->bucket_bits = hdr[SB_HDR_BUCKET_BITS];
 	b->fp_bytes = hdr[SB_HDR_FP_BYTES];
+	b->home_lines = sb_load64(hdr + SB_HDR_HOME_LINES);
 	b->pg_major = sb_load32(hdr + SB_HDR_PG_MAJOR);
 	b->build_time = sb_load64(hdr + SB_HDR_BUILD_TIME);
 	b->bitmap_bytes = (ncols + 7) / 8;
@@ -215,29 +242,17 @@ read_fields(sb_bundle *b, const unsigned char *hdr, sb_error *err)
 		return sb_fail(err, SB_ERR_CORRUPT, "invalid row count %llu or index count %llu",
 					   (unsigned long long) b->row_count,
 					   (unsigned long long) b->indexed_count);
-	if (b->index_kind == SB_INDEX_BUCKETED)
-	{
-		if (b->bucket_bits > SB_MAX_BUCKET_BITS ||
-			b->fp_bytes != ((b->flags & SB_BUNDLE_APPROXIMATE) ? 4 : 2))
-			return sb_fail(err, SB_ERR_CORRUPT, "invalid index parameters %u/%u",
-						   b->bucket_bits, b->fp_bytes);
-		b->entry_size = b->fp_bytes + 4;
-	}
-	else if (b->index_kind == SB_INDEX_SORTED)
-		b->entry_size = SB_SORTED_ENTRY_SIZE;
-	else if (b->index_kind == SB_INDEX_LINES && b->major >= 3)
-	{
-		b->home_lines = sb_load64(hdr + SB_HDR_HOME_LINES);
-		if (b->bucket_bits != 0 ||
-			b->fp_bytes != ((b->flags & SB_BUNDLE_APPROXIMATE) ? 4 : 2) ||
-			b->home_lines > UINT32_MAX)
-			return sb_fail(err, SB_ERR_CORRUPT, "invalid index parameters %u/%llu",
-						   b->fp_bytes, (unsigned long long) b->home_lines);
-		b->entry_size = SB_LINE_BYTES;
-	}
-	else
-		return sb_fail(err, SB_ERR_UNSUPPORTED, "unknown index kind %u", b->index_kind);
-	return SB_OK;
+	return read_index_fields(b, hdr, err);
+}
+
+/*
+ * Is a section kind one this reader knows?  Kind 5, the directory of the
+ * bucketed index, is not one any more.
+ */
+static bool
+known_kind(uint32_t kind)
+{
+	return kind >= SB_SECTION_SCHEMA && kind <= SB_SECTION_BLOCKSUMS && kind != 5;
 }
 
 /* Record a section from the table, checking its place in the file. */
@@ -268,7 +283,7 @@ read_section(sb_bundle *b, const unsigned char *e, int i, sb_error *err)
 			s->offset < o->offset + o->length && o->offset < s->offset + s->length)
 			return sb_fail(err, SB_ERR_CORRUPT, "sections %d and %d overlap", j, i);
 	}
-	if (s->kind < SB_SECTION_SCHEMA || s->kind > SB_SECTION_BLOCKSUMS)
+	if (!known_kind(s->kind))
 	{
 		if (s->flags & SB_SECF_REQUIRED)
 			return sb_fail(err, SB_ERR_UNSUPPORTED,
@@ -290,10 +305,6 @@ read_section(sb_bundle *b, const unsigned char *e, int i, sb_error *err)
 			b->heap = b->base + s->offset;
 			b->heap_size = s->length;
 			break;
-		case SB_SECTION_DIRECTORY:
-			b->dir = b->base + s->offset;
-			b->dir_size = s->length;
-			break;
 		case SB_SECTION_ENTRIES:
 			b->entries = b->base + s->offset;
 			b->entries_size = s->length;
@@ -313,7 +324,7 @@ find_section(const sb_bundle *b, uint32_t kind)
 }
 
 /*
- * Does a line index's size fit its entries?  Every entry fits in the lines
+ * Does the line index's size fit its entries?  Every entry fits in the lines
  * (none when there are none), and the lines past the home lines can be no
  * more than the entries could overflow into.
  */
@@ -335,10 +346,8 @@ check_section_sizes(sb_bundle *b, sb_error *err)
 {
 	const struct sb_section_info *rows = find_section(b, SB_SECTION_ROWS);
 	const struct sb_section_info *meta = find_section(b, SB_SECTION_META);
-	uint64_t	dir_expect = 0;
 
-	if (!rows || !b->heap || !b->entries || !find_section(b, SB_SECTION_SCHEMA) ||
-		(b->index_kind == SB_INDEX_BUCKETED && !b->dir))
+	if (!rows || !b->heap || !b->entries || !find_section(b, SB_SECTION_SCHEMA))
 		return sb_fail(err, SB_ERR_CORRUPT, "a required section is missing");
 	if (rows->length / b->row_size != b->row_count ||
 		rows->length % b->row_size != 0)
@@ -346,14 +355,8 @@ check_section_sizes(sb_bundle *b, sb_error *err)
 					   "row section of %llu bytes does not hold %llu rows of %u bytes",
 					   (unsigned long long) rows->length,
 					   (unsigned long long) b->row_count, b->row_size);
-	if (b->index_kind == SB_INDEX_BUCKETED)
-		dir_expect = sb_dir_lines(b->bucket_bits) * SB_DIR_LINE_BYTES;
-	if (b->index_kind == SB_INDEX_LINES)
-		b->nlines = b->entries_size / SB_LINE_BYTES;
-	if (b->dir_size != dir_expect ||
-		(b->index_kind == SB_INDEX_LINES ? !line_sizes_valid(b) :
-		 b->entries_size / b->entry_size != b->indexed_count) ||
-		b->entries_size % b->entry_size != 0)
+	b->nlines = b->entries_size / SB_LINE_BYTES;
+	if (!line_sizes_valid(b) || b->entries_size % SB_LINE_BYTES != 0)
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "index sections do not match %llu entries",
 					   (unsigned long long) b->indexed_count);

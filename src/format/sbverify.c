@@ -7,8 +7,8 @@
  * reads everything.  It checks each section's checksum, that the bytes
  * between sections and the bytes of row slots and the value heap that no
  * field or value covers are zero, that every value's offset and length are
- * valid, and that the index holds each keyed row exactly once, in its
- * bucket, in order, under the hash of the key stored in the row.
+ * valid, and that the index holds each keyed row exactly once, where a
+ * lookup of the hash of the key stored in the row finds it.
  *
  *-------------------------------------------------------------------------
  */
@@ -294,115 +294,6 @@ entry_mismatch(uint64_t i, uint64_t row, sb_error *err)
 				   (unsigned long long) i, (unsigned long long) row);
 }
 
-/* Check one bucketed or sorted index entry against its row. */
-static sb_status
-verify_entry(const sb_bundle *b, uint64_t i, uint64_t bucket, uint32_t fp,
-			 uint64_t hash, uint64_t row, unsigned char *seen, sb_error *err)
-{
-	uint64_t	h;
-	bool		known;
-	sb_status	st;
-
-	if ((st = verify_entry_row(b, i, row, seen, &known, &h, err)) != SB_OK)
-		return st;
-	if (known && (b->index_kind == SB_INDEX_SORTED ? h != hash :
-				  sb_hash_bucket(h, b->bucket_bits) != bucket ||
-				  sb_hash_fingerprint(h, b->bucket_bits, b->fp_bytes) != fp))
-		return entry_mismatch(i, row, err);
-	return SB_OK;
-}
-
-/* Read directory slot for bucket k (k may be nbuckets: the end). */
-static uint64_t
-dir_start(const sb_bundle *b, uint64_t k)
-{
-	const unsigned char *line = b->dir + (k / SB_DIR_LINE_BUCKETS) * SB_DIR_LINE_BYTES;
-
-	if (k == (UINT64_C(1) << b->bucket_bits) && k % SB_DIR_LINE_BUCKETS == 0)
-		return sb_load32(line - SB_DIR_LINE_BYTES + 4 * SB_DIR_LINE_BUCKETS);
-	return sb_load32(line + 4 * (k % SB_DIR_LINE_BUCKETS));
-}
-
-/* Check the directory lines of a bucketed index. */
-static sb_status
-verify_directory(const sb_bundle *b, sb_error *err)
-{
-	uint64_t	lines = b->dir_size / SB_DIR_LINE_BYTES;
-	uint64_t	nb = UINT64_C(1) << b->bucket_bits;
-
-	for (uint64_t l = 0; l < lines; l++)
-	{
-		const unsigned char *line = b->dir + l * SB_DIR_LINE_BYTES;
-
-		for (unsigned s = 0; s < SB_DIR_LINE_SLOTS; s++)
-		{
-			uint64_t	k = l * SB_DIR_LINE_BUCKETS + s;
-			uint32_t	v = sb_load32(line + 4 * s);
-
-			if ((s > 0 && v < sb_load32(line + 4 * (s - 1))) ||
-				v > b->indexed_count || (k >= nb && v != b->indexed_count) ||
-				(s == SB_DIR_LINE_BUCKETS && l + 1 < lines &&
-				 v != sb_load32(line + SB_DIR_LINE_BYTES)))
-				return sb_fail(err, SB_ERR_CORRUPT, "index directory line %llu is invalid",
-							   (unsigned long long) l);
-		}
-	}
-	if (dir_start(b, 0) != 0)
-		return sb_fail(err, SB_ERR_CORRUPT, "index directory does not start at 0");
-	return SB_OK;
-}
-
-/* Check a bucketed index entry by entry. */
-static sb_status
-verify_bucketed(const sb_bundle *b, unsigned char *seen, sb_error *err)
-{
-	uint64_t	nb = UINT64_C(1) << b->bucket_bits;
-	sb_status	st;
-
-	if ((st = verify_directory(b, err)) != SB_OK)
-		return st;
-	for (uint64_t k = 0; k < nb; k++)
-	{
-		uint64_t	lo = dir_start(b, k),
-					hi = dir_start(b, k + 1);
-		uint32_t	prev = 0;
-
-		for (uint64_t i = lo; i < hi; i++)
-		{
-			const unsigned char *e = b->entries + i * b->entry_size;
-			uint32_t	fp = b->fp_bytes == 2 ? sb_load16(e) : sb_load32(e);
-
-			if (i > lo && fp < prev)
-				return sb_fail(err, SB_ERR_CORRUPT, "index bucket %llu is not sorted",
-							   (unsigned long long) k);
-			prev = fp;
-			if ((st = verify_entry(b, i, k, fp, 0, sb_load32(e + b->fp_bytes),
-								   seen, err)) != SB_OK)
-				return st;
-		}
-	}
-	return SB_OK;
-}
-
-/* Check a sorted index entry by entry. */
-static sb_status
-verify_sorted(const sb_bundle *b, unsigned char *seen, sb_error *err)
-{
-	for (uint64_t i = 0; i < b->indexed_count; i++)
-	{
-		const unsigned char *e = b->entries + i * SB_SORTED_ENTRY_SIZE;
-		sb_status	st;
-
-		if (i > 0 && sb_load64(e) < sb_load64(e - SB_SORTED_ENTRY_SIZE))
-			return sb_fail(err, SB_ERR_CORRUPT, "index is not sorted at entry %llu",
-						   (unsigned long long) i);
-		if ((st = verify_entry(b, i, 0, 0, sb_load64(e), sb_load64(e + 8),
-							   seen, err)) != SB_OK)
-			return st;
-	}
-	return SB_OK;
-}
-
 /*
  * Check a line's structure: counts in range, the bytes after its entries
  * zero.
@@ -426,7 +317,7 @@ verify_line_bytes(const sb_bundle *b, uint64_t l, sb_error *err)
 }
 
 /*
- * Check a line index line by line.  A lookup scans its home line from the
+ * Check the index line by line.  A lookup scans its home line from the
  * first own entry, and goes on to the next line's overflowed entries while
  * the line it scanned is full; 'lowest' is the lowest home line whose scan
  * reaches line l.  Each entry must be found by the scan of its hash's home
@@ -509,12 +400,7 @@ verify_index(const sb_bundle *b, sb_error *err)
 
 	if (seen == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate verification map");
-	if (b->index_kind == SB_INDEX_BUCKETED)
-		st = verify_bucketed(b, seen, err);
-	else if (b->index_kind == SB_INDEX_LINES)
-		st = verify_lines(b, seen, err);
-	else
-		st = verify_sorted(b, seen, err);
+	st = verify_lines(b, seen, err);
 	if (st == SB_OK && b->nkeys > 0 && !(b->flags & SB_BUNDLE_APPROXIMATE))
 		st = verify_coverage(b, seen, err);
 	free(seen);

@@ -200,8 +200,6 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	*out = NULL;
 	if (o->path == NULL)
 		return sb_fail(err, SB_ERR_INVALID, "no output path given");
-	if (o->index_kind < 0 || o->index_kind > SB_INDEX_LINES)
-		return sb_fail(err, SB_ERR_INVALID, "unknown index kind %d", o->index_kind);
 	if (o->section_align != 0 &&
 		(o->section_align < SB_SECTION_ALIGN || o->section_align > SB_DATA_ALIGN ||
 		 (o->section_align & (o->section_align - 1)) != 0))
@@ -214,11 +212,10 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	w->fd = w->temp_fd = -1;
 	w->sorter.spill_fd = -1;
 	w->approximate = o->approximate;
-	w->index_kind = o->index_kind ? o->index_kind : SB_INDEX_LINES;
 	w->section_align = o->section_align ? o->section_align : SB_DATA_ALIGN;
 	w->seed = o->hash_seed;
 	w->pg_major = o->pg_major;
-	w->nsections = w->index_kind == SB_INDEX_BUCKETED ? 7 : 6;
+	w->nsections = SB_NSECTIONS;
 	w->header_size = SB_HEADER_FIXED + w->nsections * SB_SECTION_ENTRY;
 
 	if ((st = build_schema(w, o, err)) != SB_OK ||

@@ -43,8 +43,7 @@ struct sb_writer
 	bool		in_row;
 	bool		approximate;
 	bool		dedup_on;
-	int			index_kind;
-	uint64_t	section_align;	/* of the heap, rows, directory, entries */
+	uint64_t	section_align;	/* of the heap, rows and index */
 	uint64_t	seed;
 	uint32_t	pg_major;
 

@@ -23,6 +23,7 @@ if [ ! -x "$SB" ]; then
   echo "Bail out! $SB is not an executable (run \"make sbundle\" first)"
   exit 2
 fi
+HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sbundle-cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 2
@@ -658,6 +659,19 @@ fails_with 2 'no key given' "get without a key" "$SB" get dup.sb
 fails_with 2 'invalid option' "a key starting with - needs --" "$SB" get dup.sb -1
 fails_with 1 'not a bundle file' "get on a file that is not a bundle" "$SB" get text.sb 1
 fails_with 2 'too many arguments' "dump of two files" "$SB" dump dup.sb dup.sb
+# Bundles of 'id:int8,name:text' rows (1,apple), (2,NULL), (3,apple) that
+# sbundle build wrote before 0.3.0: with --index bucketed --inline 0
+# (format 1.0) and with --index sorted (format 2.0).  Their index kinds
+# are gone: every command refuses them and asks for a rebuild.
+cp "$HERE/format-1.0.sb" "$HERE/format-2.0.sb" .
+fails_with 1 '^sbundle: format-1.0.sb: bundle file has an obsolete format: the file has format version 1.0, whose index is no longer read; rebuild the bundle$' \
+  "info of a format 1.0 bundle (bucketed index) asks for a rebuild" "$SB" info format-1.0.sb
+fails_with 1 '^sbundle: format-2.0.sb: .*format version 2.0, whose index is no longer read; rebuild the bundle$' \
+  "get in a format 2.0 bundle (sorted index) asks for a rebuild" "$SB" get format-2.0.sb 1
+fails_with 1 'format version 1.0, whose index is no longer read; rebuild the bundle$' \
+  "dump of a format 1.0 bundle asks for a rebuild" "$SB" dump format-1.0.sb
+fails_with 1 'format version 2.0, whose index is no longer read; rebuild the bundle$' \
+  "verify of a format 2.0 bundle asks for a rebuild" "$SB" verify format-2.0.sb
 
 ###########################################################################
 # Float output: the shortest digits that read back, as PostgreSQL prints

@@ -24,9 +24,9 @@ file_size(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t) st.st_size : 0;
 }
 
-/* A bundle without rows, keyed or not, of one index kind. */
+/* A bundle without rows, keyed or not. */
 static void
-zero_rows_case(int index_kind, bool keyed)
+zero_rows_case(bool keyed)
 {
 	sb_column	cols[2] = {tf_col_int("id", 8), tf_col_text("t", true, 'i')};
 	sb_writer_options o;
@@ -41,7 +41,6 @@ zero_rows_case(int index_kind, bool keyed)
 		cols[0] = tf_keyed(cols[0], 1, SB_KEY_INTEGER);
 	remove(path);
 	tf_options(&o, path, cols, 2);
-	o.index_kind = index_kind;
 	b = tf_finish(tf_create(&o), path, &stats);
 	REQUIRE(b != NULL);
 	CHECK_EQ(stats.rows, 0);
@@ -52,7 +51,7 @@ zero_rows_case(int index_kind, bool keyed)
 	CHECK_EQ(stats.file_size, file_size(path));
 	CHECK_EQ(b->row_count, 0);
 	CHECK_EQ(b->indexed_count, 0);
-	CHECK_EQ(b->index_kind, index_kind);
+	CHECK_EQ(b->nlines, 0);
 	CHECK(sb_row_slot(b, 0) == NULL);
 	CHECK_EQ(sb_prewarm(b, SB_PREWARM_ROWS | SB_PREWARM_HEAP), 0);
 	if (keyed)
@@ -73,25 +72,20 @@ zero_rows_case(int index_kind, bool keyed)
 void
 test_zero_rows(void)
 {
-	zero_rows_case(SB_INDEX_LINES, true);
-	zero_rows_case(SB_INDEX_BUCKETED, true);
-	zero_rows_case(SB_INDEX_SORTED, true);
-	zero_rows_case(SB_INDEX_LINES, false);
-	zero_rows_case(SB_INDEX_BUCKETED, false);
-	zero_rows_case(SB_INDEX_SORTED, false);
+	zero_rows_case(true);
+	zero_rows_case(false);
 }
 
-/* One row, one index kind. */
-static void
-one_row_case(int index_kind)
+/* A bundle of one row. */
+void
+test_one_row(void)
 {
 	sb_column	cols[3] = {
 		tf_keyed(tf_col_int("id", 8), 1, SB_KEY_INTEGER),
 		tf_col_text("name", true, 'i'),
 		tf_col_float("score", 8)
 	};
-	const char *path = tf_path(index_kind == SB_INDEX_SORTED ? "s.sb" :
-							   index_kind == SB_INDEX_LINES ? "l.sb" : "b.sb");
+	const char *path = tf_path("l.sb");
 	double		score = 2.5,
 				got;
 	sb_writer_options o;
@@ -102,7 +96,6 @@ one_row_case(int index_kind)
 	uint64_t	rows[4];
 
 	tf_options(&o, path, cols, 3);
-	o.index_kind = index_kind;
 	REQUIRE((w = tf_create(&o)) != NULL);
 	sb_writer_begin_row(w);
 	tf_set_int(w, 0, 8, 42);
@@ -118,8 +111,7 @@ one_row_case(int index_kind)
 	CHECK_EQ(b->distinct_keys, 1);
 	CHECK_EQ(b->pg_major, 15);
 	CHECK_EQ(b->hash_seed, o.hash_seed);
-	/* v3 with a line index, else v2 with inline values, else v1 */
-	CHECK_EQ(b->major, index_kind == SB_INDEX_LINES ? 3 : tf_inline_limit ? 2 : 1);
+	CHECK_EQ(b->major, SB_FORMAT_MAJOR);
 	CHECK_EQ(b->minor, SB_FORMAT_MINOR);
 	CHECKF(b->build_time > (uint64_t) (time(NULL) - 3600) * 1000000 &&
 		   b->build_time <= (uint64_t) (time(NULL) + 1) * 1000000,
@@ -138,15 +130,6 @@ one_row_case(int index_kind)
 	CHECK_EQ(tf_lookup_int(b, 43, rows, 4), 0);
 	CHECK(sb_row_slot(b, 1) == NULL);
 	sb_close(b);
-}
-
-/* A bundle of one row. */
-void
-test_one_row(void)
-{
-	one_row_case(SB_INDEX_LINES);
-	one_row_case(SB_INDEX_BUCKETED);
-	one_row_case(SB_INDEX_SORTED);
 }
 
 /* Rows come back in the order written, through sb_row_slot. */
@@ -433,8 +416,7 @@ pages_of(const unsigned char *p, uint64_t len)
 static void
 prewarm_check(const sb_bundle *b)
 {
-	uint64_t	index = pages_of(b->dir, b->dir_size) +
-		pages_of(b->entries, b->entries_size) +
+	uint64_t	index = pages_of(b->entries, b->entries_size) +
 		(b->blocksums ? pages_of(b->blocksums, b->nblocks * 4) : 0),
 				rows = pages_of(b->rows, b->row_count * b->row_size),
 				heap = pages_of(b->heap, b->heap_size);

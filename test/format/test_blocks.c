@@ -4,8 +4,8 @@
  *	  Block checksums: damage in a block is reported by the first access
  *	  that reads the block, and by nothing that reads only other blocks.
  *
- * A bundle whose rows, heap, directory and entries each span several
- * 4 KiB blocks is damaged one byte at a time, and its section and header
+ * A bundle whose rows, heap and index each span several 4 KiB blocks is
+ * damaged one byte at a time, and its section and header
  * checksums are recomputed but not its block checksums: it opens, since
  * opening reads none of those sections, and the damage shows only where
  * a read touches the damaged block (docs/format.md, section 13.3).
@@ -21,12 +21,14 @@
 #define BROWS	20000
 #define BLOCK	4096
 
+#define NREGIONS 3
+
 /* The regions in the order of their block checksums. */
-static const uint32_t region_kind[4] = {
-	SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES
+static const uint32_t region_kind[NREGIONS] = {
+	SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_ENTRIES
 };
-static const char *const region_name[4] = {
-	"row slots", "value heap", "index directory", "index entries"
+static const char *const region_name[NREGIONS] = {
+	"row slots", "value heap", "index lines"
 };
 
 /* A valid bundle image, opened in place, and where its regions are. */
@@ -35,8 +37,8 @@ typedef struct big
 	unsigned char *img;
 	size_t		len;
 	sb_bundle  *b;
-	uint64_t	off[4],
-				size[4];		/* per sb_region; size 0 if absent */
+	uint64_t	off[NREGIONS],
+				size[NREGIONS];	/* per sb_region */
 } big;
 
 /* The text value of row r: 20 bytes, so that the heap has many blocks. */
@@ -53,21 +55,19 @@ row_text(int r, char *buf, size_t size)
  * values cross blocks, which the cases below need.
  */
 static bool
-big_load(big *d, int index_kind, uint32_t section_align)
+big_load(big *d, uint32_t section_align)
 {
 	sb_column	cols[2] = {
 		tf_keyed(tf_col_int("id", 8), 1, SB_KEY_INTEGER),
 		tf_col_text("t", true, 'i')
 	};
-	const char *path = tf_path(section_align == 0 ? "big_a.sb" :
-							   index_kind == SB_INDEX_SORTED ? "big_s.sb" : "big_b.sb");
+	const char *path = tf_path(section_align == 0 ? "big_a.sb" : "big.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	char		buf[32];
 
 	memset(d, 0, sizeof(*d));
 	tf_options(&o, path, cols, 2);
-	o.index_kind = index_kind;
 	o.section_align = section_align;
 	o.inline_limit = 0;			/* needs a heap of many blocks */
 	if ((w = tf_create(&o)) == NULL)
@@ -81,16 +81,14 @@ big_load(big *d, int index_kind, uint32_t section_align)
 	}
 	if ((d->b = tf_finish_image(w, path, &d->img, &d->len)) == NULL)
 		return false;
-	for (int r = 0; r < 4; r++)
-		if (!tf_section(d->img, region_kind[r], &d->off[r], &d->size[r]))
-			d->off[r] = d->size[r] = 0;
-	/* several blocks in every region there is */
+	for (int r = 0; r < NREGIONS; r++)
+		if (!CHECK(tf_section(d->img, region_kind[r], &d->off[r], &d->size[r])))
+			return false;
+	/* several blocks in every region */
 	return CHECK_EQ(d->b->block_shift, 12) &&
 		CHECK(d->size[SB_REGION_ROWS] > 100 * BLOCK) &&
 		CHECK(d->size[SB_REGION_HEAP] > 100 * BLOCK) &&
-		CHECK(d->size[SB_REGION_ENTRIES] > 20 * BLOCK) &&
-		CHECK(index_kind == SB_INDEX_SORTED ? d->size[SB_REGION_DIRECTORY] == 0 :
-			  d->size[SB_REGION_DIRECTORY] > 2 * BLOCK);
+		CHECK(d->size[SB_REGION_ENTRIES] > 20 * BLOCK);
 }
 
 static void
@@ -196,8 +194,8 @@ read_value(const sb_bundle *b, uint64_t r, sb_error *err)
 
 /*
  * Look key k up: the number of rows found (row k), or an error status.
- * 'staged' takes it in the batched steps first (sb_lookup_prefetch_entries
- * and sb_lookup_prefetch_row), which must leave errors to sb_lookup_next.
+ * 'staged' takes it in the batched step first (sb_lookup_prefetch_row),
+ * which must leave errors to sb_lookup_next.
  */
 static int
 lookup_in(const sb_bundle *b, int64_t k, bool staged, sb_error *err)
@@ -213,10 +211,7 @@ lookup_in(const sb_bundle *b, int64_t k, bool staged, sb_error *err)
 		return st;
 	sb_lookup_start(b, &p, h, &it);
 	if (staged)
-	{
-		sb_lookup_prefetch_entries(b, &it);
 		sb_lookup_prefetch_row(b, &it);
-	}
 	while ((st = sb_lookup_next(b, &it, &row, err)) == 1)
 	{
 		CHECKF(row == (uint64_t) k, "key %lld found in row %llu", (long long) k,
@@ -252,23 +247,21 @@ value_place(const big *d, uint64_t r, uint64_t *off, uint64_t *len)
 	*len = v.len;
 }
 
-/* The entries of key k's bucket, in bytes of the entries section. */
+/*
+ * The index blocks a lookup of key k may read: its home line's, and the
+ * next line's (where a full line passes entries on).
+ */
 static void
-bucket_place(const big *d, int64_t k, uint64_t *line, uint64_t *off,
-			 uint64_t *len)
+line_blocks(const big *d, int64_t k, uint64_t *first, uint64_t *last)
 {
 	sb_key_part p = {NULL, 0, k};
 	uint64_t	h = 0,
-				bucket;
-	const unsigned char *l;
+				home;
 
 	sb_key_hash(d->b, &p, &h, NULL);
-	bucket = sb_hash_bucket(h, d->b->bucket_bits);
-	*line = bucket / SB_DIR_LINE_BUCKETS;
-	l = d->b->dir + *line * SB_DIR_LINE_BYTES;
-	*off = sb_load32(l + 4 * (bucket % SB_DIR_LINE_BUCKETS)) * (uint64_t) d->b->entry_size;
-	*len = sb_load32(l + 4 * (bucket % SB_DIR_LINE_BUCKETS + 1)) *
-		(uint64_t) d->b->entry_size - *off;
+	home = sb_line_home(h, d->b->home_lines);
+	*first = home * SB_LINE_BYTES / BLOCK;
+	*last = (home + 1) * SB_LINE_BYTES / BLOCK;
 }
 
 /* Number of blocks verified so far. */
@@ -392,70 +385,14 @@ heap_case(const big *d)
 }
 
 /*
- * Directory: damage in directory block K fails the lookups whose bucket
- * line is in it, and no other lookup.
+ * Index: damage in index block K fails the lookups whose home line is in
+ * it, and no lookup that reads only other blocks.
  */
 static void
-directory_case(const big *d)
-{
-	const uint64_t K = 1;
-	int64_t		hit = -1,
-				miss = -1;
-	uint64_t	line,
-				off,
-				len;
-	sb_bundle  *b;
-	unsigned char *img;
-	sb_error	err;
-
-	for (int64_t k = 0; k < BROWS && (hit < 0 || miss < 0); k++)
-	{
-		bucket_place(d, k, &line, &off, &len);
-		if (line * SB_DIR_LINE_BYTES / BLOCK == K)
-			hit = hit < 0 ? k : hit;
-		else
-			miss = miss < 0 ? k : miss;
-	}
-	REQUIRE(CHECK(hit >= 0 && miss >= 0));
-	bucket_place(d, hit, &line, &off, &len);
-	/* a byte of the hit's own line, so the damage is where it reads */
-	img = damage(d, SB_REGION_DIRECTORY, line * SB_DIR_LINE_BYTES + 5, &b);
-	REQUIRE(img != NULL);
-	expect_block_error(lookup(b, hit, &err), &err, SB_REGION_DIRECTORY, K,
-					   "lookup through the damaged line");
-	expect_block_error(lookup(b, hit, &err), &err, SB_REGION_DIRECTORY, K,
-					   "the same lookup again");
-	expect_block_error(lookup_in(b, hit, true, &err), &err, SB_REGION_DIRECTORY, K,
-					   "the same lookup in batched steps");
-	CHECK_EQ(lookup(b, miss, &err), 1);
-	for (int64_t k = 0; k < BROWS; k += 97)
-	{
-		int			n;
-
-		bucket_place(d, k, &line, &off, &len);
-		n = lookup(b, k, &err);
-		if (line * SB_DIR_LINE_BYTES / BLOCK == K)
-			expect_block_error(n, &err, SB_REGION_DIRECTORY, K, "lookup in the block");
-		else
-			CHECKF(n == 1, "key %lld: %d (%s)", (long long) k, n, n < 0 ? err.detail : "");
-	}
-	CHECK_ST(read_row(b, (uint64_t) hit, &err), SB_OK, &err);
-	expect_block_error(sb_verify(b, &err), &err, SB_REGION_DIRECTORY, K, "sb_verify");
-	undamage(b, img);
-}
-
-/*
- * Entries: damage in entries block K fails the lookups whose bucket
- * entries touch it, and no other lookup.
- */
-static void
-entries_case(const big *d)
+index_case(const big *d)
 {
 	const uint64_t K = 10;
-	uint64_t	line,
-				off,
-				len,
-				f,
+	uint64_t	f,
 				l;
 	int			hits = 0,
 				misses = 0;
@@ -468,10 +405,11 @@ entries_case(const big *d)
 	{
 		int			n;
 
-		bucket_place(d, k, &line, &off, &len);
-		block_range(off, len, &f, &l);
+		line_blocks(d, k, &f, &l);
+		if (f != K && l == K)
+			continue;			/* reads block K only if its line is full */
 		n = lookup(b, k, &err);
-		if (f <= K && K <= l)
+		if (f == K)
 		{
 			expect_block_error(n, &err, SB_REGION_ENTRIES, K, "lookup in the block");
 			expect_block_error(lookup_in(b, k, true, &err), &err, SB_REGION_ENTRIES, K,
@@ -488,42 +426,6 @@ entries_case(const big *d)
 	CHECK_ST(read_row(b, 0, &err), SB_OK, &err);
 	expect_block_error(sb_verify(b, &err), &err, SB_REGION_ENTRIES, K, "sb_verify");
 	undamage(b, img);
-}
-
-/*
- * Sorted index: its first lookup checks every entries block, so damage in
- * any of them fails every lookup; rows and values still read.
- */
-static void
-sorted_case(void)
-{
-	const uint64_t K = 10;
-	big			d;
-	sb_bundle  *b;
-	unsigned char *img;
-	sb_error	err;
-
-	REQUIRE(big_load(&d, SB_INDEX_SORTED, 64));
-	img = damage(&d, SB_REGION_ENTRIES, K * BLOCK + 7, &b);
-	if (img != NULL)
-	{
-		CHECK_ST(read_value(b, 0, &err), SB_OK, &err);
-		expect_block_error(lookup(b, 0, &err), &err, SB_REGION_ENTRIES, K,
-						   "sorted lookup");
-		expect_block_error(lookup(b, BROWS - 1, &err), &err, SB_REGION_ENTRIES, K,
-						   "another sorted lookup");
-		CHECK_ST(read_value(b, BROWS - 1, &err), SB_OK, &err);
-		expect_block_error(sb_verify(b, &err), &err, SB_REGION_ENTRIES, K, "sb_verify");
-		undamage(b, img);
-	}
-	/* undamaged: the first lookup verifies all entries blocks at once */
-	if (CHECK_ST(sb_open_memory(d.img, d.len, &b, &err), SB_OK, &err))
-	{
-		CHECK_EQ(lookup(b, 5, &err), 1);
-		CHECK_EQ(verified_count(b), (d.size[SB_REGION_ENTRIES] + BLOCK - 1) / BLOCK + 1);
-		sb_close(b);
-	}
-	big_free(&d);
 }
 
 /*
@@ -573,8 +475,8 @@ default_alignment_case(void)
 				f,
 				l;
 
-	REQUIRE(big_load(&d, SB_INDEX_BUCKETED, 0));
-	for (int r = 0; r < 4; r++)
+	REQUIRE(big_load(&d, 0));
+	for (int r = 0; r < NREGIONS; r++)
 		CHECKF(d.off[r] % BLOCK == 0, "%s start at offset %llu", region_name[r],
 			   (unsigned long long) d.off[r]);
 	for (uint64_t r = 0; r < BROWS; r++)
@@ -594,18 +496,16 @@ test_block_checksums(void)
 {
 	big			d;
 
-	REQUIRE(big_load(&d, SB_INDEX_BUCKETED, 64));
-	/* the section: a u32 per block of the four regions, in order */
+	REQUIRE(big_load(&d, 64));
+	/* the section: a u32 per block of the three regions, in order */
 	CHECK_EQ(d.b->block_first[SB_REGION_ROWS], 0);
-	for (int r = 0; r < 4; r++)
-		CHECK_EQ((r < 3 ? d.b->block_first[r + 1] : d.b->nblocks) - d.b->block_first[r],
-				 (d.size[r] + BLOCK - 1) / BLOCK);
+	for (int r = 0; r < NREGIONS; r++)
+		CHECK_EQ((r < NREGIONS - 1 ? d.b->block_first[r + 1] : d.b->nblocks) -
+				 d.b->block_first[r], (d.size[r] + BLOCK - 1) / BLOCK);
 	rows_case(&d);
 	heap_case(&d);
-	directory_case(&d);
-	entries_case(&d);
+	index_case(&d);
 	stored_sum_case(&d);
 	big_free(&d);
-	sorted_case();
 	default_alignment_case();
 }

@@ -33,11 +33,9 @@ typedef struct base
 	uint64_t	schema,
 				rows,
 				heap,
-				dir,
 				entries,
 				meta;			/* section offsets */
 	uint64_t	heap_len,
-				dir_len,
 				entries_len;
 } base;
 
@@ -61,9 +59,9 @@ base_rows(sb_writer *w)
 	}
 }
 
-/* Build the base bundle with an index kind and load its image. */
+/* Build the base bundle, with metadata or not, and load its image. */
 static bool
-base_load_meta(base *d, int index_kind, bool meta)
+base_load_meta(base *d, bool meta)
 {
 	sb_column	cols[4] = {
 		tf_keyed(tf_col_int("k", 4), 1, SB_KEY_INTEGER),
@@ -71,16 +69,13 @@ base_load_meta(base *d, int index_kind, bool meta)
 		tf_col_int("n", 2),
 		tf_col_text("d", false, 'd')
 	};
-	const char *path = tf_path(index_kind == SB_INDEX_SORTED ? "base_s.sb" :
-							   index_kind == SB_INDEX_LINES ? "base_l.sb" :
-							   meta ? "base_b.sb" : "base_nometa.sb");
+	const char *path = tf_path(meta ? "base.sb" : "base_nometa.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	uint64_t	len;
 
 	memset(d, 0, sizeof(*d));
 	tf_options(&o, path, cols, 4);
-	o.index_kind = index_kind;
 	o.inline_limit = 0;			/* damaged by its heap layout; see inline_damage */
 	if ((w = tf_create(&o)) == NULL)
 		return false;
@@ -97,16 +92,14 @@ base_load_meta(base *d, int index_kind, bool meta)
 	tf_section(d->img, SB_SECTION_HEAP, &d->heap, &d->heap_len);
 	tf_section(d->img, SB_SECTION_ENTRIES, &d->entries, &d->entries_len);
 	tf_section(d->img, SB_SECTION_META, &d->meta, &len);
-	if (index_kind == SB_INDEX_BUCKETED)
-		tf_section(d->img, SB_SECTION_DIRECTORY, &d->dir, &d->dir_len);
 	return CHECK(d->heap_len > 0 && d->entries_len > 0 && (len > 0) == meta);
 }
 
 /* The base bundle, with metadata. */
 static bool
-base_load(base *d, int index_kind)
+base_load(base *d)
 {
-	return base_load_meta(d, index_kind, true);
+	return base_load_meta(d, true);
 }
 
 /* Release a base. */
@@ -258,6 +251,7 @@ typedef struct field_case
 #define C_CORRUPT	SB_ERR_CORRUPT
 #define C_UNSUPP	SB_ERR_UNSUPPORTED
 #define C_TRUNC		SB_ERR_TRUNCATED
+#define C_OBSOLETE	SB_ERR_OBSOLETE
 
 static const field_case header_cases[] = {
 	{P_HEADER, 0, SB_HDR_ROW_COUNT, 8, true, 1, true, C_CORRUPT, "row count + 1"},
@@ -280,9 +274,9 @@ static const field_case header_cases[] = {
 	"approximate flag"},
 	{P_HEADER, 0, SB_HDR_HASH_ID, 4, false, 2, true, C_UNSUPP, "hash id 2"},
 	{P_HEADER, 0, SB_HDR_INDEX_KIND, 4, false, 0, true, C_UNSUPP, "index kind 0"},
-	{P_HEADER, 0, SB_HDR_INDEX_KIND, 4, false, 3, true, C_UNSUPP, "index kind 3"},
-	{P_HEADER, 0, SB_HDR_INDEX_KIND, 4, false, SB_INDEX_SORTED, true, C_CORRUPT,
-	"index kind sorted"},
+	{P_HEADER, 0, SB_HDR_INDEX_KIND, 4, false, 4, true, C_UNSUPP, "index kind 4"},
+	{P_HEADER, 0, SB_HDR_INDEX_KIND, 4, false, 1, true, C_OBSOLETE, "index kind bucketed"},
+	{P_HEADER, 0, SB_HDR_INDEX_KIND, 4, false, 2, true, C_OBSOLETE, "index kind sorted"},
 	{P_HEADER, 0, SB_HDR_HASH_SEED, 8, true, 1, true, C_CORRUPT, "hash seed"},
 	{P_HEADER, 0, SB_HDR_BUCKET_BITS, 1, true, 1, true, C_CORRUPT, "bucket bits + 1"},
 	{P_HEADER, 0, SB_HDR_BUCKET_BITS, 1, false, 33, true, C_CORRUPT, "bucket bits 33"},
@@ -349,16 +343,16 @@ test_damage_header(void)
 	base		d;
 	unsigned char *img;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(base_load(&d));
 	REQUIRE(CHECK_EQ(d.b->row_size, 32));
 	expect_range_checksum(&d, SB_HDR_FILE_SIZE,
 						  SB_HEADER_FIXED - SB_HDR_FILE_SIZE, "header");
 	expect_cases(&d, header_cases, NCASES(header_cases));
-	/* six sections: the directory, listed last, is left out */
-	img = put32(&d, SB_HDR_NSECTIONS, 6);
+	/* five sections: the block checksums, listed last, are left out */
+	img = put32(&d, SB_HDR_NSECTIONS, 5);
 	if (img)
-		sb_store32(img + SB_HDR_HEADER_SIZE, SB_HEADER_FIXED + 6 * SB_SECTION_ENTRY);
-	expect(&d, img, true, SB_ERR_CORRUPT, "directory left out");
+		sb_store32(img + SB_HDR_HEADER_SIZE, SB_HEADER_FIXED + 5 * SB_SECTION_ENTRY);
+	expect(&d, img, true, SB_ERR_CORRUPT, "block checksums left out");
 	base_free(&d);
 }
 
@@ -412,7 +406,7 @@ expect_unknown_sections(void)
 {
 	base		d;
 
-	REQUIRE(base_load_meta(&d, SB_INDEX_BUCKETED, false));
+	REQUIRE(base_load_meta(&d, false));
 	expect(&d, unknown_section(&d, d.rows, NROWS * 32), true, SB_ERR_CORRUPT,
 		   "unknown section overlapping the rows");
 	expect(&d, unknown_section(&d, d.rows + 4, 0), true, SB_ERR_CORRUPT,
@@ -425,25 +419,23 @@ expect_unknown_sections(void)
 
 /*
  * A copy of the base as a writer without block checksums would make it:
- * the directory's table entry in place of the block checksums' entry, six
- * sections, the block checksums zeroed (a gap), and block shift 'shift'.
+ * five sections, the block checksums' table entry (the last) and the
+ * section zeroed (gaps), and block shift 'shift'.
  */
 static unsigned char *
 without_blocksums(const base *d, uint8_t shift)
 {
-	int			bs = sec_index(d, SB_SECTION_BLOCKSUMS),
-				dr = sec_index(d, SB_SECTION_DIRECTORY);
+	int			bs = sec_index(d, SB_SECTION_BLOCKSUMS);
 	unsigned char *img;
 
-	if (!CHECK(bs == 5 && dr == 6 && d->b->nsections == 7) ||
+	if (!CHECK(bs == 5 && d->b->nsections == 6) ||
 		(img = put8(d, SB_HDR_BLOCK_SHIFT, shift)) == NULL)
 		return NULL;
 	memset(img + sb_load64(d->img + SEC(bs, SB_SEC_OFFSET)), 0,
 		   sb_load64(d->img + SEC(bs, SB_SEC_LENGTH)));
-	memcpy(img + SEC(bs, 0), d->img + SEC(dr, 0), SB_SECTION_ENTRY);
-	memset(img + SEC(dr, 0), 0, SB_SECTION_ENTRY);
-	sb_store32(img + SB_HDR_NSECTIONS, 6);
-	sb_store32(img + SB_HDR_HEADER_SIZE, SB_HEADER_FIXED + 6 * SB_SECTION_ENTRY);
+	memset(img + SEC(bs, 0), 0, SB_SECTION_ENTRY);
+	sb_store32(img + SB_HDR_NSECTIONS, 5);
+	sb_store32(img + SB_HDR_HEADER_SIZE, SB_HEADER_FIXED + 5 * SB_SECTION_ENTRY);
 	return img;
 }
 
@@ -478,8 +470,8 @@ static const field_case section_cases[] = {
 	SEC_CASE(SB_SECTION_ROWS, SB_SEC_LENGTH, 8, true, 32, C_CORRUPT, "rows length + 1 row"),
 	SEC_CASE(SB_SECTION_ROWS, SB_SEC_LENGTH, 8, true, -32, C_CORRUPT, "rows length - 1 row"),
 	SEC_CASE(SB_SECTION_ROWS, SB_SEC_LENGTH, 8, true, -1, C_CORRUPT, "rows length - 1"),
-	SEC_CASE(SB_SECTION_ENTRIES, SB_SEC_LENGTH, 8, true, -6, C_CORRUPT, "entries - 1 entry"),
-	SEC_CASE(SB_SECTION_DIRECTORY, SB_SEC_LENGTH, 8, true, 64, C_CORRUPT, "directory + 1 line"),
+	SEC_CASE(SB_SECTION_ENTRIES, SB_SEC_LENGTH, 8, true, -64, C_CORRUPT, "index - 1 line"),
+	SEC_CASE(SB_SECTION_ENTRIES, SB_SEC_LENGTH, 8, true, -1, C_CORRUPT, "index - 1 byte"),
 	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_LENGTH, 8, true, 4, C_CORRUPT, "block checksums + 1"),
 	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_LENGTH, 8, true, -4, C_CORRUPT, "block checksums - 1"),
 	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_LENGTH, 8, false, 0, C_CORRUPT, "block checksums empty"),
@@ -492,8 +484,10 @@ static const field_case section_cases[] = {
 	SEC_CASE(SB_SECTION_HEAP, SB_SEC_FLAGS, 4, false, 0, C_OK, "heap not required"),
 	SEC_CASE(SB_SECTION_META, SB_SEC_FLAGS, 4, false, 3, C_OK, "metadata required"),
 	SEC_CASE(SB_SECTION_BLOCKSUMS, SB_SEC_FLAGS, 4, false, 1, C_OK, "block checksums required"),
-	/* an unknown optional section is ignored */
-	SEC_CASE(SB_SECTION_META, SB_SEC_KIND, 4, false, 77, C_OK, "unknown optional kind")
+	/* an unknown optional section is ignored; kind 5 is no longer known */
+	SEC_CASE(SB_SECTION_META, SB_SEC_KIND, 4, false, 77, C_OK, "unknown optional kind"),
+	SEC_CASE(SB_SECTION_META, SB_SEC_KIND, 4, false, 5, C_OK, "optional kind 5"),
+	SEC_CASE(SB_SECTION_HEAP, SB_SEC_KIND, 4, false, 5, C_UNSUPP, "required kind 5")
 };
 
 /* Section table: every entry's kind, flags, offset and length. */
@@ -504,9 +498,10 @@ test_damage_section_table(void)
 	unsigned char *img;
 	int			en;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
-	REQUIRE(CHECK_EQ(d.schema, 384) && CHECK(d.len < (1 << 20)));
-	expect_range_checksum(&d, SB_HEADER_FIXED, 7 * SB_SECTION_ENTRY, "section table");
+	REQUIRE(base_load(&d));
+	REQUIRE(CHECK_EQ(d.schema, 320) && CHECK(d.len < (1 << 20)));
+	expect_range_checksum(&d, SB_HEADER_FIXED, SB_NSECTIONS * SB_SECTION_ENTRY,
+						  "section table");
 	expect_cases(&d, section_cases, NCASES(section_cases));
 	en = sec_index(&d, SB_SECTION_ENTRIES);
 	img = put32(&d, SEC(en, SB_SEC_KIND), 77);
@@ -583,7 +578,7 @@ test_damage_schema(void)
 	base		d;
 	unsigned char *img;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(base_load(&d));
 	expect_range_checksum(&d, d.schema, 4 * SB_COLREC_SIZE + 8, "schema");
 	expect_cases(&d, column_cases, NCASES(column_cases));
 	img = put8(&d, COL(&d, 2, SB_COL_KEYPOS), 1);
@@ -613,7 +608,7 @@ test_damage_rows(void)
 				s1;
 	unsigned char *img;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(base_load(&d));
 	k = d.b->columns[0].slot_offset;
 	s1 = d.b->columns[1].slot_offset;
 	REQUIRE(CHECK_EQ(d.b->row_size, 32) && CHECK_EQ(k, 4) && CHECK_EQ(s1, 8));
@@ -756,7 +751,7 @@ test_damage_heap(void)
 	uint64_t	s,
 				l;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(base_load(&d));
 	pad = unused_heap_byte(&d);
 	s = d.heap + value_off(&d, 1, 1);	/* a 1-byte header */
 	l = d.heap + value_off(&d, 1, 3);	/* a 4-byte header */
@@ -783,34 +778,6 @@ test_damage_heap(void)
 }
 
 /*
- * Rows 0 and 30 hold the same key.  Point row 30's entry at row 0 and make
- * row 30's key NULL: every entry still matches its row's key and every
- * keyed row is indexed, but row 0 is indexed twice.
- */
-static void
-expect_indexed_twice(const base *d)
-{
-	uint32_t	k = d->b->columns[0].slot_offset;
-	uint64_t	e = d->entries + d->b->fp_bytes;
-	unsigned char *img;
-
-	while (e < d->entries + d->entries_len && sb_load32(d->img + e) != 30)
-		e += d->b->entry_size;
-	REQUIRE(e < d->entries + d->entries_len && (img = copy(d)) != NULL);
-	sb_store32(img + e, 0);
-	sb_store32(img + SLOT(d, 30, k), 0);
-	img[SLOT(d, 30, 0)] |= 1;
-	expect(d, img, true, SB_ERR_CORRUPT, "row indexed twice");
-}
-
-/* The row number at p, of an entry of the base's index kind. */
-static uint64_t
-entry_row(const base *d, const unsigned char *p)
-{
-	return d->b->entry_size == 16 ? sb_load64(p) : sb_load32(p);
-}
-
-/*
  * Point the index entry whose row number is at 'off' (the entry of row 0,
  * key 0) at row 5, whose key is NULL and whose key field is zero: a NULL
  * key never matches, so key 0 is found in row 30 only.
@@ -824,10 +791,7 @@ null_row_lookup(const base *d, uint64_t off)
 	uint64_t	rows[4];
 
 	REQUIRE(img != NULL);
-	if (d->b->entry_size == 16)
-		sb_store64(img + off, 5);
-	else
-		sb_store32(img + off, 5);
+	sb_store32(img + off, 5);
 	tf_fix_checksums(img, d->len);
 	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
 	{
@@ -836,65 +800,6 @@ null_row_lookup(const base *d, uint64_t off)
 		sb_close(b);
 	}
 	free(img);
-}
-
-/*
- * The same for a bucketed or sorted index, whose entries from
- * 'entry_row_off' on are searched for the one of row 0.
- */
-static void
-null_key_never_matches(const base *d, uint64_t entry_row_off)
-{
-	uint64_t	e = entry_row_off;
-
-	while (e < d->entries + d->entries_len && entry_row(d, d->img + e) != 0)
-		e += d->b->entry_size;
-	if (CHECK(e < d->entries + d->entries_len))
-		null_row_lookup(d, e);
-}
-
-/* Bucketed index: directory and entries. */
-void
-test_damage_index(void)
-{
-	base		d;
-	uint32_t	n;
-	unsigned char *img;
-
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
-	n = (uint32_t) d.b->indexed_count;
-	REQUIRE(CHECK_EQ(d.b->entry_size, 6) && CHECK(n > 4 && d.dir_len == 64));
-	expect_range_checksum(&d, d.dir, d.dir_len, "directory");
-	expect_range_checksum(&d, d.entries, d.entries_len, "entries");
-	expect(&d, put32(&d, d.dir + 4, n + 1), true, SB_ERR_CORRUPT, "directory past the entries");
-	expect(&d, put32(&d, d.dir, 1), true, SB_ERR_CORRUPT, "directory not starting at 0");
-	expect(&d, put32(&d, d.dir + 4 * 15, n - 1), true, SB_ERR_CORRUPT, "directory end");
-	expect(&d, put32(&d, d.dir + 8, sb_load32(d.img + d.dir + 8) + 1), true,
-		   SB_ERR_CORRUPT, "bucket bound moved");
-	img = copy(&d);
-	if (img)
-	{
-		/* swap two bucket bounds: decreasing */
-		sb_store32(img + d.dir + 4, sb_load32(d.img + d.dir + 12));
-		sb_store32(img + d.dir + 12, sb_load32(d.img + d.dir + 4));
-	}
-	expect(&d, img, true, SB_ERR_CORRUPT, "directory decreasing");
-	expect(&d, put32(&d, d.entries + 2, NROWS), true, SB_ERR_CORRUPT, "entry row past the rows");
-	expect(&d, put32(&d, d.entries + 2, sb_load32(d.img + d.entries + 8)), true,
-		   SB_ERR_CORRUPT, "entry row of the next entry");
-	expect(&d, put32(&d, d.entries + 2, 5), true, SB_ERR_CORRUPT, "NULL-key row indexed");
-	expect_indexed_twice(&d);
-	null_key_never_matches(&d, d.entries + 2);
-	expect(&d, put16(&d, d.entries, sb_load16(d.img + d.entries) ^ 0x8000), true,
-		   SB_ERR_CORRUPT, "fingerprint");
-	img = copy(&d);
-	if (img)
-	{
-		memcpy(img + d.entries, d.img + d.entries + 6 * (n - 1), 6);
-		memcpy(img + d.entries + 6 * (n - 1), d.img + d.entries, 6);
-	}
-	expect(&d, img, true, SB_ERR_CORRUPT, "first and last entries swapped");
-	base_free(&d);
 }
 
 /*
@@ -1018,9 +923,9 @@ expect_refused_at_open(const base *d, unsigned char *img, const char *what)
 	free(img);
 }
 
-/* Line index: lines of counts, fingerprints and rows. */
+/* The index: lines of counts, fingerprints and rows. */
 void
-test_damage_line_index(void)
+test_damage_index(void)
 {
 	base		d;
 	uint64_t	e,
@@ -1029,8 +934,8 @@ test_damage_line_index(void)
 				own;
 	unsigned char *img;
 
-	REQUIRE(base_load(&d, SB_INDEX_LINES));
-	REQUIRE(CHECK_EQ(d.b->entry_size, 64) && CHECK_EQ(d.b->nsections, 6) &&
+	REQUIRE(base_load(&d));
+	REQUIRE(CHECK_EQ(d.entries_len % SB_LINE_BYTES, 0) &&
 			CHECK_EQ(d.b->home_lines, 5) && CHECK_EQ(d.b->major, 3));
 	expect_range_checksum(&d, d.entries, SB_LINE_BYTES, "line");
 	REQUIRE((e = line_entry_of_row(&d, 0, &fpo)) != 0);
@@ -1078,70 +983,8 @@ test_damage_line_index(void)
 	expect_refused_at_open(&d, put64(&d, SB_HDR_HOME_LINES, 6), "more home lines than lines");
 	expect(&d, put8(&d, SB_HDR_FP_BYTES, 4), true, SB_ERR_CORRUPT, "4-byte fingerprints");
 	expect(&d, put8(&d, SB_HDR_BUCKET_BITS, 1), true, SB_ERR_CORRUPT, "bucket bits");
-	expect(&d, put16(&d, SB_HDR_MAJOR, 2), true, SB_ERR_UNSUPPORTED, "line index in a v2 file");
 	line_lookup_damage(&d);
 	continuation_damage(&d);
-	base_free(&d);
-}
-
-/*
- * A sorted index whose last entry is damaged (checksums left as they
- * were): every lookup checks all the entries' blocks until they pass, so
- * each lookup fails with CHECKSUM, the second as well as the first.
- */
-static void
-sorted_lookup_checksum(const base *d)
-{
-	unsigned char *img = flip(d, d->entries + d->entries_len - 1);
-	sb_bundle  *b = NULL;
-	sb_error	err;
-	sb_key_part part = {NULL, 0, 3};
-	sb_lookup	it;
-	uint64_t	h,
-				row;
-
-	REQUIRE(img != NULL);
-	if (CHECK_ST(sb_open_memory(img, d->len, &b, &err), SB_OK, &err))
-	{
-		REQUIRE(sb_key_hash(b, &part, &h, &err) == SB_OK);
-		for (int i = 0; i < 2; i++)
-		{
-			sb_lookup_start(b, &part, h, &it);
-			CHECK_ST(sb_lookup_next(b, &it, &row, &err), SB_ERR_CHECKSUM, &err);
-		}
-		sb_close(b);
-	}
-	free(img);
-}
-
-/* Sorted index: entries of (hash, row). */
-void
-test_damage_sorted_index(void)
-{
-	base		d;
-	uint64_t	n;
-	unsigned char *img;
-
-	REQUIRE(base_load(&d, SB_INDEX_SORTED));
-	n = d.b->indexed_count;
-	REQUIRE(CHECK_EQ(d.b->entry_size, 16) && CHECK(n > 4 && d.b->nsections == 6));
-	expect_range_checksum(&d, d.entries, 48, "entries");
-	expect(&d, put64(&d, d.entries, sb_load64(d.img + d.entries) + 1), true,
-		   SB_ERR_CORRUPT, "hash + 1");
-	expect(&d, put64(&d, d.entries + 8, NROWS), true, SB_ERR_CORRUPT, "row past the rows");
-	expect(&d, put64(&d, d.entries + 8, UINT64_C(1) << 32), true, SB_ERR_CORRUPT, "row 2^32");
-	expect(&d, put64(&d, d.entries + 8, 5), true, SB_ERR_CORRUPT, "NULL-key row indexed");
-	null_key_never_matches(&d, d.entries + 8);
-	img = copy(&d);
-	if (img)
-	{
-		memcpy(img + d.entries, d.img + d.entries + 16 * (n - 1), 16);
-		memcpy(img + d.entries + 16 * (n - 1), d.img + d.entries, 16);
-	}
-	expect(&d, img, true, SB_ERR_CORRUPT, "first and last entries swapped");
-	expect(&d, put32(&d, SB_HDR_INDEX_KIND, SB_INDEX_BUCKETED), true,
-		   SB_ERR_CORRUPT, "index kind bucketed");
-	sorted_lookup_checksum(&d);
 	base_free(&d);
 }
 
@@ -1152,7 +995,7 @@ test_damage_metadata(void)
 	base		d;
 	uint64_t	len;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(base_load(&d));
 	REQUIRE(tf_section(d.img, SB_SECTION_META, &d.meta, &len));
 	/* entries: "source"/"test" (20 bytes), then "rows"/"40" (16) */
 	REQUIRE(CHECK_EQ(len, 36));
@@ -1193,8 +1036,8 @@ test_damage_truncate_append(void)
 	size_t		cuts[] = {0, 1, 7, 8, 64, 127, 128, 200, 0, 0, 0, 0, 0, 0, 0, 0};
 	int			ncuts = 8;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
-	REQUIRE(CHECK_EQ(d.b->header_size, 352));
+	REQUIRE(base_load(&d));
+	REQUIRE(CHECK_EQ(d.b->header_size, 320));
 	cuts[ncuts++] = d.b->header_size - 1;
 	cuts[ncuts++] = d.b->header_size;
 	cuts[ncuts++] = d.b->header_size + 1;
@@ -1219,7 +1062,7 @@ test_damage_magic_version_order(void)
 	base		d;
 	unsigned char *img;
 
-	REQUIRE(base_load(&d, SB_INDEX_BUCKETED));
+	REQUIRE(base_load(&d));
 	for (int i = 0; i < SB_MAGIC_LEN; i++)
 		expect(&d, flip(&d, i), false, SB_ERR_BAD_MAGIC, "magic");
 	img = copy(&d);
@@ -1232,7 +1075,10 @@ test_damage_magic_version_order(void)
 	expect(&d, img, false, SB_ERR_BAD_MAGIC, "text");
 	expect(&d, put16(&d, SB_HDR_MAJOR, SB_FORMAT_MAJOR + 1), false, SB_ERR_VERSION, "future major");
 	expect(&d, put16(&d, SB_HDR_MAJOR, SB_FORMAT_MAJOR + 1), true, SB_ERR_VERSION, "future major");
-	expect(&d, put16(&d, SB_HDR_MAJOR, 2), true, SB_OK, "v1 file labelled major 2");
+	/* majors 1 and 2, whose index kinds are gone, are refused before all else */
+	expect(&d, put16(&d, SB_HDR_MAJOR, 1), false, SB_ERR_OBSOLETE, "major 1");
+	expect(&d, put16(&d, SB_HDR_MAJOR, 2), false, SB_ERR_OBSOLETE, "major 2");
+	expect(&d, put16(&d, SB_HDR_MAJOR, 2), true, SB_ERR_OBSOLETE, "major 2");
 	expect(&d, put16(&d, SB_HDR_MAJOR, 0), true, SB_ERR_VERSION, "major 0");
 	expect(&d, put16(&d, SB_HDR_MAJOR, 0x100), true, SB_ERR_VERSION, "major byte-swapped");
 	expect(&d, put16(&d, SB_HDR_MINOR, 7), true, SB_OK, "minor 7");
@@ -1248,13 +1094,13 @@ test_damage_magic_version_order(void)
 }
 
 /* Flip every byte of a bundle: caught unfixed, no crash fixed. */
-static void
-every_byte(int index_kind)
+void
+test_damage_every_byte(void)
 {
 	base		d;
 	sb_error	err;
 
-	REQUIRE(base_load(&d, index_kind));
+	REQUIRE(base_load(&d));
 	for (size_t i = 0; i < d.len && tf_failures() == 0; i++)
 	{
 		for (int fix = 0; fix < 2; fix++)
@@ -1269,20 +1115,11 @@ every_byte(int index_kind)
 			st = tf_damaged_memory(img, d.len, &err);
 			if (!fix)
 				CHECKF(st != SB_OK, "byte %zu of %zu changed, not detected", i, d.len);
-			CHECKF(st <= SB_OK && st >= SB_ERR_STATE, "byte %zu: status %d", i, st);
+			CHECKF(st <= SB_OK && st >= SB_ERR_OBSOLETE, "byte %zu: status %d", i, st);
 			free(img);
 		}
 	}
 	base_free(&d);
-}
-
-/* Every single-byte change, in every index kind. */
-void
-test_damage_every_byte(void)
-{
-	every_byte(SB_INDEX_LINES);
-	every_byte(SB_INDEX_BUCKETED);
-	every_byte(SB_INDEX_SORTED);
 }
 
 /*
@@ -1308,9 +1145,9 @@ open_fd_cases(const char *small)
 	CHECK_ST(sb_open_fd(fd, small, &b, &err), SB_ERR_TRUNCATED, &err);
 	CHECK(fcntl(fd, F_GETFD) != -1 && b == NULL);
 	close(fd);
-	REQUIRE(base_load(&d, SB_INDEX_LINES));
-	REQUIRE((fd = open(tf_path("base_l.sb"), O_RDONLY)) >= 0);
-	CHECK_ST(sb_open_fd(fd, "base_l.sb", &b, &err), SB_OK, &err);
+	REQUIRE(base_load(&d));
+	REQUIRE((fd = open(tf_path("base.sb"), O_RDONLY)) >= 0);
+	CHECK_ST(sb_open_fd(fd, "base.sb", &b, &err), SB_OK, &err);
 	CHECK(fcntl(fd, F_GETFD) != -1);
 	close(fd);
 	if (CHECK(b != NULL))

@@ -50,26 +50,6 @@ static const char *const golden_hex =
 	"0000000000000000000000000000000000000000000000000000000000000000"
 	"0600000007000000736f757263656578616d706c65000000";
 
-/* The header and section table of the sorted-index file, section 20.10. */
-static const char *const golden_sorted_header =
-	"895342554e444c0a010000000403020140010000060000001803000000000000"
-	"0300000000000000030000000000000003000000000000000200000001000000"
-	"18000000000000000100000002000000ed5e0000000000000000080c0f000000"
-	"ccb9d4951f610600000000000000000000000000000000001ec597a919383ef8"
-	"010000000100000040010000000000006800000000000000eb1d6099fc45f226"
-	"02000000000000000003000000000000180000000000000095f083777706bc41"
-	"0400000001000000c00100000000000006000000000000000878c56414cbd760"
-	"030000000100000000020000000000004800000000000000f58c254b4845d8ba"
-	"060000000100000080020000000000003000000000000000340c7f0ce2f55811"
-	"0700000000000000c0020000000000000c000000000000007cece729a2f9aeb8";
-
-/* The sorted-index entries and block checksums of section 20.10. */
-static const char *const golden_sorted_entries =
-	"598dcaafb244d2440000000000000000"
-	"bc6d2ed691870a6d0100000000000000"
-	"d5a7fde987b6029a0200000000000000";
-static const char *const golden_sorted_blocksums = "f58c254b0878c564340c7f0c";
-
 /* The header and section table of the line-index file, section 20.11. */
 static const char *const golden_lines_header =
 	"895342554e444c0a030000000403020140010000060000001803000000000000"
@@ -106,9 +86,9 @@ unhex(const char *hex, unsigned char *buf, size_t size)
 	return n;
 }
 
-/* Build the example bundle of section 20 with an index kind. */
+/* Build the example bundle of section 20. */
 static bool
-build_example(const char *path, int index_kind)
+build_example(const char *path)
 {
 	sb_column	cols[2] = {
 		{.name = "id", .type_name = "pg_catalog.int8", .typmod = -1,
@@ -120,7 +100,7 @@ build_example(const char *path, int index_kind)
 	};
 	sb_writer_options o = {
 		.path = path, .hash_seed = 0x5EED, .dedup = true,
-		.pg_major = 15, .index_kind = index_kind,
+		.pg_major = 15,
 		.section_align = 64,
 		.ncolumns = 2, .columns = cols,
 	};
@@ -188,22 +168,18 @@ compare_bytes(const unsigned char *got, size_t len, const unsigned char *want,
 }
 
 /*
- * The sorted-index file of section 20.10, or the line-index file of
- * section 20.11: its own header, table, entries and block checksums; the
- * schema, heap, rows and metadata of the bucketed file, each at its new
- * offset; zero gaps.
+ * The line-index file of section 20.11: its own header, table, line and
+ * block checksums; the schema, heap, rows and metadata of the file of
+ * section 20.1, each at its new offset; zero gaps.
  */
 static size_t
-directoryless_image(const unsigned char *want, bool lines, unsigned char *img,
-					size_t size)
+lines_image(const unsigned char *want, unsigned char *img, size_t size)
 {
-	size_t		elen = lines ? 64 : 48;
-
 	memset(img, 0, size);
 	if (size < 792 ||
-		unhex(lines ? golden_lines_header : golden_sorted_header, img, 0x140) != 0x140 ||
-		unhex(lines ? golden_lines_line : golden_sorted_entries, img + 0x280, elen) != elen ||
-		unhex(lines ? golden_lines_blocksums : golden_sorted_blocksums, img + 0x2C0, 12) != 12)
+		unhex(golden_lines_header, img, 0x140) != 0x140 ||
+		unhex(golden_lines_line, img + 0x280, 64) != 64 ||
+		unhex(golden_lines_blocksums, img + 0x2C0, 12) != 12)
 		return 0;
 	memcpy(img + 0x140, want + 0x180, 104);	/* schema */
 	memcpy(img + 0x1C0, want + 0x200, 6);	/* heap */
@@ -214,14 +190,13 @@ directoryless_image(const unsigned char *want, bool lines, unsigned char *img,
 
 /*
  * Section 20.8: one short block per region, so each block checksum is the
- * low half of its section's checksum, in the order rows, heap, directory,
- * entries (the sorted file has no directory).
+ * low half of its section's checksum, in the order rows, heap, index.
  */
 static void
-check_blocksums(const unsigned char *img, bool bucketed)
+check_blocksums(const unsigned char *img)
 {
-	static const uint32_t kinds[4] = {
-		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES};
+	static const uint32_t kinds[3] = {
+		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_ENTRIES};
 	uint64_t	boff,
 				blen,
 				off,
@@ -230,13 +205,9 @@ check_blocksums(const unsigned char *img, bool bucketed)
 
 	REQUIRE(tf_section(img, SB_SECTION_BLOCKSUMS, &boff, &blen));
 	CHECK_EQ(img[SB_HDR_BLOCK_SHIFT], 12);
-	for (int r = 0; r < 4; r++)
+	for (int r = 0; r < 3; r++)
 	{
-		if (!tf_section(img, kinds[r], &off, &len))
-		{
-			CHECK(!bucketed && kinds[r] == SB_SECTION_DIRECTORY);
-			continue;
-		}
+		REQUIRE(tf_section(img, kinds[r], &off, &len));
 		REQUIRE(CHECK(len > 0 && len <= 4096 && 4 * (n + 1) <= (int) blen));
 		CHECKF(sb_load32(img + boff + 4 * n) == (uint32_t) sb_checksum(img + off, len),
 			   "block checksum %d is not the low half of section %u's checksum",
@@ -247,8 +218,8 @@ check_blocksums(const unsigned char *img, bool bucketed)
 }
 
 /*
- * Section 20.7: the first lookup of id 3 verifies the directory, entries
- * and rows blocks (blocks 2, 3 and 0), and not the heap's (block 1).
+ * Section 20.11: the first lookup of id 3 verifies the index and rows
+ * blocks (blocks 2 and 0), and not the heap's (block 1).
  */
 static void
 check_lookup_blocks(const char *path)
@@ -258,35 +229,34 @@ check_lookup_blocks(const char *path)
 	uint64_t	rows[2];
 
 	REQUIRE(CHECK_ST(sb_open(path, &b, &err), SB_OK, &err));
-	if (CHECK(b->blocksums != NULL && b->nblocks == 4))
+	if (CHECK(b->blocksums != NULL && b->nblocks == 3))
 	{
 		CHECK_EQ(b->verified[0], 0);
 		CHECK(tf_lookup_int(b, 3, rows, 2) == 1 && rows[0] == 2);
-		CHECK_EQ(b->verified[0], 0xD);
+		CHECK_EQ(b->verified[0], 0x5);
 	}
 	sb_close(b);
 }
 
 /*
- * Build the example with an index kind and compare the file with the
- * expected image (on a little-endian machine; its size everywhere).
+ * Build the example and compare the file with the expected image (on a
+ * little-endian machine; its size everywhere).
  */
 static void
-check_example(const char *file, int index_kind, const unsigned char *want,
-			  size_t wlen)
+check_example(const char *file, const unsigned char *want, size_t wlen)
 {
 	const char *path = tf_path(file);
 	unsigned char *got;
 	size_t		len = 0;
 
-	REQUIRE(build_example(path, index_kind));
+	REQUIRE(build_example(path));
 	if ((got = tf_read_file(path, &len)) != NULL)
 	{
 		CHECK_EQ(len, wlen);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		compare_bytes(got, len, want, wlen);
 #endif
-		check_blocksums(got, index_kind == SB_INDEX_BUCKETED);
+		check_blocksums(got);
 		free(got);
 	}
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -294,22 +264,17 @@ check_example(const char *file, int index_kind, const unsigned char *want,
 #endif
 }
 
-/* The worked example, with each index kind. */
+/* The worked example. */
 void
 test_worked_example(void)
 {
 	unsigned char want[1000],
-				swant[800],
 				lwant[800];
 	size_t		wlen = unhex(golden_hex, want, sizeof(want)),
-				slen = directoryless_image(want, false, swant, sizeof(swant)),
-				llen = directoryless_image(want, true, lwant, sizeof(lwant));
+				llen = lines_image(want, lwant, sizeof(lwant));
 
 	CHECK_EQ(wlen, 920);
-	CHECK_EQ(slen, 792);
 	CHECK_EQ(llen, 792);
-	check_example("example.sb", SB_INDEX_BUCKETED, want, wlen);
-	check_example("example_sorted.sb", SB_INDEX_SORTED, swant, slen);
-	check_example("example_lines.sb", SB_INDEX_LINES, lwant, llen);
+	check_example("example.sb", lwant, llen);
 	check_lookup_blocks(tf_path("example.sb"));
 }

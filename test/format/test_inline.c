@@ -54,7 +54,6 @@ inline_bundle(const char *file, int nrows, uint32_t limit,
 
 	tf_options(&o, path, cols, 3);
 	o.inline_limit = limit;
-	o.index_kind = SB_INDEX_BUCKETED;	/* the version says if values are inline */
 	if ((w = tf_create(&o)) == NULL)
 		return NULL;
 	for (int r = 0; r < nrows; r++)
@@ -98,7 +97,6 @@ test_inline_round_trip(void)
 				short_heap = 0;
 
 	REQUIRE((b = inline_bundle("round.sb", 3000, 256, &stats)) != NULL);
-	CHECK_EQ(b->major, 2);
 	CHECK(stats.inline_area > 0 && stats.inline_area <= 256);
 	CHECK_EQ(stats.inline_area % 8, 0);
 	CHECK(stats.inline_values > 3000);
@@ -124,20 +122,18 @@ test_inline_few_rows(void)
 	sb_bundle  *b;
 
 	REQUIRE((b = inline_bundle("few.sb", 3, 256, &stats)) != NULL);
-	CHECK_EQ(b->major, 2);
 	CHECK_EQ(b->row_count, 3);
 	CHECK(stats.inline_values >= 3);
 	inline_read_back(b, 3);
 	sb_close(b);
 
-	/* no rows at all: nothing to size, a v1 file */
+	/* no rows at all: nothing to size */
 	REQUIRE((b = inline_bundle("none.sb", 0, 256, &stats)) != NULL);
-	CHECK_EQ(b->major, 1);
 	CHECK_EQ(stats.inline_area, 0);
 	sb_close(b);
 }
 
-/* A limit of 0, or one too narrow for any column, gives a v1 file. */
+/* A limit of 0, or one too narrow for any column, gives no inline area. */
 void
 test_inline_limits(void)
 {
@@ -145,12 +141,11 @@ test_inline_limits(void)
 	sb_bundle  *b;
 
 	REQUIRE((b = inline_bundle("off.sb", 1500, 0, &stats)) != NULL);
-	CHECK_EQ(b->major, 1);
+	CHECK_EQ(stats.inline_area, 0);
 	CHECK_EQ(stats.inline_values, 0);
 	inline_read_back(b, 1500);
 	sb_close(b);
 	REQUIRE((b = inline_bundle("narrow.sb", 1500, 8, &stats)) != NULL);
-	CHECK_EQ(b->major, 1);
 	CHECK_EQ(stats.inline_area, 0);
 	sb_close(b);
 }
@@ -312,7 +307,6 @@ test_inline_damage(void)
 
 	tf_options(&o, path, cols, 3);
 	o.inline_limit = 64;
-	o.index_kind = SB_INDEX_BUCKETED;	/* a v2 file, to be labelled v1 */
 	REQUIRE((w = tf_create(&o)) != NULL);
 	for (int r = 0; r < 4; r++)
 	{
@@ -353,14 +347,6 @@ test_inline_damage(void)
 			  sb_load64(sb_row_slot(b, 1) + b->columns[1].slot_offset));
 	REQUIRE(sb_open_memory(copy, len, &d, &err) == SB_OK);
 	CHECK_ST(sb_verify(d, &err), SB_ERR_CORRUPT, &err);
-	sb_close(d);
-
-	/* an inline reference in a file that says it is v1 */
-	memcpy(copy, img, len);
-	sb_store16(copy + 8, 1);
-	tf_fix_checksums(copy, len);
-	REQUIRE(sb_open_memory(copy, len, &d, &err) == SB_OK);
-	CHECK_ST(sb_slot_value(d, sb_row_slot(d, 1), 2, &v, &err), SB_ERR_CORRUPT, &err);
 	sb_close(d);
 
 	/* a nonzero byte in the unused end of the area */

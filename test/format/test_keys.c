@@ -2,7 +2,7 @@
  *
  * test_keys.c
  *	  Keys and lookups: duplicates, NULLs, every key kind, composite keys,
- *	  approximate bundles, both index kinds, and forced hash collisions.
+ *	  approximate bundles, batched lookups, and forced hash collisions.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,21 +11,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#define NKINDS	3
-static const int index_kinds[NKINDS] = {SB_INDEX_LINES, SB_INDEX_BUCKETED, SB_INDEX_SORTED};
-
-/* A file name that tells the index kind apart. */
-static const char *
-kind_file(const char *base, int index_kind)
-{
-	static char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s_%s.sb", base,
-			 index_kind == SB_INDEX_SORTED ? "sorted" :
-			 index_kind == SB_INDEX_LINES ? "lines" : "bucketed");
-	return tf_path(buf);
-}
 
 /*
  * Check that a lookup found exactly the rows for which want(row) holds,
@@ -76,36 +61,32 @@ test_duplicate_keys(void)
 		tf_keyed(tf_col_int("k", 4), 1, SB_KEY_INTEGER), tf_col_int("r", 4)
 	};
 
-	for (int ik = 0; ik < NKINDS; ik++)
+	const char *path = tf_path("dup.sb");
+	sb_writer_options o;
+	sb_writer  *w;
+	sb_build_stats stats;
+	sb_bundle  *b;
+
+	tf_options(&o, path, cols, 2);
+	REQUIRE((w = tf_create(&o)) != NULL);
+	for (int r = 0; r < 3000; r++)
 	{
-		const char *path = kind_file("dup", index_kinds[ik]);
-		sb_writer_options o;
-		sb_writer  *w;
-		sb_build_stats stats;
-		sb_bundle  *b;
-
-		tf_options(&o, path, cols, 2);
-		o.index_kind = index_kinds[ik];
-		REQUIRE((w = tf_create(&o)) != NULL);
-		for (int r = 0; r < 3000; r++)
-		{
-			sb_writer_begin_row(w);
-			tf_set_int(w, 0, 4, dup_key(r));
-			tf_set_int(w, 1, 4, r);
-			tf_end_row(w);
-		}
-		REQUIRE((b = tf_finish(w, path, &stats)) != NULL);
-		CHECK_EQ(stats.distinct_keys, 101);
-		CHECK_EQ(b->distinct_keys, 101);
-		CHECK_EQ(b->indexed_count, 3000);
-		for (int64_t k = -1; k <= 501; k++)
-		{
-			sb_key_part p = {NULL, 0, k};
-
-			check_rows(b, &p, "an integer", dup_want, &k);
-		}
-		sb_close(b);
+		sb_writer_begin_row(w);
+		tf_set_int(w, 0, 4, dup_key(r));
+		tf_set_int(w, 1, 4, r);
+		tf_end_row(w);
 	}
+	REQUIRE((b = tf_finish(w, path, &stats)) != NULL);
+	CHECK_EQ(stats.distinct_keys, 101);
+	CHECK_EQ(b->distinct_keys, 101);
+	CHECK_EQ(b->indexed_count, 3000);
+	for (int64_t k = -1; k <= 501; k++)
+	{
+		sb_key_part p = {NULL, 0, k};
+
+		check_rows(b, &p, "an integer", dup_want, &k);
+	}
+	sb_close(b);
 }
 
 /* Single int8 key: NULL in rows r % 3 == 0, 0 in r % 3 == 1, else r. */
@@ -119,19 +100,18 @@ null_want(uint64_t r, const void *arg)
 
 /* Build and check the single-column NULL-key bundle. */
 static void
-null_single(int index_kind)
+null_single(void)
 {
 	sb_column	cols[2] = {
 		tf_keyed(tf_col_int("k", 8), 1, SB_KEY_INTEGER), tf_col_int("r", 4)
 	};
-	const char *path = kind_file("null1", index_kind);
+	const char *path = tf_path("null1.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	sb_build_stats stats;
 	sb_bundle  *b;
 
 	tf_options(&o, path, cols, 2);
-	o.index_kind = index_kind;
 	REQUIRE((w = tf_create(&o)) != NULL);
 	for (int r = 0; r < 3000; r++)
 	{
@@ -161,13 +141,13 @@ null_single(int index_kind)
 
 /* Build and check a composite key with NULL parts. */
 static void
-null_composite(int index_kind)
+null_composite(void)
 {
 	sb_column	cols[2] = {
 		tf_keyed(tf_col_int("a", 4), 1, SB_KEY_INTEGER),
 		tf_keyed(tf_col_text("b", true, 'i'), 2, SB_KEY_VARLENA)
 	};
-	const char *path = kind_file("null2", index_kind);
+	const char *path = tf_path("null2.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	sb_bundle  *b;
@@ -175,7 +155,6 @@ null_composite(int index_kind)
 	sb_key_part p[2] = {{NULL, 0, 1}, {"a", 1, 0}};
 
 	tf_options(&o, path, cols, 2);
-	o.index_kind = index_kind;
 	REQUIRE((w = tf_create(&o)) != NULL);
 	/* (1, NULL), (NULL, "a"), (1, "a"), (1, ""), (NULL, NULL) */
 	for (int r = 0; r < 5; r++)
@@ -203,11 +182,8 @@ null_composite(int index_kind)
 void
 test_null_keys(void)
 {
-	for (int ik = 0; ik < NKINDS; ik++)
-	{
-		null_single(index_kinds[ik]);
-		null_composite(index_kinds[ik]);
-	}
+	null_single();
+	null_composite();
 }
 
 /* check_rows predicate: arg is {probe, number of values, values...}. */
@@ -558,8 +534,7 @@ test_composite_three_columns(void)
 
 /* Build the approximate-mode test bundle. */
 static sb_bundle *
-approx_bundle(const char *file, bool approx, int index_kind,
-			  sb_build_stats *stats)
+approx_bundle(const char *file, bool approx, sb_build_stats *stats)
 {
 	sb_column	cols[3] = {
 		tf_col_text("v", true, 'i'),
@@ -573,7 +548,6 @@ approx_bundle(const char *file, bool approx, int index_kind,
 
 	tf_options(&o, path, cols, 3);
 	o.approximate = approx;
-	o.index_kind = index_kind;
 	if ((w = tf_create(&o)) == NULL)
 		return NULL;
 	for (int r = 0; r < 20000; r++)
@@ -589,7 +563,7 @@ approx_bundle(const char *file, bool approx, int index_kind,
 
 /* Check an approximate bundle against the exact one. */
 static void
-approx_check(const sb_bundle *a, const sb_bundle *e, int index_kind)
+approx_check(const sb_bundle *a, const sb_bundle *e)
 {
 	uint64_t	rows[4];
 	char		buf[32];
@@ -597,8 +571,7 @@ approx_check(const sb_bundle *a, const sb_bundle *e, int index_kind)
 	CHECK(a->flags & SB_BUNDLE_APPROXIMATE);
 	CHECK(!(e->flags & SB_BUNDLE_APPROXIMATE));
 	CHECK_EQ(a->columns[1].slot_offset, SB_NOT_STORED);
-	if (index_kind != SB_INDEX_SORTED)
-		CHECK_EQ(a->fp_bytes, 4);
+	CHECK_EQ(a->fp_bytes, 4);
 	CHECKF(a->size < e->size, "approximate %llu bytes, exact %llu",
 		   (unsigned long long) a->size, (unsigned long long) e->size);
 	CHECK(a->row_size < e->row_size);
@@ -658,30 +631,25 @@ approx_text_key(void)
 void
 test_approximate_mode(void)
 {
-	for (int ik = 0; ik < NKINDS; ik++)
-	{
-		sb_build_stats sa,
-					se;
-		sb_bundle  *a = approx_bundle("approx.sb", true, index_kinds[ik], &sa);
-		sb_bundle  *e = approx_bundle("exact.sb", false, index_kinds[ik], &se);
+	sb_build_stats sa,
+				se;
+	sb_bundle  *a = approx_bundle("approx.sb", true, &sa);
+	sb_bundle  *e = approx_bundle("exact.sb", false, &se);
 
-		if (a && e)
-		{
-			approx_check(a, e, index_kinds[ik]);
-			CHECK(sa.file_size < se.file_size);
-			CHECK_EQ(sa.indexed, 20000);
-		}
-		sb_close(a);
-		sb_close(e);
-		remove(tf_path("approx.sb"));
-		remove(tf_path("exact.sb"));
+	if (a && e)
+	{
+		approx_check(a, e);
+		CHECK(sa.file_size < se.file_size);
+		CHECK_EQ(sa.indexed, 20000);
 	}
+	sb_close(a);
+	sb_close(e);
 	approx_text_key();
 }
 
-/* Key of row r in the index-kind test: NULL, or one of 5000 strings. */
+/* Key of row r in the text-key test: NULL, or one of 5000 strings. */
 static bool
-agree_key(int r, char *buf, size_t size)
+text_key(int r, char *buf, size_t size)
 {
 	if (r % 97 == 0)
 		return false;
@@ -689,27 +657,26 @@ agree_key(int r, char *buf, size_t size)
 	return true;
 }
 
-/* Build the index-kind test bundle. */
+/* Build the text-key test bundle. */
 static sb_bundle *
-agree_bundle(int index_kind, sb_build_stats *stats)
+text_bundle(sb_build_stats *stats)
 {
 	sb_column	cols[2] = {
 		tf_keyed(tf_col_text("k", true, 'i'), 1, SB_KEY_VARLENA),
 		tf_col_int("r", 4)
 	};
-	const char *path = kind_file("agree", index_kind);
+	const char *path = tf_path("text.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	char		buf[32];
 
 	tf_options(&o, path, cols, 2);
-	o.index_kind = index_kind;
 	if ((w = tf_create(&o)) == NULL)
 		return NULL;
 	for (int r = 0; r < 20000; r++)
 	{
 		sb_writer_begin_row(w);
-		if (agree_key(r, buf, sizeof(buf)))
+		if (text_key(r, buf, sizeof(buf)))
 			tf_set_text(w, 0, buf);
 		tf_set_int(w, 1, 4, r);
 		tf_end_row(w);
@@ -719,7 +686,7 @@ agree_bundle(int index_kind, sb_build_stats *stats)
 
 /* The rows holding "key-k": 7r = k (mod 5000), r not a multiple of 97. */
 static int
-agree_rows(int k, uint64_t *rows)
+text_rows(int k, uint64_t *rows)
 {
 	int			n = 0;
 
@@ -732,38 +699,30 @@ agree_rows(int k, uint64_t *rows)
 	return n;
 }
 
-/* Every index kind gives the same lookup results, and the right ones. */
+/* Text keys with duplicates and NULLs: a lookup finds the right rows. */
 void
-test_index_kinds_agree(void)
+test_text_key_lookups(void)
 {
-	sb_build_stats stats[NKINDS];
-	sb_bundle  *b[NKINDS];
+	sb_build_stats stats;
+	sb_bundle  *b = text_bundle(&stats);
 	uint64_t	got[16],
 				want[16];
 	char		buf[32];
 
-	for (int ik = 0; ik < NKINDS; ik++)
+	REQUIRE(b != NULL);
+	CHECK_EQ(stats.indexed, 20000 - 207);
+	CHECK_EQ(stats.distinct_keys, 5000);
+	for (int k = -10; k < 6000 && tf_failures() == 0; k++)
 	{
-		b[ik] = agree_bundle(index_kinds[ik], &stats[ik]);
-		if (!b[ik])
-			continue;
-		CHECK_EQ(b[ik]->index_kind, index_kinds[ik]);
-		CHECK_EQ(stats[ik].indexed, 20000 - 207);
-		CHECK_EQ(stats[ik].distinct_keys, 5000);
-		for (int k = -10; k < 6000 && tf_failures() == 0; k++)
-		{
-			int			n,
-						nw = agree_rows(k, want);
+		int			n,
+					nw = text_rows(k, want);
 
-			snprintf(buf, sizeof(buf), "key-%d", k);
-			n = tf_lookup_text(b[ik], buf, got, 16);
-			CHECKF(n == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
-				   "\"%s\": %d rows from index kind %d, %d expected",
-				   buf, n, index_kinds[ik], nw);
-		}
+		snprintf(buf, sizeof(buf), "key-%d", k);
+		n = tf_lookup_text(b, buf, got, 16);
+		CHECKF(n == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
+			   "\"%s\": %d rows, %d expected", buf, n, nw);
 	}
-	for (int ik = 0; ik < NKINDS; ik++)
-		sb_close(b[ik]);
+	sb_close(b);
 }
 
 /* Rows of a text key found in steps: the batched lookups' prefetch calls. */
@@ -781,7 +740,6 @@ staged_lookup(const sb_bundle *b, const char *key, uint64_t *rows, int max)
 		return -1;
 	sb_lookup_prefetch(b, h);
 	sb_lookup_start(b, &part, h, &it);
-	sb_lookup_prefetch_entries(b, &it);
 	sb_lookup_prefetch_row(b, &it);
 	sb_lookup_prefetch_row(b, &it);	/* again: nothing changes */
 	while ((r = sb_lookup_next(b, &it, &row, NULL)) == 1)
@@ -798,46 +756,36 @@ test_staged_lookups(void)
 				want[16];
 	char		buf[32];
 
-	for (int i = 0; i < NKINDS; i++)
+	sb_bundle  *bundle = text_bundle(NULL);
+
+	REQUIRE(bundle != NULL);
+	for (int k = -10; k < 6000 && tf_failures() == 0; k++)
 	{
-		sb_bundle  *bundle = agree_bundle(index_kinds[i], NULL);
+		int			ng,
+					nw = text_rows(k, want);
 
-		REQUIRE(bundle != NULL);
-		for (int k = -10; k < 6000 && tf_failures() == 0; k++)
-		{
-			int			ng,
-						nw = agree_rows(k, want);
-
-			snprintf(buf, sizeof(buf), "key-%d", k);
-			ng = staged_lookup(bundle, buf, got, 16);
-			CHECKF(ng == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
-				   "\"%s\": %d rows in steps, %d expected", buf, ng, nw);
-		}
-		sb_close(bundle);
+		snprintf(buf, sizeof(buf), "key-%d", k);
+		ng = staged_lookup(bundle, buf, got, 16);
+		CHECKF(ng == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
+			   "\"%s\": %d rows in steps, %d expected", buf, ng, nw);
 	}
+	sb_close(bundle);
 }
-
-/* The collision test's arguments. */
-typedef struct collide_arg
-{
-	int			index_kind;
-} collide_arg;
 
 /* Int8 keys r % 4000 of 8000 rows, all sharing 16 hash values. */
 static void
-collide_int(void *varg)
+collide_int(void *arg)
 {
-	collide_arg *arg = varg;
 	sb_column	col = tf_keyed(tf_col_int("k", 8), 1, SB_KEY_INTEGER);
-	const char *path = kind_file("collide", arg->index_kind);
+	const char *path = tf_path("collide.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	sb_build_stats stats;
 	sb_bundle  *b;
 	uint64_t	rows[4];
 
+	(void) arg;
 	tf_options(&o, path, &col, 1);
-	o.index_kind = arg->index_kind;
 	REQUIRE((w = tf_create(&o)) != NULL);
 	for (int r = 0; r < 8000; r++)
 	{
@@ -863,22 +811,21 @@ collide_int(void *varg)
 
 /* Composite (int4, text) keys under the mask. */
 static void
-collide_composite(void *varg)
+collide_composite(void *arg)
 {
-	collide_arg *arg = varg;
 	sb_column	cols[2] = {
 		tf_keyed(tf_col_int("a", 4), 1, SB_KEY_INTEGER),
 		tf_keyed(tf_col_text("b", true, 'i'), 2, SB_KEY_VARLENA)
 	};
-	const char *path = kind_file("collide2", arg->index_kind);
+	const char *path = tf_path("collide2.sb");
 	sb_writer_options o;
 	sb_writer  *w;
 	sb_bundle  *b;
 	char		buf[32];
 	uint64_t	rows[4];
 
+	(void) arg;
 	tf_options(&o, path, cols, 2);
-	o.index_kind = arg->index_kind;
 	REQUIRE((w = tf_create(&o)) != NULL);
 	for (int r = 0; r < 2000; r++)
 	{
@@ -900,19 +847,14 @@ collide_composite(void *varg)
 	sb_close(b);
 }
 
-/* Hash collisions forced with the test seam, for both index kinds. */
+/* Hash collisions forced with the test seam. */
 void
 test_hash_collisions(void)
 {
 	const uint64_t mask = UINT64_C(0xF000000000000000);
 
-	for (int ik = 0; ik < NKINDS; ik++)
-	{
-		collide_arg arg = {index_kinds[ik]};
-
-		tf_with_hash_mask(mask, collide_int, &arg);
-		CHECK_EQ(sb_test_hash_mask, UINT64_MAX);
-		tf_with_hash_mask(mask, collide_composite, &arg);
-		CHECK_EQ(sb_test_hash_mask, UINT64_MAX);
-	}
+	tf_with_hash_mask(mask, collide_int, NULL);
+	CHECK_EQ(sb_test_hash_mask, UINT64_MAX);
+	tf_with_hash_mask(mask, collide_composite, NULL);
+	CHECK_EQ(sb_test_hash_mask, UINT64_MAX);
 }

@@ -22,7 +22,7 @@ scramble(uint64_t r)
 
 /* Build a bundle of n int8 keys scramble(0..n-1) with the row number. */
 static sb_bundle *
-million_bundle(const char *file, int n, int index_kind, sb_build_stats *stats)
+million_bundle(const char *file, int n, sb_build_stats *stats)
 {
 	sb_column	cols[2] = {
 		tf_keyed(tf_col_int("k", 8), 1, SB_KEY_INTEGER), tf_col_int("r", 4)
@@ -32,7 +32,6 @@ million_bundle(const char *file, int n, int index_kind, sb_build_stats *stats)
 	sb_writer  *w;
 
 	tf_options(&o, path, cols, 2);
-	o.index_kind = index_kind;
 	o.dedup = false;
 	if ((w = tf_create(&o)) == NULL)
 		return NULL;
@@ -89,7 +88,7 @@ lines_per_lookup(const sb_bundle *b, int n)
 		sb_lookup_start(b, &part, h, &it);
 		while (sb_lookup_next(b, &it, &row, NULL) == 1)
 			;
-		lines += it.lo - sb_line_home(h, b->home_lines) + 1;
+		lines += it.line - sb_line_home(h, b->home_lines) + 1;
 	}
 	return (double) lines / n;
 }
@@ -103,35 +102,18 @@ test_million_keys(void)
 	sb_bundle  *b;
 	double		lines;
 
-	REQUIRE((b = million_bundle("million.sb", n, SB_INDEX_LINES, &stats)) != NULL);
+	REQUIRE((b = million_bundle("million.sb", n, &stats)) != NULL);
 	CHECK_EQ(stats.rows, n);
 	CHECK_EQ(stats.indexed, n);
 	CHECK_EQ(stats.distinct_keys, n);
 	CHECK_EQ(b->home_lines, n / 7.5);
 	CHECKF(b->entries_size <= (uint64_t) n * 9, "%llu index bytes for %d keys",
 		   (unsigned long long) b->entries_size, n);
-	CHECKF(b->max_bucket <= 4, "a home line's entries span %llu lines",
-		   (unsigned long long) b->max_bucket);
+	CHECKF(b->max_run <= 4, "a home line's entries span %llu lines",
+		   (unsigned long long) b->max_run);
 	lines = lines_per_lookup(b, n);
 	CHECKF(lines >= 1 && lines < 1.1, "%.3f index lines per lookup", lines);
 	million_lookups(b, n);
-	sb_close(b);
-	remove(tf_path("million.sb"));
-
-	/* the bucketed index, on fewer keys */
-	REQUIRE((b = million_bundle("bucketed.sb", n / 3, SB_INDEX_BUCKETED, &stats)) != NULL);
-	CHECKF((n / 3) >> b->bucket_bits >= 8 && (n / 3) >> b->bucket_bits <= 16,
-		   "%d keys in %u buckets", n / 3, 1u << b->bucket_bits);
-	CHECKF(b->max_bucket < 64, "fullest bucket holds %llu entries",
-		   (unsigned long long) b->max_bucket);
-	million_lookups(b, n / 3);
-	sb_close(b);
-	remove(tf_path("bucketed.sb"));
-
-	/* the sorted index, on fewer keys */
-	REQUIRE((b = million_bundle("sorted.sb", n / 3, SB_INDEX_SORTED, &stats)) != NULL);
-	CHECK_EQ(stats.distinct_keys, n / 3);
-	million_lookups(b, n / 3);
 	sb_close(b);
 }
 
@@ -144,8 +126,7 @@ spill_key(int r, int n)
 
 /* Build the spill test's bundle with a memory budget. */
 static bool
-spill_build(const char *file, int n, int index_kind, size_t budget,
-			sb_build_stats *stats)
+spill_build(const char *file, int n, size_t budget, sb_build_stats *stats)
 {
 	sb_column	col = tf_keyed(tf_col_int("k", 8), 1, SB_KEY_INTEGER);
 	const char *path = tf_path(file);
@@ -155,7 +136,6 @@ spill_build(const char *file, int n, int index_kind, size_t budget,
 	sb_status	st;
 
 	tf_options(&o, path, &col, 1);
-	o.index_kind = index_kind;
 	o.memory_budget = budget;
 	o.dedup = false;
 	if ((w = tf_create(&o)) == NULL)
@@ -189,7 +169,7 @@ same_section(const unsigned char *a, const unsigned char *b, uint32_t kind)
 
 /* Compare two builds: index sections equal, all but the build time. */
 static void
-spill_compare(const char *fa, const char *fb, int index_kind)
+spill_compare(const char *fa, const char *fb)
 {
 	size_t		la,
 				lb;
@@ -199,8 +179,6 @@ spill_compare(const char *fa, const char *fb, int index_kind)
 	if (a && b && CHECK_EQ(la, lb))
 	{
 		same_section(a, b, SB_SECTION_ENTRIES);
-		if (index_kind == SB_INDEX_BUCKETED)
-			same_section(a, b, SB_SECTION_DIRECTORY);
 		memset(a + SB_HDR_BUILD_TIME, 0, 8);
 		memset(b + SB_HDR_BUILD_TIME, 0, 8);
 		memset(a + SB_HDR_CHECKSUM, 0, 8);
@@ -228,39 +206,29 @@ spill_lookups(const char *file, int n)
 	sb_close(b);
 }
 
-/* One index kind: a spilled build equals an in-memory one. */
-static void
-spill_case(int index_kind, int n)
+/* The index sort spills runs within a 1 MB budget; same index results. */
+void
+test_spill_index_sort(void)
 {
+	const int	n = 3000000;
 	sb_build_stats small,
 				large;
-	const char *fs = index_kind == SB_INDEX_SORTED ? "sorted_small.sb" :
-		index_kind == SB_INDEX_LINES ? "lines_small.sb" : "small.sb";
-	const char *fl = index_kind == SB_INDEX_SORTED ? "sorted_large.sb" :
-		index_kind == SB_INDEX_LINES ? "lines_large.sb" : "large.sb";
+	const char *fs = "small.sb";
+	const char *fl = "large.sb";
 
-	if (!spill_build(fs, n, index_kind, 1 << 20, &small) ||
-		!spill_build(fl, n, index_kind, (size_t) 256 << 20, &large))
+	if (!spill_build(fs, n, 1 << 20, &small) ||
+		!spill_build(fl, n, (size_t) 256 << 20, &large))
 		return;
 	CHECKF(small.spill_runs > 1, "%u runs with a 1 MB budget", small.spill_runs);
 	CHECK_EQ(large.spill_runs, 0);
 	CHECK_EQ(small.indexed, n);
 	CHECK_EQ(small.distinct_keys, n / 2);
 	CHECK_EQ(large.distinct_keys, n / 2);
-	spill_compare(fs, fl, index_kind);
+	spill_compare(fs, fl);
 	spill_lookups(fs, n);
 	sb_close(tf_open(tf_path(fl)));		/* verified too */
 	/* the spill files are gone; only the bundles remain */
 	CHECK_EQ(tf_count_files(tf_dir()), 2);
 	remove(tf_path(fs));
 	remove(tf_path(fl));
-}
-
-/* The index sort spills runs within a 1 MB budget; same index results. */
-void
-test_spill_index_sort(void)
-{
-	spill_case(SB_INDEX_LINES, 3000000);
-	spill_case(SB_INDEX_BUCKETED, 1000000);
-	spill_case(SB_INDEX_SORTED, 1000000);
 }

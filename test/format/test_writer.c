@@ -173,11 +173,6 @@ test_writer_bad_options(void)
 	o.path = NULL;
 	expect_create(&o, SB_ERR_INVALID, "no path");
 	o.path = tf_path("bad.sb");
-	o.index_kind = 4;
-	expect_create(&o, SB_ERR_INVALID, "index kind 4");
-	o.index_kind = -1;
-	expect_create(&o, SB_ERR_INVALID, "index kind -1");
-	o.index_kind = 0;
 	o.section_align = 32;
 	expect_create(&o, SB_ERR_INVALID, "section alignment 32");
 	o.section_align = 96;
@@ -185,7 +180,6 @@ test_writer_bad_options(void)
 	o.section_align = 8192;
 	expect_create(&o, SB_ERR_INVALID, "section alignment 8192");
 	o.section_align = 0;
-	o.index_kind = SB_INDEX_SORTED;
 	cols[0] = tf_col_int("id", 4);
 	o.approximate = true;
 	expect_create(&o, SB_ERR_INVALID, "approximate without a key");

@@ -6,7 +6,7 @@
  * docs/format.md section 16 says exactly what the reference writer
  * produces, and section 15 lists the rules the reference verifier does
  * not check (section alignment to 64 bytes, the reserved fields,
- * distinct_hashes and max_bucket, the packing of schema strings, ...).
+ * distinct_hashes and max_run, the packing of schema strings, ...).
  * It also recomputes the block checksums from section 13.2 alone, so that
  * the library's reading of them (which sb_verify uses) cannot drift from
  * the specification.  tf_open applies these stricter checks to every
@@ -20,23 +20,20 @@
 #include <stdlib.h>
 
 /* Section table order of the reference writer. */
-static const uint32_t table_order[7] = {
+static const uint32_t table_order[SB_NSECTIONS] = {
 	SB_SECTION_SCHEMA, SB_SECTION_META, SB_SECTION_HEAP,
-	SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
-	SB_SECTION_DIRECTORY
+	SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS
 };
 
 /*
  * File orders of the reference writer: the heap first, or the rows first
  * when the slots have an inline area (section 2).
  */
-static const uint32_t file_order[2][7] = {
+static const uint32_t file_order[2][SB_NSECTIONS] = {
 	{SB_SECTION_SCHEMA, SB_SECTION_HEAP, SB_SECTION_ROWS,
-		SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
-	SB_SECTION_META},
+	SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS, SB_SECTION_META},
 	{SB_SECTION_SCHEMA, SB_SECTION_ROWS, SB_SECTION_HEAP,
-		SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
-	SB_SECTION_META}
+	SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS, SB_SECTION_META}
 };
 
 static uint64_t fields_end(const sb_bundle *b);
@@ -45,14 +42,11 @@ static uint64_t fields_end(const sb_bundle *b);
 static bool
 conform_header(const sb_bundle *b, const unsigned char *img)
 {
-	int			nsec = b->index_kind == SB_INDEX_BUCKETED ? 7 : 6;
-
-	return CHECK_EQ(b->minor, 0) &
+	return CHECK_EQ(b->major, 3) & CHECK_EQ(b->minor, 0) &
 		CHECK_EQ(img[SB_HDR_BLOCK_SHIFT], SB_BLOCK_SHIFT) &
-		(b->index_kind == SB_INDEX_LINES ||
-		 CHECK_EQ(sb_load64(img + SB_HDR_HOME_LINES), 0)) &
-		CHECK_EQ(b->nsections, nsec) &
-		CHECK_EQ(b->header_size, SB_HEADER_FIXED + nsec * SB_SECTION_ENTRY);
+		CHECK_EQ(img[SB_HDR_BUCKET_BITS], 0) &
+		CHECK_EQ(b->nsections, SB_NSECTIONS) &
+		CHECK_EQ(b->header_size, SB_HEADER_FIXED + SB_NSECTIONS * SB_SECTION_ENTRY);
 }
 
 /* Whether a section kind is one the writer may align to 4096 (section 1). */
@@ -60,7 +54,7 @@ static bool
 data_section(uint32_t kind)
 {
 	return kind == SB_SECTION_HEAP || kind == SB_SECTION_ROWS ||
-		kind == SB_SECTION_DIRECTORY || kind == SB_SECTION_ENTRIES;
+		kind == SB_SECTION_ENTRIES;
 }
 
 /*
@@ -95,7 +89,7 @@ conform_sections(const sb_bundle *b)
 								  s->kind == SB_SECTION_BLOCKSUMS ? 0 : SB_SECF_REQUIRED),
 					 "section %d has kind %u, flags %u", i, s->kind, s->flags);
 	}
-	for (int f = 0; f < 7 && ok; f++)
+	for (int f = 0; f < SB_NSECTIONS && ok; f++)
 	{
 		for (int i = 0; i < b->nsections; i++)
 		{
@@ -282,9 +276,7 @@ conform_inline_row(const sb_bundle *b, uint64_t r, uint64_t start,
 
 /*
  * Inline values are packed in every row; there are some if and only if
- * the slots have an inline area (6.4).  The version is the lowest that
- * describes the file (3): 3 with a line index, else 2 with inline values,
- * else 1.
+ * the slots have an inline area (6.4).
  */
 static bool
 conform_inline(const sb_bundle *b)
@@ -300,34 +292,7 @@ conform_inline(const sb_bundle *b)
 	return ok && CHECKF((count > 0) == (b->row_size > start),
 						"%llu inline values with an inline area of %llu bytes",
 						(unsigned long long) count,
-						(unsigned long long) (b->row_size - start)) &&
-		CHECK_EQ(b->major, b->index_kind == SB_INDEX_LINES ? 3 : count > 0 ? 2 : 1);
-}
-
-/* Bucketed index: bucket_bits by the rule, max_bucket from the directory. */
-static bool
-conform_bucketed(const sb_bundle *b)
-{
-	uint64_t	n = b->indexed_count,
-				nb,
-				maxb = 0;
-	unsigned	bits = 0;
-
-	while (bits < 32 && (n >> (bits + 4)) != 0)
-		bits++;
-	if (!CHECK_EQ(b->bucket_bits, bits))
-		return false;
-	nb = UINT64_C(1) << bits;
-	for (uint64_t k = 0; k < nb; k++)
-	{
-		const unsigned char *line = b->dir + (k / 15) * 64;
-		uint64_t	size = sb_load32(line + 4 * (k % 15 + 1)) -
-			(uint64_t) sb_load32(line + 4 * (k % 15));
-
-		if (size > maxb)
-			maxb = size;
-	}
-	return CHECK_EQ(b->max_bucket, maxb);
+						(unsigned long long) (b->row_size - start));
 }
 
 /* Order of (hash, row) pairs. */
@@ -391,7 +356,7 @@ place_lines(const sb_bundle *b, const uint64_t *pairs, uint64_t n,
 }
 
 /*
- * Line index: home lines by the rule, and (where the keys are stored) the
+ * The index: home lines by the rule, and (where the keys are stored) the
  * lines exactly as the writer lays out the rows' sorted (hash, row) pairs.
  */
 static bool
@@ -404,8 +369,7 @@ conform_lines(const sb_bundle *b)
 				nlines;
 	uint64_t   *pairs;
 	unsigned char *img;
-	bool		ok = CHECK_EQ(b->bucket_bits, 0) &
-		CHECK_EQ(b->home_lines, (n * 100 + cap * 75 - 1) / (cap * 75));
+	bool		ok = CHECK_EQ(b->home_lines, (n * 100 + cap * 75 - 1) / (cap * 75));
 
 	if (!ok || (b->flags & SB_BUNDLE_APPROXIMATE))
 		return ok;
@@ -423,34 +387,12 @@ conform_lines(const sb_bundle *b)
 	qsort(pairs, k, 16, pair_cmp);
 	nlines = place_lines(b, pairs, k, img, &maxrun);
 	ok = CHECK_EQ(k, n) && CHECK_EQ(b->nlines, nlines) &&
-		CHECK_EQ(b->max_bucket, maxrun) &&
+		CHECK_EQ(b->max_run, maxrun) &&
 		CHECKF(memcmp(img, b->entries, nlines * 64) == 0,
 			   "the index lines are not as the writer places them");
 	free(pairs);
 	free(img);
 	return ok;
-}
-
-/* Sorted index: strictly increasing (hash, row), distinct hashes counted. */
-static bool
-conform_sorted(const sb_bundle *b)
-{
-	uint64_t	distinct = 0;
-	bool		ok = CHECK_EQ(b->bucket_bits, 0) & CHECK_EQ(b->fp_bytes, 0) &
-		CHECK_EQ(b->max_bucket, 0);
-
-	for (uint64_t i = 0; i < b->indexed_count && ok; i++)
-	{
-		const unsigned char *e = b->entries + i * 16;
-
-		if (i == 0 || sb_load64(e) != sb_load64(e - 16))
-			distinct++;
-		else
-			ok &= CHECKF(sb_load64(e + 8) > sb_load64(e - 8),
-						 "equal hashes not in row order at entry %llu",
-						 (unsigned long long) i);
-	}
-	return ok && CHECK_EQ(b->distinct_keys, distinct);
 }
 
 /* The heap ends at the end of its last value: no trailing padding. */
@@ -521,22 +463,22 @@ section_of(const sb_bundle *b, uint32_t kind)
 
 /*
  * Block checksums recomputed from the specification alone (section 13.2):
- * 4 KiB blocks of the rows, heap, directory and entries sections, in that
- * order, counted from each section's start, the last one short; each the
+ * 4 KiB blocks of the rows, heap and entries sections, in that order,
+ * counted from each section's start, the last one short; each the
  * low 32 bits of XXH3-64 (seed 0); nothing else in the section.
  */
 static bool
 conform_blocksums(const sb_bundle *b)
 {
-	static const uint32_t kinds[4] = {
-		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES};
+	static const uint32_t kinds[3] = {
+		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_ENTRIES};
 	const struct sb_section_info *bs = section_of(b, SB_SECTION_BLOCKSUMS);
 	uint64_t	pos = 0;
 	bool		ok = true;
 
 	if (!CHECK(bs != NULL) || !CHECK_EQ(b->base[SB_HDR_BLOCK_SHIFT], 12))
 		return false;
-	for (int r = 0; r < 4 && ok; r++)
+	for (int r = 0; r < 3 && ok; r++)
 	{
 		const struct sb_section_info *s = section_of(b, kinds[r]);
 
@@ -563,13 +505,8 @@ tf_check_conformance(const sb_bundle *b)
 
 	ok = conform_header(b, b->base) && conform_sections(b) &&
 		conform_schema(b) && conform_layout(b) && conform_heap_end(b) &&
-		conform_inline(b) && conform_heap_blocks(b) && conform_blocksums(b);
-	if (ok && b->index_kind == SB_INDEX_BUCKETED)
-		ok = conform_bucketed(b);
-	else if (ok && b->index_kind == SB_INDEX_LINES)
-		ok = conform_lines(b);
-	else if (ok)
-		ok = conform_sorted(b);
+		conform_inline(b) && conform_heap_blocks(b) && conform_blocksums(b) &&
+		conform_lines(b);
 	return ok && CHECK(b->distinct_keys <= b->indexed_count) &&
 		CHECK(b->indexed_count == 0 || b->distinct_keys > 0);
 }

@@ -100,7 +100,6 @@ tf_options(sb_writer_options *o, const char *path, const sb_column *cols,
 	o->path = path;
 	o->memory_budget = 16 << 20;
 	o->hash_seed = UINT64_C(0x5EED5EED12345678);
-	o->index_kind = SB_INDEX_LINES;
 	o->dedup = true;
 	o->pg_major = 15;
 	o->inline_limit = tf_inline_limit;

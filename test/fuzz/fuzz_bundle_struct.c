@@ -101,38 +101,40 @@ find_section(uint8_t *d, size_t size, const layout *l, uint32_t kind,
 
 static uint8_t *entry_of_kind(uint8_t *d, const layout *l, uint32_t kind);
 
+/* The sections block checksums cover, in the order of their checksums. */
+static const uint32_t block_kinds[3] = {SB_SECTION_ROWS, SB_SECTION_HEAP,
+SB_SECTION_ENTRIES};
+
 /*
  * Recompute the block checksums, if the bundle has them and their section
- * has room for exactly one per block of the rows, the value heap, the
- * directory and the entries (in that order, blocks counted from each
- * section's start, the last one short).
+ * has room for exactly one per block of the rows, the value heap and the
+ * index (in that order, blocks counted from each section's start, the
+ * last one short).
  */
 static void
 fix_block_sums(uint8_t *d, size_t size, const layout *l)
 {
-	static const uint32_t kinds[4] = {SB_SECTION_ROWS, SB_SECTION_HEAP,
-	SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES};
 	unsigned	shift = d[SB_HDR_BLOCK_SHIFT];
 	uint64_t	boff,
 				blen,
-				off[4],
-				len[4],
+				off[3],
+				len[3],
 				n = 0;
 	uint8_t    *out;
 
 	if (shift < 9 || shift > 24 ||
 		!find_section(d, size, l, SB_SECTION_BLOCKSUMS, &boff, &blen))
 		return;
-	for (int r = 0; r < 4; r++)
+	for (int r = 0; r < 3; r++)
 	{
-		if (!find_section(d, size, l, kinds[r], &off[r], &len[r]))
+		if (!find_section(d, size, l, block_kinds[r], &off[r], &len[r]))
 			off[r] = len[r] = 0;
 		n += (len[r] + ((uint64_t) 1 << shift) - 1) >> shift;
 	}
 	if (blen != 4 * n)
 		return;
 	out = d + boff;
-	for (int r = 0; r < 4; r++)
+	for (int r = 0; r < 3; r++)
 		for (uint64_t o = 0; o < len[r]; o += (uint64_t) 1 << shift)
 		{
 			uint64_t	w = (uint64_t) 1 << shift;
@@ -151,8 +153,6 @@ fix_block_sums(uint8_t *d, size_t size, const layout *l)
 static void
 mutate_block_shift(uint8_t *d, size_t size, const layout *l)
 {
-	static const uint32_t kinds[4] = {SB_SECTION_ROWS, SB_SECTION_HEAP,
-	SB_SECTION_DIRECTORY, SB_SECTION_ENTRIES};
 	unsigned	shift = rnd_below(8) == 0 ? (unsigned) rnd_below(32) :
 		9 + (unsigned) rnd_below(6);
 	uint8_t    *e = entry_of_kind(d, l, SB_SECTION_BLOCKSUMS);
@@ -163,8 +163,8 @@ mutate_block_shift(uint8_t *d, size_t size, const layout *l)
 	d[SB_HDR_BLOCK_SHIFT] = (uint8_t) shift;
 	if (e == NULL || shift > 24)
 		return;
-	for (int r = 0; r < 4; r++)
-		if (find_section(d, size, l, kinds[r], &off, &len))
+	for (int r = 0; r < 3; r++)
+		if (find_section(d, size, l, block_kinds[r], &off, &len))
 			n += (len + ((uint64_t) 1 << shift) - 1) >> shift;
 	if (sb_load64(e + SB_SEC_OFFSET) <= size &&
 		4 * n <= size - sb_load64(e + SB_SEC_OFFSET))
@@ -269,7 +269,7 @@ mutate_header(uint8_t *d, size_t size)
 		{SB_HDR_FLAGS, 4}, {SB_HDR_HASH_ID, 4}, {SB_HDR_INDEX_KIND, 4},
 		{SB_HDR_HASH_SEED, 8}, {SB_HDR_BUCKET_BITS, 1}, {SB_HDR_FP_BYTES, 1},
 		{SB_HDR_MAXALIGN, 1}, {SB_HDR_MAXALIGN + 1, 1}, {SB_HDR_PG_MAJOR, 4},
-		{SB_HDR_BUILD_TIME, 8}, {SB_HDR_MAX_BUCKET, 8}, {SB_HDR_HOME_LINES, 8},
+		{SB_HDR_BUILD_TIME, 8}, {SB_HDR_MAX_RUN, 8}, {SB_HDR_HOME_LINES, 8},
 	};
 	int			f = (int) rnd_below(sizeof(fields) / sizeof(fields[0]));
 	uint8_t    *p = d + fields[f].off;
@@ -332,64 +332,41 @@ entry_of_kind(uint8_t *d, const layout *l, uint32_t kind)
 /*
  * Change header counts together with the sections they size, so that the
  * size checks at open still pass and the checks behind them are reached:
- * fewer rows, fewer index entries, fewer bucket bits, or wider or
- * narrower row slots over the same bytes.
+ * fewer rows, another number of home lines within what the index lines
+ * allow, or wider or narrower row slots over the same bytes.
  */
 static void
 mutate_consistent(uint8_t *d, const layout *l)
 {
 	uint8_t    *rows = entry_of_kind(d, l, SB_SECTION_ROWS),
-			   *ent = entry_of_kind(d, l, SB_SECTION_ENTRIES),
-			   *dir = entry_of_kind(d, l, SB_SECTION_DIRECTORY);
+			   *ent = entry_of_kind(d, l, SB_SECTION_ENTRIES);
 	uint64_t	nrows = sb_load64(d + SB_HDR_ROW_COUNT),
 				nidx = sb_load64(d + SB_HDR_INDEXED);
 	uint32_t	row_size = sb_load32(d + SB_HDR_ROW_SIZE);
-	uint32_t	kind = sb_load32(d + SB_HDR_INDEX_KIND);
-	uint32_t	esize = kind == SB_INDEX_SORTED ?
-		SB_SORTED_ENTRY_SIZE : (uint32_t) d[SB_HDR_FP_BYTES] + 4;
 
-	if (kind == SB_INDEX_LINES)
-		ent = NULL;				/* lines do not shrink with their entries */
-	switch (rnd_below(4))
+	switch (rnd_below(3))
 	{
 		case 0:
-			/* drop rows from the end, and index entries with them */
+			/* drop rows from the end */
 			if (rows && nrows > 0)
 			{
 				uint64_t	k = rnd_below(nrows);
 
 				sb_store64(d + SB_HDR_ROW_COUNT, k);
 				sb_store64(rows + SB_SEC_LENGTH, k * row_size);
-				if (nidx > k && ent)
-				{
-					sb_store64(d + SB_HDR_INDEXED, k);
-					sb_store64(ent + SB_SEC_LENGTH, k * esize);
-				}
 			}
 			break;
 		case 1:
-			/* drop index entries from the end */
-			if (ent && nidx > 0)
+			/* home lines from L - ceil(n / c) to L, for L lines of n entries */
+			if (ent && nidx > 0 && (d[SB_HDR_FP_BYTES] == 2 || d[SB_HDR_FP_BYTES] == 4))
 			{
-				uint64_t	k = rnd_below(nidx);
+				uint64_t	lines = sb_load64(ent + SB_SEC_LENGTH) / SB_LINE_BYTES,
+							cap = sb_line_capacity(d[SB_HDR_FP_BYTES]),
+							over = (nidx + cap - 1) / cap,
+							low = lines > over ? lines - over : 1;
 
-				sb_store64(d + SB_HDR_INDEXED, k);
-				sb_store64(ent + SB_SEC_LENGTH, k * esize);
-			}
-			break;
-		case 2:
-			/* fewer (or more) bucket bits, the directory resized to match */
-			if (dir)
-			{
-				unsigned	bits = d[SB_HDR_BUCKET_BITS];
-				unsigned	nb = rnd_below(3) == 0 ? bits + 1 :
-					(unsigned) rnd_below(bits + 1);
-
-				if (nb <= SB_MAX_BUCKET_BITS)
-				{
-					d[SB_HDR_BUCKET_BITS] = (uint8_t) nb;
-					sb_store64(dir + SB_SEC_LENGTH, sb_dir_lines(nb) * SB_DIR_LINE_BYTES);
-				}
+				if (lines >= low)
+					sb_store64(d + SB_HDR_HOME_LINES, low + rnd_below(lines - low + 1));
 			}
 			break;
 		default:
@@ -657,58 +634,17 @@ mutate_line(uint8_t *d, uint64_t off, uint64_t len, uint64_t rows)
 	}
 }
 
-/* Mutate the index: an entry's row or fingerprint, or a directory slot. */
+/* Mutate the index: a line's counts, an entry, or the order of lines. */
 static void
 mutate_index(uint8_t *d, size_t size, const layout *l)
 {
 	uint64_t	off,
 				len;
-	uint64_t	rows = sb_load64(d + SB_HDR_ROW_COUNT),
-				indexed = sb_load64(d + SB_HDR_INDEXED);
+	uint64_t	rows = sb_load64(d + SB_HDR_ROW_COUNT);
 
-	if (rnd_below(2) && find_section(d, size, l, SB_SECTION_DIRECTORY, &off, &len) &&
-		len >= 4)
-	{
-		uint8_t    *p = d + off + 4 * rnd_below(len / 4);
-		static const int64_t deltas[] = {-1, 1, 0, 16, -16};
-
-		sb_store32(p, rnd_below(3) == 0 ? (uint32_t) rnd() :
-				   (uint32_t) (indexed + deltas[rnd_below(5)]));
-		return;
-	}
-	if (sb_load32(d + SB_HDR_INDEX_KIND) == SB_INDEX_LINES)
-	{
-		if (find_section(d, size, l, SB_SECTION_ENTRIES, &off, &len) &&
-			len >= SB_LINE_BYTES)
-			mutate_line(d, off, len, rows);
-		return;
-	}
-	if (find_section(d, size, l, SB_SECTION_ENTRIES, &off, &len) && len >= 8)
-	{
-		uint32_t	esize = sb_load32(d + SB_HDR_INDEX_KIND) == SB_INDEX_SORTED ? 16 :
-			(uint32_t) d[SB_HDR_FP_BYTES] + 4;
-		uint64_t	n = esize ? len / esize : 0;
-		uint8_t    *e;
-		int			rb = esize == 16 ? 8 : 4;
-
-		if (n == 0 || (esize != 16 && esize != 6 && esize != 8))
-			return;
-		e = d + off + rnd_below(n) * esize;
-		if (rnd_below(2))
-			sb_store_n(e + esize - rb, rb, rnd_below(3) == 0 ? rnd() : rows - rnd_below(2));
-		else if (rnd_below(2) && n > 1)
-		{
-			/* swap two entries */
-			uint8_t		t[16];
-			uint8_t    *o = d + off + rnd_below(n) * esize;
-
-			memcpy(t, e, esize);
-			memcpy(e, o, esize);
-			memcpy(o, t, esize);
-		}
-		else
-			tweak_field(e, esize - rb, size);
-	}
+	if (find_section(d, size, l, SB_SECTION_ENTRIES, &off, &len) &&
+		len >= SB_LINE_BYTES)
+		mutate_line(d, off, len, rows);
 }
 
 /* Mutate a metadata entry's lengths. */

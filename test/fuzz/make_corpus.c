@@ -6,11 +6,11 @@
  * Usage: make_corpus DIRECTORY
  *
  * Each bundle is made with the library's writer from a small description
- * (columns, index kind, options, rows) and generated values that cover
- * what the reader distinguishes: 0, 1 and many rows, integer, float, text,
- * bpchar, fixed-width byte and composite keys, approximate bundles, both
- * index kinds, NULLs, deduplicated values, metadata, and 1-byte and 4-byte
- * varlena headers.  The build time in the header is set to a fixed value
+ * (columns, options, rows) and generated values that cover what the
+ * reader distinguishes: 0, 1 and many rows, integer, float, text, bpchar,
+ * fixed-width byte and composite keys, approximate bundles, NULLs,
+ * deduplicated values, values inside their row slot, metadata, and 1-byte
+ * and 4-byte varlena headers.  The build time in the header is set to a fixed value
  * (and the header checksum recomputed) so that the output is reproducible.
  *
  *-------------------------------------------------------------------------
@@ -53,7 +53,6 @@
 typedef struct bundle_spec
 {
 	const char *file;
-	int			index_kind;
 	bool		approximate;
 	bool		dedup;
 	uint64_t	seed;
@@ -63,78 +62,77 @@ typedef struct bundle_spec
 	int			nmeta;			/* metadata entries */
 	int			ncols;
 	sb_column	cols[MAX_COLS];
-	uint32_t	inline_limit;	/* 0: every value in the heap (format v1) */
+	uint32_t	inline_limit;	/* 0: every value in the heap */
+	bool		page_aligned;	/* data sections at 4096, not 64 */
 } bundle_spec;
 
 static const bundle_spec specs[] = {
-	{"empty_int4.sb", SB_INDEX_BUCKETED, false, false, 0, 0, 0, 0, 0,
+	{"empty_int4.sb", false, false, 0, 0, 0, 0, 0,
 	2, {INT4("id", 1), TEXT("name", 0)}},
-	{"one_row_int4.sb", SB_INDEX_BUCKETED, false, false, 0, 1, 0, 0, 1,
+	{"one_row_int4.sb", false, false, 0, 1, 0, 0, 1,
 	2, {INT4("id", 1), TEXT("name", 0)}},
-	{"one_row_sorted.sb", SB_INDEX_SORTED, false, false, 7, 1, 0, 0, 0,
+	{"one_row_text.sb", false, false, 7, 1, 0, 0, 0,
 	2, {TEXT("code", 1), FLOAT8("value", 0)}},
-	{"int4_text_dedup_meta.sb", SB_INDEX_BUCKETED, false, true, 1, 60, 0, 0, 3,
+	{"int4_text_dedup_meta.sb", false, true, 1, 60, 0, 0, 3,
 	3, {INT4("id", 1), TEXT("name", 0), TEXT("city", 0)}},
-	{"int8_sorted_many.sb", SB_INDEX_SORTED, false, false, 2, 200, 0, 0, 0,
+	{"int8_many.sb", false, false, 2, 200, 0, 0, 0,
 	2, {INT8("id", 1), INT4("n", 0)}},
-	{"text_key_short_nulls.sb", SB_INDEX_BUCKETED, false, false, 3, 80, 0, 9, 0,
+	{"text_key_short_nulls.sb", false, false, 3, 80, 0, 9, 0,
 	2, {TEXT("code", 1), INT4("n", 0)}},
-	{"text_key_4byte_sorted.sb", SB_INDEX_SORTED, false, false, 4, 50, 0, 0, 1,
+	{"text_key_4byte.sb", false, false, 4, 50, 0, 0, 1,
 	2, {TEXT4("code", 1), TEXT4("note", 0)}},
-	{"float8_key.sb", SB_INDEX_BUCKETED, false, false, 5, 40, 0, 0, 0,
+	{"float8_key.sb", false, false, 5, 40, 0, 0, 0,
 	2, {FLOAT8("x", 1), INT2("n", 0)}},
-	{"float4_key_sorted.sb", SB_INDEX_SORTED, false, false, 6, 40, 0, 0, 0,
+	{"float4_key.sb", false, false, 6, 40, 0, 0, 0,
 	2, {FLOAT4("x", 1), BOOL("flag")}},
-	{"bpchar_key_dedup.sb", SB_INDEX_BUCKETED, false, true, 8, 50, 20, 0, 0,
+	{"bpchar_key_dedup.sb", false, true, 8, 50, 20, 0, 0,
 	2, {BPCHAR("code", 1), TEXT("label", 0)}},
-	{"composite_int4_text.sb", SB_INDEX_BUCKETED, false, true, 9, 70, 0, 0, 2,
+	{"composite_int4_text.sb", false, true, 9, 70, 0, 0, 2,
 	3, {INT4("a", 1), TEXT("b", 2), INT8("payload", 0)}},
-	{"composite3_sorted_nulls.sb", SB_INDEX_SORTED, false, false, 10, 40, 0, 7, 0,
+	{"composite3_nulls.sb", false, false, 10, 40, 0, 7, 0,
 	4, {TEXT("t", 1), INT2("s", 2), FLOAT8("f", 3), TEXT("rest", 0)}},
-	{"approx_int4.sb", SB_INDEX_BUCKETED, true, false, 11, 100, 0, 0, 0,
+	{"approx_int4.sb", true, false, 11, 100, 0, 0, 0,
 	2, {INT4("id", 1), TEXT("name", 0)}},
-	{"approx_text_sorted.sb", SB_INDEX_SORTED, true, false, 12, 50, 0, 0, 1,
+	{"approx_text.sb", true, false, 12, 50, 0, 0, 1,
 	2, {TEXT("code", 1), INT4("n", 0)}},
-	{"approx_composite.sb", SB_INDEX_BUCKETED, true, true, 13, 40, 0, 0, 0,
+	{"approx_composite.sb", true, true, 13, 40, 0, 0, 0,
 	3, {INT4("a", 1), TEXT("b", 2), TEXT("c", 0)}},
-	{"nokey_mixed_nulls.sb", SB_INDEX_BUCKETED, false, true, 0, 30, 0, 4, 2,
+	{"nokey_mixed_nulls.sb", false, true, 0, 30, 0, 4, 2,
 	12, {BOOL("b"), INT2("s", 0), INT4("i", 0), INT8("l", 0),
 		FLOAT4("f", 0), FLOAT8("d", 0), UUID("u", 0), TEXT("t", 0),
 		TEXT4("t4", 0), BPCHAR("c", 0), ARR8("arr"), BYTEA_BIN("bin")}},
-	{"uuid_bytes_key.sb", SB_INDEX_BUCKETED, false, false, 14, 50, 0, 0, 0,
+	{"uuid_bytes_key.sb", false, false, 14, 50, 0, 0, 0,
 	2, {UUID("id", 1), INT4("n", 0)}},
-	{"wide_meta.sb", SB_INDEX_BUCKETED, false, false, 15, 10, 0, 5, 10,
+	{"wide_meta.sb", false, false, 15, 10, 0, 5, 10,
 	20, {INT4("k", 1), BOOL("c1"), INT2("c2", 0), INT4("c3", 0), INT8("c4", 0),
 		FLOAT4("c5", 0), FLOAT8("c6", 0), UUID("c7", 0), TEXT("c8", 0),
 		TEXT4("c9", 0), BPCHAR("c10", 0), ARR8("c11"), BYTEA_BIN("c12"),
 		INT4("c13", 0), TEXT("c14", 0), INT2("c15", 0), BOOL("c16"),
 		FLOAT8("c17", 0), TEXT("c18", 0), INT8("c19", 0)}},
-	{"dedup_long_values.sb", SB_INDEX_BUCKETED, false, true, 16, 40, 0, 0, 0,
+	{"dedup_long_values.sb", false, true, 16, 40, 0, 0, 0,
 	3, {INT4("id", 1), TEXT("body", 0), ARR8("arr")}},
-	{"int2_dup_keys.sb", SB_INDEX_BUCKETED, false, false, 17, 100, 7, 0, 0,
+	{"int2_dup_keys.sb", false, false, 17, 100, 7, 0, 0,
 	2, {INT2("k", 1), INT4("n", 0)}},
-	{"binary_storage.sb", SB_INDEX_SORTED, false, true, 18, 30, 0, 6, 0,
+	{"binary_storage.sb", false, true, 18, 30, 0, 6, 0,
 	2, {INT8("id", 1), BYTEA_BIN("pt")}},
-	{"bucket_bits5.sb", SB_INDEX_BUCKETED, false, false, UINT64_C(0x9E3779B97F4A7C15),
+	{"int4_many.sb", false, false, UINT64_C(0x9E3779B97F4A7C15),
 		300, 0, 0, 0,
 	1, {INT4("id", 1)}},
-	{"all_null_keys.sb", SB_INDEX_BUCKETED, false, false, 19, 10, 0, 1, 0,
+	{"all_null_keys.sb", false, false, 19, 10, 0, 1, 0,
 	2, {TEXT("code", 1), INT4("n", 0)}},
-	{"inline_int8_text.sb", SB_INDEX_BUCKETED, false, false, 20, 80, 0, 6, 1,
+	{"inline_int8_text.sb", false, false, 20, 80, 0, 6, 1,
 	3, {INT8("id", 1), TEXT("name", 0), TEXT4("note", 0)}, 256},
-	{"inline_text_key_sorted.sb", SB_INDEX_SORTED, false, false, 21, 60, 0, 5, 0,
+	{"inline_text_key.sb", false, false, 21, 60, 0, 5, 0,
 	3, {TEXT("code", 1), ARR8("arr"), TEXT4("note", 0)}, 128},
-	{"inline_approx.sb", SB_INDEX_BUCKETED, true, false, 22, 50, 0, 0, 0,
+	{"inline_approx.sb", true, false, 22, 50, 0, 0, 0,
 	3, {INT4("a", 1), TEXT("b", 2), TEXT("c", 0)}, 64},
-	{"lines_empty.sb", SB_INDEX_LINES, false, false, 23, 0, 0, 0, 0,
+	{"empty_int8.sb", false, false, 23, 0, 0, 0, 0,
 	2, {INT8("id", 1), TEXT("name", 0)}},
-	{"lines_int8_text.sb", SB_INDEX_LINES, false, false, 24, 200, 0, 6, 1,
-	3, {INT8("id", 1), TEXT("name", 0), TEXT4("note", 0)}, 256},
-	{"lines_dup_keys.sb", SB_INDEX_LINES, false, false, 25, 100, 7, 0, 0,
-	2, {INT2("k", 1), INT4("n", 0)}},
-	{"lines_text_key_nulls.sb", SB_INDEX_LINES, false, true, 26, 80, 0, 9, 0,
-	2, {TEXT("code", 1), TEXT("label", 0)}},
-	{"lines_approx.sb", SB_INDEX_LINES, true, false, 27, 120, 0, 0, 0,
+	{"inline_int8_text_many.sb", false, false, 24, 200, 0, 6, 1,
+	3, {INT8("id", 1), TEXT("name", 0), TEXT4("note", 0)}, 256, true},
+	{"text_key_dedup_nulls.sb", false, true, 26, 80, 0, 9, 0,
+	2, {TEXT("code", 1), TEXT("label", 0)}, 0, true},
+	{"inline_approx_many.sb", true, false, 27, 120, 0, 0, 0,
 	3, {INT4("a", 1), TEXT("b", 2), TEXT("c", 0)}, 64},
 };
 
@@ -310,11 +308,11 @@ write_bundle(const char *dir, const bundle_spec *s)
 	o.path = path;
 	o.temp_dir = dir;
 	o.hash_seed = s->seed;
-	o.index_kind = s->index_kind;
 	o.approximate = s->approximate;
 	o.dedup = s->dedup;
 	o.pg_major = 15;
 	o.inline_limit = s->inline_limit;
+	o.section_align = s->page_aligned ? 0 : 64;
 	o.ncolumns = s->ncols;
 	o.columns = s->cols;
 	if ((st = sb_writer_create(&o, &w, &err)) != SB_OK)
