@@ -134,8 +134,10 @@ endif
 FORMAT_SRCS = $(FORMAT_OBJS:.o=.c)
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
+# The worked example test reads docs/format.md (at run time, by this path).
 test/format/test_format: test/format/*.c test/format/*.h $(FORMAT_SRCS) src/format/*.h
 	$(CC) -std=gnu11 -O1 -g $(SANITIZE) -Wall -Isrc/format -Itest/format \
+		-DTF_FORMAT_DOC='"$(abspath $(srcdir)/docs/format.md)"' \
 		test/format/*.c $(FORMAT_SRCS) -lm -o $@
 
 check-format: test/format/test_format

@@ -8,7 +8,7 @@
  * damaged one byte at a time, and its section and header
  * checksums are recomputed but not its block checksums: it opens, since
  * opening reads none of those sections, and the damage shows only where
- * a read touches the damaged block (docs/format.md, section 13.3).
+ * a read touches the damaged block (docs/format.md, section 11.3).
  *
  *-------------------------------------------------------------------------
  */

@@ -3,11 +3,11 @@
  * tfconform.c
  *	  Checks of the writer's rules that sb_verify leaves out.
  *
- * docs/format.md section 16 says exactly what the reference writer
- * produces, and section 15 lists the rules the reference verifier does
+ * docs/format.md section 14 says exactly what the reference writer
+ * produces, and section 13 lists the rules the reference verifier does
  * not check (section alignment to 64 bytes, the reserved fields,
  * distinct_hashes and max_run, the packing of schema strings, ...).
- * It also recomputes the block checksums from section 13.2 alone, so that
+ * It also recomputes the block checksums from section 11.2 alone, so that
  * the library's reading of them (which sb_verify uses) cannot drift from
  * the specification.  tf_open applies these stricter checks to every
  * bundle the tests build, on top of sb_verify.
@@ -308,7 +308,7 @@ pair_cmp(const void *a, const void *b)
 }
 
 /*
- * Lay out the line index from the sorted pairs as section 11 says the
+ * Lay out the line index from the sorted pairs as section 9 says the
  * writer does, in img (zeroed, room for every line); returns the number
  * of lines and sets *maxrun.
  */
@@ -462,7 +462,7 @@ section_of(const sb_bundle *b, uint32_t kind)
 }
 
 /*
- * Block checksums recomputed from the specification alone (section 13.2):
+ * Block checksums recomputed from the specification alone (section 11.2):
  * 4 KiB blocks of the rows, heap and entries sections, in that order,
  * counted from each section's start, the last one short; each the
  * low 32 bits of XXH3-64 (seed 0); nothing else in the section.
