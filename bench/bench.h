@@ -135,6 +135,24 @@ bench_key_part(const key_seq *q, uint64_t i, sb_key_part *part)
 	}
 }
 
+/*
+ * Read a non-NULL column of a bundle's row slot: a fixed-length one in
+ * place, a variable-length one through sb_slot_value.  False if invalid.
+ */
+static inline bool
+bundle_read(sb_bundle *b, const unsigned char *slot, int col, sb_value *v)
+{
+	const sb_info *in = sb_bundle_info(b);
+
+	if (in->columns[col].typlen > 0)
+	{
+		v->ptr = sb_slot_fixed(in, slot, col);
+		v->len = (size_t) in->columns[col].typlen;
+		return true;
+	}
+	return sb_slot_value(b, slot, col, v, NULL) == SB_OK;
+}
+
 /* Fold a bundle value's payload (the image without its varlena header). */
 static inline uint64_t
 bundle_value_fold(const sb_value *v)

@@ -137,8 +137,7 @@ row_holds_key(sb_bundle *b, uint64_t row, const key_seq *q, uint64_t i,
 	const void *key = seq_key(q, i, &klen);
 	sb_value	k;
 
-	if (sb_row_get(b, row, slot, NULL) != SB_OK ||
-		sb_slot_value(b, *slot, 0, &k, NULL) != SB_OK)
+	if (sb_row_get(b, row, slot, NULL) != SB_OK || !bundle_read(b, *slot, 0, &k))
 		die("sorted search: no row %llu", (unsigned long long) row);
 	hl = q->type == KEYS_INT8 ? 0 : sb_varlena_header_size(k.ptr);
 	return k.len - hl == klen && memcmp(k.ptr + hl, key, klen) == 0;

@@ -12,8 +12,9 @@
  *             SB_INLINE_DEFAULT); value dedup on (also built
  *             once without, for the build time only); a writer budget of
  *             1 GiB, so the index sort does not spill at 10M keys.  Lookup: sb_key_hash,
- *             sb_lookup_start, sb_lookup_next, sb_row_slot, sb_slot_value.
- *   batched   the line-index bundle, 16 lookups at a time in stages.
+ *             sb_lookup_start, sb_lookup_next, sb_row_get, sb_slot_value.
+ *   batched   the line-index bundle, 16 lookups at a time in stages (the
+ *             value's prefetch reads the slot's heap offset, an internal).
  *   tinycdb   cdb_make_add in key-number order; cdb_init (mmap), cdb_find,
  *             cdb_getdata.
  *   LMDB      keys sorted first (int8 as MDB_INTEGERKEY, text in memcmp
@@ -24,6 +25,7 @@
  *-------------------------------------------------------------------------
  */
 #include "bench.h"
+#include "sbinternal.h"			/* only for the batched lookups' prefetch */
 
 #include <cdb.h>
 #include <errno.h>
@@ -157,23 +159,26 @@ bundle_open(store *s, const dataset *d)
 	bundle_priv *p = s->priv;
 	sb_error	err;
 
+	const sb_info *in;
+
 	if (sb_open(s->path, &p->b, &err) != SB_OK)
 		die("sb_open \"%s\": %s", s->path, err.detail);
-	if (p->b->indexed_count != d->n)
+	in = sb_bundle_info(p->b);
+	if (in->indexed_count != d->n)
 		die("bundle \"%s\" does not hold the expected index", s->path);
-	p->value_off = p->b->columns[1].slot_offset;
-	s->info.index_bytes = p->b->entries_size;
+	p->value_off = p->b->slot_offsets[1];
+	s->info.index_bytes = in->index_size;
 	snprintf(s->info.note, sizeof(s->info.note),
 			 "%llu lines of 64 B (%llu home lines)",
-			 (unsigned long long) p->b->nlines,
-			 (unsigned long long) p->b->home_lines);
+			 (unsigned long long) in->index_lines,
+			 (unsigned long long) in->home_lines);
 }
 
 /* Single lookups: one key at a time, through the public API. */
 static uint64_t
 bundle_lookup(store *s, const key_seq *q)
 {
-	const sb_bundle *b = ((bundle_priv *) s->priv)->b;
+	sb_bundle  *b = ((bundle_priv *) s->priv)->b;
 	sb_key_part part;
 	uint64_t	sum = 0;
 
@@ -183,6 +188,7 @@ bundle_lookup(store *s, const key_seq *q)
 		uint64_t	h,
 					row;
 		sb_lookup	it;
+		const unsigned char *slot;
 		sb_value	v;
 
 		bench_key_part(q, i, &part);
@@ -192,7 +198,8 @@ bundle_lookup(store *s, const key_seq *q)
 		if (sb_lookup_next(b, &it, &row, NULL) != 1)
 			die("%s: key %llu of the sequence not found", s->name,
 				(unsigned long long) i);
-		if (sb_slot_value(b, sb_row_slot(b, row), 1, &v, NULL) != SB_OK)
+		if (sb_row_get(b, row, &slot, NULL) != SB_OK ||
+			sb_slot_value(b, slot, 1, &v, NULL) != SB_OK)
 			die("%s: invalid value of row %llu", s->name,
 				(unsigned long long) row);
 		sum += bundle_value_fold(&v);
@@ -209,7 +216,7 @@ bundle_lookup(store *s, const key_seq *q)
 uint64_t
 bundle_stage_lookup(store *s, const key_seq *q, int stage)
 {
-	const sb_bundle *b = ((bundle_priv *) s->priv)->b;
+	sb_bundle  *b = ((bundle_priv *) s->priv)->b;
 	sb_key_part part;
 	uint64_t	sum = 0;
 
@@ -233,7 +240,7 @@ bundle_stage_lookup(store *s, const key_seq *q, int stage)
 		sb_lookup_start(b, &part, h, &it);
 		if (stage == 2)
 		{
-			sum += it.pos;
+			sum += h;
 			continue;
 		}
 		if (sb_lookup_next(b, &it, &row, NULL) != 1)
@@ -254,7 +261,7 @@ static uint64_t
 batched_lookup(store *s, const key_seq *q)
 {
 	bundle_priv *p = s->priv;
-	const sb_bundle *b = p->b;
+	sb_bundle  *b = p->b;
 	uint64_t	sum = 0;
 	sb_key_part parts[BATCH];
 	uint64_t	h[BATCH];
@@ -286,7 +293,8 @@ batched_lookup(store *s, const key_seq *q)
 			if (sb_lookup_next(b, &it[j], &row, NULL) != 1)
 				die("%s: key %llu of the sequence not found", s->name,
 					(unsigned long long) (i + j));
-			slot[j] = sb_row_slot(b, row);
+			if (sb_row_get(b, row, &slot[j], NULL) != SB_OK)
+				die("%s: no row %llu", s->name, (unsigned long long) row);
 			memcpy(&off, slot[j] + p->value_off, sizeof(off));
 			if (off < b->heap_size)	/* not a value inside the slot */
 				__builtin_prefetch(b->heap + off);
@@ -395,20 +403,20 @@ store_batched_init(store *s, store *base)
 static uint64_t
 bound_lookup(store *s, const key_seq *q)
 {
-	const sb_bundle *b = ((bundle_priv *) s->priv)->b;
+	sb_bundle  *b = ((bundle_priv *) s->priv)->b;
 	uint64_t	sum = 0;
 
 	for (uint64_t i = 0; i < q->n; i++)
 	{
 		uint64_t	row = q->numbers ? q->numbers[i] : i;
-		const unsigned char *slot = sb_row_slot(b, row);
+		const unsigned char *slot;
 		size_t		klen;
 		const void *key = seq_key(q, i, &klen);
 		sb_value	k,
 					v;
 		size_t		hl;
 
-		if (slot == NULL || sb_slot_value(b, slot, 0, &k, NULL) != SB_OK)
+		if (sb_row_get(b, row, &slot, NULL) != SB_OK || !bundle_read(b, slot, 0, &k))
 			die("%s: no row %llu", s->name, (unsigned long long) row);
 		hl = q->type == KEYS_INT8 ? 0 : sb_varlena_header_size(k.ptr);
 		if (k.len - hl != klen || memcmp((const char *) k.ptr + hl, key, klen) != 0)

@@ -28,7 +28,7 @@ extern sb_status sbt_key_hash(const sb_bundle *b, const sb_key_part *parts,
 							  uint64_t *hash, sb_error *err);
 extern void sbt_lookup_start(const sb_bundle *b, const sb_key_part *parts,
 							 uint64_t hash, sb_lookup *it);
-extern int	sbt_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
+extern int	sbt_lookup_next(sb_bundle *b, sb_lookup *it, uint64_t *row,
 							sb_error *err);
 
 /* Distinct items (line or page numbers) seen in one lookup. */

@@ -57,9 +57,10 @@ choose_rows(uint64 nrows, int want, uint64 *rows)
 
 /* One sampled row as a heap tuple; unstored key columns are NULL. */
 static HeapTuple
-sample_tuple(const sb_bundle *b, uint64 row, TupleDesc desc, SbTableMap *map,
+sample_tuple(sb_bundle *b, uint64 row, TupleDesc desc, SbTableMap *map,
 			 const char *label)
 {
+	const sb_info *bi = sb_bundle_info(b);
 	const unsigned char *slot;
 	Datum	   *values = palloc(sizeof(Datum) * Max(1, desc->natts));
 	bool	   *nulls = palloc(sizeof(bool) * Max(1, desc->natts));
@@ -72,9 +73,9 @@ sample_tuple(const sb_bundle *b, uint64 row, TupleDesc desc, SbTableMap *map,
 	{
 		SbColumnMap *cm = &map->cols[i];
 
-		nulls[i] = cm->bcol < 0 || sb_slot_isnull(b, slot, cm->bcol);
+		nulls[i] = cm->bcol < 0 || sb_slot_isnull(bi, slot, cm->bcol);
 		if (!nulls[i])
-			values[i] = SbFetchDatum(b, slot, cm->bcol, &b->columns[cm->bcol],
+			values[i] = SbFetchDatum(b, slot, cm->bcol, &bi->columns[cm->bcol],
 									 &cm->recv, cm->typioparam, cm->typmod, label);
 	}
 	return heap_form_tuple(desc, values, nulls);
@@ -89,13 +90,14 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *tuples, int targrows,
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "sharedbuf analyze",
 											  ALLOCSET_DEFAULT_SIZES);
 	SbMappingRef *ref = SbPinBundle(opts->path, opts->label, tmp);
-	const sb_bundle *b = ref->bundle;
+	sb_bundle  *b = ref->bundle;
+	uint64		nrows = sb_bundle_info(b)->row_count;
 	TupleDesc	desc = RelationGetDescr(rel);
 	SbTableMap *map = SbGetTableMap(rel, ref, opts->label);
 	uint64	   *rows = palloc(sizeof(uint64) * Max(1, targrows));
 	int			n;
 
-	n = choose_rows(b->row_count, targrows, rows);
+	n = choose_rows(nrows, targrows, rows);
 	for (int i = 0; i < n; i++)
 	{
 		MemoryContext old = MemoryContextSwitchTo(tmp);
@@ -105,12 +107,12 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *tuples, int targrows,
 		MemoryContextSwitchTo(old);
 		tuples[i] = heap_copytuple(t);
 	}
-	*totalrows = (double) b->row_count;
+	*totalrows = (double) nrows;
 	*totaldeadrows = 0;
 	ereport(elevel,
 			(errmsg("\"%s\": bundle \"%s\" has %llu rows; %d rows in the sample",
 					RelationGetRelationName(rel), opts->label,
-					(unsigned long long) b->row_count, n)));
+					(unsigned long long) nrows, n)));
 	MemoryContextDelete(tmp);
 	return n;
 }
@@ -128,7 +130,8 @@ sbAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 											  ALLOCSET_SMALL_SIZES);
 	SbMappingRef *ref = SbPinBundle(opts->path, opts->label, tmp);
 
-	*totalpages = (BlockNumber) Max(1, ref->bundle->size / BLCKSZ);
+	*totalpages = (BlockNumber)
+		Max(1, sb_bundle_info(ref->bundle)->file_size / BLCKSZ);
 	MemoryContextDelete(tmp);
 	*func = acquire_sample_rows;
 	return true;

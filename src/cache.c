@@ -476,7 +476,7 @@ report_mapping(ReturnSetInfo *rsinfo, const char *path, const SbMapping *m)
 	bool		nulls[4] = {false};
 
 	values[0] = CStringGetTextDatum(path);
-	values[1] = Int64GetDatum((int64) m->bundle->size);
+	values[1] = Int64GetDatum((int64) sb_bundle_info(m->bundle)->file_size);
 	values[2] = Int32GetDatum(m->pins);
 	values[3] = BoolGetDatum(m->current);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -74,7 +74,7 @@ check_column_type(Relation rel, Form_pg_attribute att, const sb_column *c,
  * if there is none.
  */
 static int
-bundle_column_for(const sb_bundle *b, Relation rel, Form_pg_attribute att,
+bundle_column_for(const sb_info *b, Relation rel, Form_pg_attribute att,
 				  const char *label)
 {
 	char	   *name = SbColumnName(RelationGetRelid(rel), att->attnum);
@@ -132,7 +132,7 @@ init_table_maps(void)
 
 /* Build the map of a table onto a bundle, checking every column's type. */
 static void
-build_map(SbTableMap *map, Relation rel, const sb_bundle *b, const char *label,
+build_map(SbTableMap *map, Relation rel, const sb_info *b, const char *label,
 		  MemoryContext cxt)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -152,7 +152,8 @@ build_map(SbTableMap *map, Relation rel, const sb_bundle *b, const char *label,
 			continue;
 		cm->bcol = bundle_column_for(b, rel, att, label);
 		c = &b->columns[cm->bcol];
-		cm->keypos = c->slot_offset == SB_NOT_STORED ? c->key_position - 1 : -1;
+		cm->keypos = b->slot_offsets[cm->bcol] == SB_NOT_STORED ?
+			c->key_position - 1 : -1;
 		cm->binary = c->storage == SB_STORAGE_BINARY;
 		cm->typmod = att->atttypmod;
 		if (cm->binary)
@@ -196,7 +197,7 @@ SbGetTableMap(Relation rel, const SbMappingRef *ref, const char *label)
 	else
 		e->cxt = AllocSetContextCreate(CacheMemoryContext, "sharedbuf column map",
 									   ALLOCSET_SMALL_SIZES);
-	build_map(&e->map, rel, ref->bundle, label, e->cxt);
+	build_map(&e->map, rel, sb_bundle_info(ref->bundle), label, e->cxt);
 	e->mapping_id = ref->mapping_id;
 	e->valid = true;
 	return &e->map;

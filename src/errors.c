@@ -3,10 +3,11 @@
  * errors.c
  *	  The one place where format-library errors become PostgreSQL errors.
  *
- * A damaged, truncated or foreign file is data corruption (XX001) and
- * names the bundle; a file in a format since dropped must be rebuilt;
- * failed system calls get the file-access SQLSTATE of their errno; a path
- * that is not a regular file is a wrong object type.
+ * A damaged, truncated or foreign file is data corruption (XX001), and a
+ * file in a format since dropped is not in a state to be read (55000):
+ * both name the bundle and hint at a rebuild.  Failed system calls get the
+ * file-access SQLSTATE of their errno; a path that is not a regular file
+ * is a wrong object type.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +42,8 @@ corruption_message(sb_status code, const char *what)
 			return psprintf("bundle \"%s\" has a checksum mismatch", what);
 		case SB_ERR_UNSUPPORTED:
 			return psprintf("bundle \"%s\" uses an unsupported format feature", what);
+		case SB_ERR_OBSOLETE:
+			return psprintf("bundle \"%s\" was written in a format that is no longer read", what);
 		default:
 			return psprintf("bundle \"%s\" is corrupt", what);
 	}
@@ -88,13 +91,6 @@ report(const sb_error *err, const char *what, bool writing)
 					 errmsg("bundle \"%s\" exceeds a limit", what),
 					 errdetail("%s", detail_sentence(err->detail))));
 			break;
-		case SB_ERR_OBSOLETE:
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("bundle \"%s\" was written in a format that is no longer read", what),
-					 errdetail("%s", detail_sentence(err->detail)),
-					 errhint("Rebuild the bundle, for example with sharedbuf_refresh().")));
-			break;
 		case SB_ERR_STATE:
 		case SB_OK:
 			elog(ERROR, "unexpected bundle library state for \"%s\": %s",
@@ -102,7 +98,9 @@ report(const sb_error *err, const char *what, bool writing)
 			break;
 		default:
 			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
+					(errcode(err->code == SB_ERR_OBSOLETE ?
+							 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE :
+							 ERRCODE_DATA_CORRUPTED),
 					 errmsg_internal("%s", corruption_message(err->code, what)),
 					 errdetail("%s", detail_sentence(err->detail)),
 					 errhint("Rebuild the bundle, for example with sharedbuf_refresh().")));

@@ -200,13 +200,15 @@ current_key(const SbTableOptions *opts)
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "sharedbuf key",
 											  ALLOCSET_SMALL_SIZES);
 	SbMappingRef *ref;
+	const sb_info *b;
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	ref = SbPinBundle(opts->path, opts->label, tmp);
-	for (int k = 0; k < ref->bundle->nkeys; k++)
+	b = sb_bundle_info(ref->bundle);
+	for (int k = 0; k < b->nkeys; k++)
 		appendStringInfo(&buf, "%s%s", k ? ", " : "",
-						 quote_identifier(ref->bundle->columns[ref->bundle->key_columns[k]].name));
+						 quote_identifier(b->columns[b->key_columns[k]].name));
 	MemoryContextDelete(tmp);
 	return buf.len ? buf.data : NULL;
 }

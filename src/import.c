@@ -90,6 +90,7 @@ table_command(const char *name, const char *path, const char *server)
 {
 	StringInfoData buf;
 	sb_bundle  *b;
+	const sb_info *bi;
 	sb_error	err;
 
 	if (sb_open(path, &b, &err) != SB_OK)
@@ -100,11 +101,12 @@ table_command(const char *name, const char *path, const char *server)
 				 errdetail("%s", err.detail)));
 		return NULL;
 	}
+	bi = sb_bundle_info(b);
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (", quote_identifier(name));
-	for (int i = 0; i < b->ncolumns; i++)
+	for (int i = 0; i < bi->ncolumns; i++)
 	{
-		char	   *type = column_type(&b->columns[i], name);
+		char	   *type = column_type(&bi->columns[i], name);
 
 		if (type == NULL)
 		{
@@ -112,13 +114,13 @@ table_command(const char *name, const char *path, const char *server)
 			return NULL;
 		}
 		appendStringInfo(&buf, "%s%s %s", i ? ", " : "",
-						 quote_identifier(b->columns[i].name), type);
+						 quote_identifier(bi->columns[i].name), type);
 	}
 	appendStringInfo(&buf, ") SERVER %s OPTIONS (bundle %s",
 					 quote_identifier(server), quote_literal_cstr(name));
 	append_meta_option(&buf, b, "key");
 	append_meta_option(&buf, b, "query");
-	if (b->flags & SB_BUNDLE_APPROXIMATE)
+	if (bi->approximate)
 		appendStringInfoString(&buf, ", approximate 'true'");
 	appendStringInfoChar(&buf, ')');
 	sb_close(b);

@@ -40,14 +40,15 @@ bundle_values(const sb_bundle *b, const char *name, const char *path,
 	text	   *query = meta_text(b, "query");
 	text	   *key = meta_text(b, "key");
 	text	   *gen = meta_text(b, "generation");
-	TimestampTz built = (TimestampTz) b->build_time -
+	const sb_info *bi = sb_bundle_info(b);
+	TimestampTz built = (TimestampTz) bi->build_time -
 		((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
 
 	memset(nulls, false, sizeof(bool) * INFO_COLUMNS);
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(path);
-	values[2] = Int64GetDatum((int64) b->row_count);
-	values[3] = Int64GetDatum((int64) b->size);
+	values[2] = Int64GetDatum((int64) bi->row_count);
+	values[3] = Int64GetDatum((int64) bi->file_size);
 	values[4] = gen ? DirectFunctionCall1(int8in, CStringGetDatum(text_to_cstring(gen))) : (Datum) 0;
 	nulls[4] = gen == NULL;
 	values[5] = TimestampTzGetDatum(built);
@@ -55,11 +56,11 @@ bundle_values(const sb_bundle *b, const char *name, const char *path,
 	nulls[6] = query == NULL;
 	values[7] = key ? PointerGetDatum(key) : (Datum) 0;
 	nulls[7] = key == NULL || VARSIZE_ANY_EXHDR(key) == 0;
-	values[8] = Int32GetDatum(b->ncolumns);
-	values[9] = Int64GetDatum((int64) b->entries_size);
-	values[10] = Int64GetDatum((int64) b->distinct_keys);
-	values[11] = BoolGetDatum((b->flags & SB_BUNDLE_APPROXIMATE) != 0);
-	values[12] = CStringGetTextDatum(psprintf("%u.%u", b->major, b->minor));
+	values[8] = Int32GetDatum(bi->ncolumns);
+	values[9] = Int64GetDatum((int64) bi->index_size);
+	values[10] = Int64GetDatum((int64) bi->distinct_keys);
+	values[11] = BoolGetDatum(bi->approximate);
+	values[12] = CStringGetTextDatum(psprintf("%u.%u", bi->major, bi->minor));
 }
 
 /*

@@ -92,18 +92,18 @@ describe_relation(Oid relid)
 											  "sharedbuf planning",
 											  ALLOCSET_SMALL_SIZES);
 	SbMappingRef *ref;
-	const sb_bundle *b;
+	const sb_info *b;
 	Relation	rel;
 
 	info->opts = SbGetTableOptions(relid);
 	info->label = info->opts->label;
 	ref = SbPinBundle(info->opts->path, info->label, tmp);
-	b = ref->bundle;
+	b = sb_bundle_info(ref->bundle);
 	info->rows = (double) b->row_count;
 	info->rows_per_key = b->distinct_keys > 0 ?
 		Max(1.0, (double) b->indexed_count / (double) b->distinct_keys) : 1.0;
 	info->pages = ceil(((double) b->row_count * b->row_size + b->heap_size) / BLCKSZ);
-	info->approximate = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
+	info->approximate = b->approximate;
 	info->nkeys = b->nkeys;
 	info->keyed = b->nkeys > 0;
 	rel = table_open(relid, NoLock);

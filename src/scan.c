@@ -44,7 +44,8 @@ typedef struct SbProbe
 typedef struct SbScanState
 {
 	SbMappingRef *ref;
-	const sb_bundle *bundle;
+	sb_bundle  *bundle;
+	const sb_info *info;		/* the bundle's */
 	const char *label;
 	SbScanMode	mode;
 	int			natts;
@@ -112,7 +113,7 @@ map_columns(SbScanState *st, Relation rel, List *attrs)
 static void
 init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 {
-	const sb_bundle *b = st->bundle;
+	const sb_info *b = st->info;
 	ListCell   *lc;
 	int			k = 0;
 	bool		same = list_length(keynames) == (st->mode == SB_SCAN_ANY ? 1 : b->nkeys) &&
@@ -128,7 +129,7 @@ init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 	{
 		/* scan every row, filtering with the lookup's own clauses */
 		st->filter_recheck = true;
-		if (b->flags & SB_BUNDLE_APPROXIMATE)
+		if (b->approximate)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("key of approximate bundle \"%s\" changed since the query was planned",
@@ -176,6 +177,7 @@ sbBeginForeignScan(ForeignScanState *node, int eflags)
 	st->ref = SbPinBundle(strVal(list_nth(plan->fdw_private, SbPrivPath)),
 						  st->label, scan_cxt);
 	st->bundle = st->ref->bundle;
+	st->info = sb_bundle_info(st->bundle);
 	/* probes and binary-form values get contexts only if they need them */
 	map_columns(st, node->ss.ss_currentRelation,
 				list_nth(plan->fdw_private, SbPrivAttrs));
@@ -363,11 +365,11 @@ next_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 	if (st->parallel)
 	{
 		if (st->next_row >= st->end_row &&
-			!SbParallelNextRow(st->parallel, st->bundle->row_count,
+			!SbParallelNextRow(st->parallel, st->info->row_count,
 							   &st->next_row, &st->end_row))
 			return false;
 	}
-	else if (st->next_row >= st->bundle->row_count)
+	else if (st->next_row >= st->info->row_count)
 		return false;
 	*row = st->next_row++;
 	return true;
@@ -438,7 +440,7 @@ static void
 fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 		  uint64 row)
 {
-	const sb_bundle *b = st->bundle;
+	sb_bundle  *b = st->bundle;
 	const unsigned char *rowslot;
 	TupleDesc	desc = slot->tts_tupleDescriptor;
 	MemoryContext old = NULL;
@@ -457,13 +459,13 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 	{
 		int			a = st->fetch[i];
 		SbColumnMap *cm = &st->cols[a];
-		const sb_column *c = &b->columns[cm->bcol];
+		const sb_column *c = &st->info->columns[cm->bcol];
 
 		if (cm->keypos >= 0)
 			slot->tts_isnull[a] = !unstored_key_value(st, cm->keypos,
 													  TupleDescAttr(desc, a)->atttypid,
 													  &slot->tts_values[a]);
-		else if (!sb_slot_isnull(b, rowslot, cm->bcol))
+		else if (!sb_slot_isnull(st->info, rowslot, cm->bcol))
 		{
 			slot->tts_values[a] = SbFetchDatum(b, rowslot, cm->bcol, c, &cm->recv,
 											   cm->typioparam, cm->typmod,
@@ -581,7 +583,7 @@ sbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	ExplainPropertyText("Bundle", strVal(list_nth(plan->fdw_private, SbPrivLabel)), es);
 	if (st && st->bundle)
-		rows = (int64) st->bundle->row_count;
+		rows = (int64) st->info->row_count;
 	ExplainPropertyInteger("Bundle Rows", NULL, rows, es);
 	if (mode != SB_SCAN_SEQ)
 		ExplainPropertyText("Lookup Keys", lookup_keys_text(node, es), es);

@@ -131,7 +131,7 @@ typedef struct SbMapping SbMapping;
 typedef struct SbMappingRef
 {
 	SbMapping  *mapping;
-	const sb_bundle *bundle;
+	sb_bundle  *bundle;
 	dev_t		dev;			/* identity of the mapped file */
 	ino_t		ino;
 	uint64		mapping_id;		/* unique per mapping in this backend */
@@ -162,7 +162,7 @@ extern uint8 SbKeyKindForType(Oid typid, Oid collation, const char *colname);
 extern char *SbQualifiedTypeName(Oid typid);
 extern void SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti,
 						 Datum value, FmgrInfo *sendfn, const char *bundle);
-extern Datum SbFetchDatum(const sb_bundle *b, const unsigned char *slot,
+extern Datum SbFetchDatum(sb_bundle *b, const unsigned char *slot,
 						  int col, const sb_column *c, FmgrInfo *recvfn,
 						  Oid typioparam, int32 typmod, const char *label);
 

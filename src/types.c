@@ -214,7 +214,7 @@ SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti, Datum value,
  * values are received into the current memory context.
  */
 Datum
-SbFetchDatum(const sb_bundle *b, const unsigned char *slot, int col,
+SbFetchDatum(sb_bundle *b, const unsigned char *slot, int col,
 			 const sb_column *c, FmgrInfo *recvfn, Oid typioparam,
 			 int32 typmod, const char *label)
 {
@@ -223,7 +223,7 @@ SbFetchDatum(const sb_bundle *b, const unsigned char *slot, int col,
 
 	if (c->typlen > 0)
 	{
-		const unsigned char *p = slot + c->slot_offset;
+		const unsigned char *p = sb_slot_fixed(sb_bundle_info(b), slot, col);
 
 		if (!c->typbyval)
 			return PointerGetDatum(p);
@@ -254,7 +254,7 @@ SbFetchDatum(const sb_bundle *b, const unsigned char *slot, int col,
 				}
 		}
 	}
-	if (sb_slot_varlena(b, slot, col, &v, &err) != SB_OK)
+	if (sb_slot_value(b, slot, col, &v, &err) != SB_OK)
 		SbReportError(&err, label);
 	if (c->storage == SB_STORAGE_BINARY)
 	{

@@ -122,8 +122,10 @@ for my $c (@cases)
 	expect_error($what, $name, 'XX001');
 }
 
-# the wrong kind of file where the bundle should be
+# the wrong kind of file where the bundle should be, or a file of a
+# format since dropped (whose index kind is no longer read)
 my @special = (
+	[ 'a file of format 1.0', sub { open my $f, '>:raw', $_[0] or die; print $f substr($good, 0, 8) . pack('v', 1) . substr($good, 10); close $f }, '55000' ],
 	[ 'a directory', sub { mkdir $_[0] or die }, '42809' ],
 	[ 'a FIFO', sub { mkfifo($_[0], 0600) or die }, '42809' ],
 	[ 'an unreadable file', sub { open my $f, '>', $_[0] or die; print $f $good; close $f; chmod 0000, $_[0] }, '42501' ],

@@ -13,11 +13,6 @@
 #include "commands.h"
 #include "util.h"
 
-/* Names of the section kinds, as docs/format.md numbers them. */
-static const char *const section_names[] = {
-	"?", "schema", "metadata", "rows", "heap", "directory", "entries", "block checksums"
-};
-
 /* Names of the key kinds (sb_key_kind). */
 static const char *const key_kind_names[] = {
 	"-", "bytes", "integer", "float", "varlena", "bpchar"
@@ -44,17 +39,9 @@ parse_help_only(const char *command, void (*usage) (void), int argc,
 	return -1;
 }
 
-/* A section kind's name. */
-static const char *
-section_name(uint32_t kind)
-{
-	return kind < sizeof(section_names) / sizeof(section_names[0]) ?
-		section_names[kind] : "unknown";
-}
-
 /* Print the general facts: version, sizes, build time. */
 static void
-print_general(const char *path, const sb_bundle *b)
+print_general(const char *path, const sb_info *b)
 {
 	time_t		secs = (time_t) (b->build_time / 1000000);
 	struct tm	tm;
@@ -66,29 +53,25 @@ print_general(const char *path, const sb_bundle *b)
 	printf("format version:    %u.%u\n", b->major, b->minor);
 	printf("PostgreSQL major:  %u\n", b->pg_major);
 	printf("build time:        %s\n", when);
-	printf("file size:         %llu bytes\n", (unsigned long long) b->size);
+	printf("file size:         %llu bytes\n", (unsigned long long) b->file_size);
 	printf("rows:              %llu\n", (unsigned long long) b->row_count);
 	printf("row size:          %u bytes\n", b->row_size);
 	printf("approximate:       %s\n",
-		   (b->flags & SB_BUNDLE_APPROXIMATE) ? "yes (key columns not stored)" : "no");
-	printf("hash:              %s, seed %llu\n",
-		   b->hash_id == SB_HASH_XXH3 ? "XXH3-64" : "unknown",
-		   (unsigned long long) b->hash_seed);
+		   b->approximate ? "yes (key columns not stored)" : "no");
+	printf("hash:              XXH3-64, seed %llu\n", (unsigned long long) b->hash_seed);
 }
 
 /* Print the columns as a table. */
 static void
-print_columns(const sb_bundle *b)
+print_columns(const sb_info *b)
 {
 	int			nw = 4,
 				tw = 4;
 
 	for (int i = 0; i < b->ncolumns; i++)
 	{
-		if ((int) b->columns[i].name_len > nw)
-			nw = (int) b->columns[i].name_len;
-		if ((int) b->columns[i].type_name_len > tw)
-			tw = (int) b->columns[i].type_name_len;
+		nw = Max(nw, (int) strlen(b->columns[i].name));
+		tw = Max(tw, (int) strlen(b->columns[i].type_name));
 	}
 	printf("\ncolumns (%d, key columns %d):\n", b->ncolumns, b->nkeys);
 	printf("  %4s  %-*s  %-*s  %6s  %6s  %5s  %5s  %-7s  %3s  %s\n", "#", nw, "name",
@@ -110,51 +93,34 @@ print_columns(const sb_bundle *b)
 	}
 }
 
-/* Print the section table, in file order. */
+/* Print the sections, in file order. */
 static void
-print_sections(const sb_bundle *b)
+print_sections(const sb_info *b)
 {
-	int			order[16];
-
-	for (int i = 0; i < b->nsections; i++)
-	{
-		int			j = i;
-
-		/* insertion sort by offset */
-		while (j > 0 && b->sections[order[j - 1]].offset > b->sections[i].offset)
-		{
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
 	printf("\nsections:\n");
 	printf("  %-15s  %14s  %14s\n", "kind", "offset", "bytes");
 	for (int i = 0; i < b->nsections; i++)
-	{
-		const struct sb_section_info *s = &b->sections[order[i]];
-
-		printf("  %-15s  %14llu  %14llu\n", section_name(s->kind),
-			   (unsigned long long) s->offset, (unsigned long long) s->length);
-	}
+		printf("  %-15s  %14llu  %14llu\n", b->sections[i].name,
+			   (unsigned long long) b->sections[i].offset,
+			   (unsigned long long) b->sections[i].length);
 }
 
 /* Print the index statistics. */
 static void
-print_index(const sb_bundle *b)
+print_index(const sb_info *b)
 {
 	printf("\nindex:\n");
 	printf("  kind:              lines\n");
 	printf("  lines:             %llu (%llu home lines of 64 bytes)\n",
-		   (unsigned long long) b->nlines, (unsigned long long) b->home_lines);
+		   (unsigned long long) b->index_lines, (unsigned long long) b->home_lines);
 	printf("  fingerprint bytes: %u\n", b->fp_bytes);
 	printf("  entries:           %llu\n", (unsigned long long) b->indexed_count);
 	printf("  distinct keys:     %llu\n", (unsigned long long) b->distinct_keys);
-	printf("  longest run:       %llu lines\n", (unsigned long long) b->max_run);
-	printf("  index bytes:       %llu\n", (unsigned long long) b->entries_size);
+	printf("  longest run:       %llu lines\n", (unsigned long long) b->longest_run);
+	printf("  index bytes:       %llu\n", (unsigned long long) b->index_size);
 	if (b->distinct_keys > 0)
 		printf("  bytes per key:     %.2f\n",
-			   (double) b->entries_size / (double) b->distinct_keys);
+			   (double) b->index_size / (double) b->distinct_keys);
 	else
 		printf("  bytes per key:     -\n");
 }
@@ -205,10 +171,10 @@ cmd_info(int argc, char **argv)
 	}
 	if ((rc = open_bundle(argv[optind], &b)) != EXIT_OK)
 		return rc;
-	print_general(argv[optind], b);
-	print_columns(b);
-	print_sections(b);
-	print_index(b);
+	print_general(argv[optind], sb_bundle_info(b));
+	print_columns(sb_bundle_info(b));
+	print_sections(sb_bundle_info(b));
+	print_index(sb_bundle_info(b));
 	print_meta(b);
 	sb_close(b);
 	return finish_output();

@@ -21,7 +21,8 @@
 /* Prints rows of a bundle as CSV on standard output. */
 typedef struct printer
 {
-	const sb_bundle *b;
+	sb_bundle  *b;
+	const sb_info *info;		/* the bundle's */
 	const char *path;
 	const sbt_type **types;
 	bool		images;			/* print datum images, not text */
@@ -33,16 +34,17 @@ typedef struct printer
  * tool knows.
  */
 static int
-printer_init(printer *p, const sb_bundle *b, const char *path, bool images)
+printer_init(printer *p, sb_bundle *b, const char *path, bool images)
 {
 	p->b = b;
+	p->info = sb_bundle_info(b);
 	p->path = path;
 	p->images = images;
-	p->types = pg_malloc(b->ncolumns * sizeof(sbt_type *));
+	p->types = pg_malloc(p->info->ncolumns * sizeof(sbt_type *));
 	initStringInfo(&p->buf);
-	for (int i = 0; i < b->ncolumns; i++)
+	for (int i = 0; i < p->info->ncolumns; i++)
 	{
-		const sb_column *c = &b->columns[i];
+		const sb_column *c = &p->info->columns[i];
 
 		if ((p->types[i] = sbt_for_column(c)) == NULL && !images)
 		{
@@ -67,13 +69,14 @@ printer_free(printer *p)
 static void
 print_header(const printer *p)
 {
-	for (int i = 0; i < p->b->ncolumns; i++)
+	for (int i = 0; i < p->info->ncolumns; i++)
 	{
-		const sb_column *c = &p->b->columns[i];
+		const sb_column *c = &p->info->columns[i];
 
 		if (i > 0)
 			putchar(',');
-		csv_write_value(stdout, c->name, c->name_len, p->b->ncolumns == 1);
+		csv_write_value(stdout, c->name, strlen(c->name),
+						p->info->ncolumns == 1);
 	}
 	putchar('\n');
 }
@@ -82,20 +85,21 @@ print_header(const printer *p)
 static int
 print_row(printer *p, uint64_t row)
 {
-	const sb_bundle *b = p->b;
+	sb_bundle  *b = p->b;
+	const sb_info *in = p->info;
 	const unsigned char *slot;
 	sb_error	rerr;
 
 	if (sb_row_get(b, row, &slot, &rerr) != SB_OK)
 		return report_bundle_error(p->path, &rerr);
-	for (int i = 0; i < b->ncolumns; i++)
+	for (int i = 0; i < in->ncolumns; i++)
 	{
 		sb_value	v;
 		sb_error	err;
 
 		if (i > 0)
 			putchar(',');
-		if (sb_slot_isnull(b, slot, i))
+		if (sb_slot_isnull(in, slot, i))
 			continue;
 		if (sb_slot_value(b, slot, i, &v, &err) != SB_OK)
 			return report_bundle_error(p->path, &err);
@@ -105,11 +109,11 @@ print_row(printer *p, uint64_t row)
 		else if (!sbt_format(p->types[i], v.ptr, v.len, &p->buf))
 		{
 			tool_error("%s: row %llu, column \"%s\" holds an invalid %s value",
-					   p->path, (unsigned long long) row, b->columns[i].name,
+					   p->path, (unsigned long long) row, in->columns[i].name,
 					   p->types[i]->typname);
 			return EXIT_INVALID;
 		}
-		csv_write_value(stdout, p->buf.data, p->buf.len, b->ncolumns == 1);
+		csv_write_value(stdout, p->buf.data, p->buf.len, in->ncolumns == 1);
 	}
 	putchar('\n');
 	return EXIT_OK;
@@ -184,7 +188,7 @@ cmd_dump(int argc, char **argv)
 	{
 		if (header)
 			print_header(&p);
-		for (uint64_t r = 0; r < b->row_count && rc == EXIT_OK; r++)
+		for (uint64_t r = 0; r < p.info->row_count && rc == EXIT_OK; r++)
 			rc = print_row(&p, r);
 	}
 	printer_free(&p);
@@ -213,7 +217,7 @@ get_usage(void)
 
 /* The text of each key column's value: the KEY, or its CSV fields. */
 static bool
-split_key(const sb_bundle *b, const char *key, csv_field **fields,
+split_key(const sb_info *b, const char *key, csv_field **fields,
 		  char **storage)
 {
 	const char *msg;
@@ -251,7 +255,7 @@ static int
 parse_parts(const printer *p, const csv_field *f, sbt_value *values,
 			sb_key_part *parts, bool *null)
 {
-	const sb_bundle *b = p->b;
+	const sb_info *b = p->info;
 
 	*null = false;
 	for (int k = 0; k < b->nkeys; k++)
@@ -305,7 +309,7 @@ get_key(printer *p, const char *key, sbt_value *values)
 	bool		null;
 	int			rc;
 
-	if (!split_key(p->b, key, &f, &storage))
+	if (!split_key(p->info, key, &f, &storage))
 		return EXIT_USAGE;
 	rc = parse_parts(p, f, values, parts, &null);
 	if (rc == EXIT_OK && !null)
@@ -322,29 +326,29 @@ get_keys(printer *p, char **keys, int nkeys, bool header)
 	sbt_value	values[SB_MAX_KEY_COLUMNS];
 	int			rc = EXIT_OK;
 
-	if (p->b->nkeys == 0)
+	if (p->info->nkeys == 0)
 	{
 		tool_error("%s: the bundle has no key", p->path);
 		return EXIT_INVALID;
 	}
-	for (int k = 0; k < p->b->nkeys; k++)
+	for (int k = 0; k < p->info->nkeys; k++)
 	{
-		const sb_column *c = &p->b->columns[p->b->key_columns[k]];
+		const sb_column *c = &p->info->columns[p->info->key_columns[k]];
 
-		if (p->types[p->b->key_columns[k]] == NULL)
+		if (p->types[p->info->key_columns[k]] == NULL)
 		{
 			tool_error("%s: key column \"%s\" has type %s, which this tool cannot read",
 					   p->path, c->name, c->type_name);
 			return EXIT_INVALID;
 		}
 	}
-	for (int k = 0; k < p->b->nkeys; k++)
+	for (int k = 0; k < p->info->nkeys; k++)
 		sbt_value_init(&values[k]);
 	if (header)
 		print_header(p);
 	for (int i = 0; i < nkeys && rc == EXIT_OK; i++)
 		rc = get_key(p, keys[i], values);
-	for (int k = 0; k < p->b->nkeys; k++)
+	for (int k = 0; k < p->info->nkeys; k++)
 		sbt_value_free(&values[k]);
 	return rc;
 }

@@ -1,11 +1,118 @@
 /*-------------------------------------------------------------------------
  *
  * sbaccess.c
- *	  Reading values out of row slots, and build metadata.
+ *	  What callers read of an open bundle: its description, its row slots
+ *	  and values, and its build metadata.
+ *
+ * The description (sb_info) is filled once at open from what validation
+ * copied out of the file.  Rows and values are read through functions
+ * that check the block checksums of what they read, once per block.
  *
  *-------------------------------------------------------------------------
  */
 #include "sbinternal.h"
+
+#include <stdlib.h>
+
+/* Names of the section kinds, as docs/format.md numbers them. */
+static const char *const section_names[] = {
+	"unknown", "schema", "metadata", "rows", "heap", "unknown", "entries",
+	"block checksums"
+};
+
+/* qsort comparator: sections by offset, then by length. */
+static int
+section_cmp(const void *a, const void *b)
+{
+	const sb_section *x = a,
+			   *y = b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return x->length < y->length ? -1 : x->length > y->length;
+}
+
+/* List the sections in file order, with their names. */
+static void
+fill_sections(sb_bundle *b)
+{
+	for (int i = 0; i < b->nsections; i++)
+	{
+		sb_section *s = &b->file_sections[i];
+		uint32_t	kind = b->sections[i].kind;
+
+		s->kind = kind;
+		s->name = kind < sizeof(section_names) / sizeof(section_names[0]) ?
+			section_names[kind] : "unknown";
+		s->offset = b->sections[i].offset;
+		s->length = b->sections[i].length;
+	}
+	qsort(b->file_sections, b->nsections, sizeof(sb_section), section_cmp);
+}
+
+/* Fill in the description callers read, from what validation found. */
+void
+sb_fill_info(sb_bundle *b)
+{
+	sb_info    *in = &b->info;
+
+	in->major = b->major;
+	in->minor = b->minor;
+	in->pg_major = b->pg_major;
+	in->build_time = b->build_time;
+	in->file_size = b->size;
+	in->hash_seed = b->hash_seed;
+	in->approximate = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
+	in->row_count = b->row_count;
+	in->row_size = b->row_size;
+	in->heap_size = b->heap_size;
+	in->ncolumns = b->ncolumns;
+	in->columns = b->columns;
+	in->slot_offsets = b->slot_offsets;
+	in->nkeys = b->nkeys;
+	in->key_columns = b->key_columns;
+	in->indexed_count = b->indexed_count;
+	in->distinct_keys = b->distinct_keys;
+	in->index_size = b->entries_size;
+	in->index_lines = b->nlines;
+	in->home_lines = b->home_lines;
+	in->fp_bytes = b->fp_bytes;
+	in->longest_run = b->max_run;
+	fill_sections(b);
+	in->nsections = b->nsections;
+	in->sections = b->file_sections;
+}
+
+/* What an open bundle holds. */
+const sb_info *
+sb_bundle_info(const sb_bundle *b)
+{
+	return &b->info;
+}
+
+/* sb_row_get of a row out of range, or whose slot's blocks need a check. */
+sb_status
+sb_row_get_slow(sb_bundle *b, uint64_t row, const unsigned char **slot,
+				sb_error *err)
+{
+	sb_status	st;
+
+	*slot = NULL;
+	if (row >= b->row_count)
+		return sb_fail(err, SB_ERR_INVALID, "no such row");
+	st = sb_check_slow(b, SB_REGION_ROWS, row * b->row_size, b->row_size, err);
+	if (st == SB_OK)
+		*slot = b->rows + row * b->row_size;
+	return st;
+}
+
+/* The slot of row 'row', its block checksum checked. */
+sb_status
+sb_row_get(sb_bundle *b, uint64_t row, const unsigned char **slot,
+		   sb_error *err)
+{
+	return sb_row_checked(b, row, slot, err);
+}
 
 /*
  * Read a value stored inside the slot: it must lie within the slot, after
@@ -34,11 +141,11 @@ slot_inline(const sb_bundle *b, const unsigned char *slot, int col,
  * checked against the heap's bounds.  A field with SB_INLINE_REF set
  * refers to a value inside the slot instead.
  */
-sb_status
-sb_slot_varlena(const sb_bundle *b, const unsigned char *slot, int col,
-				sb_value *out, sb_error *err)
+static inline sb_status
+slot_varlena(sb_bundle *b, const unsigned char *slot, int col,
+			 sb_value *out, sb_error *err)
 {
-	uint64_t	off = sb_load64(slot + b->columns[col].slot_offset);
+	uint64_t	off = sb_load64(slot + b->slot_offsets[col]);
 	size_t		total;
 	sb_status	st;
 
@@ -61,6 +168,30 @@ sb_slot_varlena(const sb_bundle *b, const unsigned char *slot, int col,
 	out->ptr = b->heap + off;
 	out->len = total;
 	return SB_OK;
+}
+
+/*
+ * Read a non-NULL column of a slot (see sb_slot_isnull).  Fixed-length
+ * values point into the slot; variable-length ones into the value heap,
+ * bounds-checked, or into the slot.
+ */
+sb_status
+sb_slot_value(sb_bundle *b, const unsigned char *slot, int col,
+			  sb_value *out, sb_error *err)
+{
+	int16_t		typlen;
+
+	if ((unsigned) col >= (unsigned) b->ncolumns ||
+		b->slot_offsets[col] == SB_NOT_STORED)
+		return sb_fail(err, SB_ERR_INVALID, "column %d is not stored", col);
+	typlen = b->columns[col].typlen;
+	if (typlen > 0)
+	{
+		out->ptr = slot + b->slot_offsets[col];
+		out->len = (size_t) typlen;
+		return SB_OK;
+	}
+	return slot_varlena(b, slot, col, out, err);
 }
 
 /*

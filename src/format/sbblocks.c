@@ -153,7 +153,7 @@ blocks_of(uint64_t len, unsigned shift)
  * checksum per block of the rows, heap and index, in that order.
  */
 sb_status
-sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec, unsigned shift,
+sb_blocks_open(sb_bundle *b, const sb_section_info *sec, unsigned shift,
 			   sb_error *err)
 {
 	uint64_t	n = 0;
@@ -192,7 +192,7 @@ sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec, unsigned shift,
 
 /* Verify blocks [first, last] of a region ('force': those verified too). */
 static sb_status
-verify_blocks(const sb_bundle *b, sb_region r, uint64_t first, uint64_t last,
+verify_blocks(sb_bundle *b, sb_region r, uint64_t first, uint64_t last,
 			  bool force, sb_error *err)
 {
 	const unsigned char *p;
@@ -228,7 +228,7 @@ verify_blocks(const sb_bundle *b, sb_region r, uint64_t first, uint64_t last,
 
 /* The slow path of sb_check: verify the blocks a range touches. */
 sb_status
-sb_check_slow(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
+sb_check_slow(sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
 			  sb_error *err)
 {
 	const unsigned char *p;
@@ -248,7 +248,7 @@ sb_check_slow(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
  * they pass, set the region's bit: later checks of it test only that.
  */
 static sb_status
-verify_region(const sb_bundle *b, sb_region r, bool force, sb_error *err)
+verify_region(sb_bundle *b, sb_region r, bool force, sb_error *err)
 {
 	const unsigned char *p;
 	uint64_t	len;
@@ -265,7 +265,7 @@ verify_region(const sb_bundle *b, sb_region r, bool force, sb_error *err)
 
 /* Verify every block checksum (full verification). */
 sb_status
-sb_blocks_verify_all(const sb_bundle *b, sb_error *err)
+sb_blocks_verify_all(sb_bundle *b, sb_error *err)
 {
 	if (b->blocksums == NULL)
 		return SB_OK;

@@ -6,9 +6,10 @@
  * The index is a hash table of 64-byte lines, each holding up to 10
  * (fingerprint, row) entries (7 in an approximate bundle, whose
  * fingerprints are 4 bytes); the top 32 bits of the hash, scaled to the
- * number of home lines, give the line an entry belongs to.  Entries are placed in hash order, each in its home
- * line or, when that is full, in the first line after it with room, so a
- * lookup reads its home line and only rarely the next.
+ * number of home lines, give the line an entry belongs to.  Entries are
+ * placed in hash order, each in its home line or, when that is full, in
+ * the first line after it with room, so a lookup reads its home line and
+ * only rarely the next.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,14 +41,6 @@ typedef struct line_writer
 	int			first_own;		/* where its own entries start, or -1 */
 	unsigned char buf[SB_LINE_BYTES];
 } line_writer;
-
-/* Mark the writer failed after an error in finishing. */
-static sb_status
-writer_failed_finish(sb_writer *w, sb_status st)
-{
-	w->failed = true;
-	return st;
-}
 
 /* Write out the line being filled and start the next one, empty. */
 static sb_status
@@ -361,12 +354,12 @@ sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 	memset(hdr, 0, sizeof(hdr));
 	if ((st = sb_inline_start(w, err)) != SB_OK ||
 		(st = finish_file(w, hdr, err)) != SB_OK)
-		return writer_failed_finish(w, st);
+		return sb_writer_failed(w, st);
 	if (close(w->fd) != 0)
 	{
 		w->fd = -1;
-		return writer_failed_finish(w, sb_fail_errno(err, "could not close file \"%s\"",
-													 w->path));
+		return sb_writer_failed(w, sb_fail_errno(err, "could not close file \"%s\"",
+												 w->path));
 	}
 	w->fd = -1;
 	w->finished = true;

@@ -14,6 +14,15 @@
  * Every function that can fail returns an sb_status (SB_OK or a negative
  * code) and, when given one, fills an sb_error with a specific detail.
  *
+ * The structs here are descriptions a caller fills in for the writer
+ * (sb_column, sb_writer_options, sb_key_part) or results the library
+ * fills in (sb_error, sb_build_stats, sb_value, and the read-only sb_info
+ * and sb_section of an open bundle).  A writer and an open bundle are
+ * opaque, and so is the state of a lookup.  Reading a row, a value or
+ * the index checks block checksums the first time and remembers the
+ * blocks it checked: the functions that do so take a non-const bundle,
+ * and a bundle is for one thread at a time.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef SBFORMAT_H
@@ -22,7 +31,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 /*
  * Format version: the writer writes 3.0 and the reader reads major 3, any
@@ -89,10 +97,10 @@ typedef enum sb_key_kind
 /* Column flags. */
 #define SB_COLF_SHORT_VARLENA	0x01	/* 1-byte varlena headers allowed */
 
-/* Hash functions. */
-#define SB_HASH_XXH3		1	/* XXH3-64 with the header's seed */
-
-/* A column of a schema, as declared to the writer and read back. */
+/*
+ * A column of a schema: given to the writer, and read back (as the
+ * writer was given it) through sb_info.
+ */
 typedef struct sb_column
 {
 	const char *name;
@@ -105,20 +113,10 @@ typedef struct sb_column
 	uint8_t		key_kind;		/* sb_key_kind */
 	uint8_t		storage;		/* SB_STORAGE_* */
 	uint8_t		flags;			/* SB_COLF_* */
-	uint32_t	slot_offset;	/* reader only: offset in the row slot */
-	uint32_t	name_len;		/* reader only: length of name */
-	uint32_t	type_name_len;	/* reader only: length of type_name */
 } sb_column;
 
-#define SB_NOT_STORED	UINT32_MAX	/* slot_offset of an approximate key */
-
-/*
- * A variable-length field with this bit set refers to an image inside its
- * own row slot, at the slot offset in its low 32 bits.
- */
-#define SB_INLINE_REF	(UINT64_C(1) << 63)
+/* Inline values: the writer's limits on the area in each row slot. */
 #define SB_MAX_INLINE	4096	/* largest inline area a writer may ask for */
-#define SB_INLINE_SAMPLE_ROWS 1024	/* rows the writer sizes the area from */
 #define SB_INLINE_DEFAULT 256	/* the limit sharedbuf and sbundle use */
 
 /*
@@ -195,77 +193,53 @@ extern uint64_t sb_writer_bytes(const sb_writer *w);
  * Reader
  * ---------------------------------------------------------------------
  */
+typedef struct sb_bundle sb_bundle;
+
+/* A section of a bundle file (docs/format.md, section 4). */
+typedef struct sb_section
+{
+	const char *name;			/* "schema", "rows", ...; "unknown" */
+	uint32_t	kind;
+	uint64_t	offset;
+	uint64_t	length;
+} sb_section;
 
 /*
- * An open bundle.  The fields are copied out of the file and validated at
- * open, so later changes to the file's bytes cannot move any access out of
- * the mapping.  Treat every field as read-only.
+ * What an open bundle holds: read and validated at open, read-only, and
+ * valid until sb_close.
  */
-typedef struct sb_bundle
+typedef struct sb_info
 {
-	const unsigned char *base;	/* the mapping */
-	uint64_t	size;			/* bytes mapped (the file size) */
-	bool		mapped;			/* base is our mapping, to unmap at close */
-	uint16_t	major;
+	uint16_t	major;			/* format version */
 	uint16_t	minor;
-	uint32_t	flags;			/* SB_BUNDLE_* */
-	uint32_t	hash_id;
-	uint64_t	hash_seed;
-	uint32_t	pg_major;
+	uint32_t	pg_major;		/* PostgreSQL major version of the images */
 	uint64_t	build_time;		/* microseconds since the Unix epoch */
+	uint64_t	file_size;
+	uint64_t	hash_seed;
+	bool		approximate;	/* key columns not stored (they read NULL);
+								 * lookups match on the key's hash */
 	uint64_t	row_count;
-	uint64_t	indexed_count;
-	uint64_t	distinct_keys;
-	uint64_t	max_run;		/* lines of the longest run of a home line */
-	uint32_t	row_size;
-	uint32_t	bitmap_bytes;
+	uint32_t	row_size;		/* bytes of a row slot */
+	uint64_t	heap_size;		/* bytes of the value heap */
 	int			ncolumns;
+	const sb_column *columns;
+	const uint32_t *slot_offsets;	/* each column's field in a row slot, or
+									 * SB_NOT_STORED */
 	int			nkeys;
-	sb_column  *columns;
-	int			key_columns[SB_MAX_KEY_COLUMNS];	/* column of each key */
-	uint8_t		fp_bytes;
-	uint64_t	home_lines;		/* index lines a hash can start at */
-	uint64_t	nlines;			/* index lines in all */
-	const sb_column *int_key;	/* the key column, if the key is one
-								 * integer column stored in the slot;
-								 * else NULL */
-	const unsigned char *rows;	/* row slots */
-	const unsigned char *heap;
-	uint64_t	heap_size;
-	const unsigned char *entries;	/* index lines */
-	uint64_t	entries_size;
-	const unsigned char *meta;
-	uint64_t	meta_size;
+	const int  *key_columns;	/* the column of each key position */
+	uint64_t	indexed_count;	/* rows with a non-NULL key */
+	uint64_t	distinct_keys;	/* distinct key hashes among them */
+	uint64_t	index_size;		/* bytes of the index */
+	uint64_t	index_lines;	/* its 64-byte lines */
+	uint64_t	home_lines;		/* lines a key's hash can start at */
+	uint32_t	fp_bytes;		/* bytes of a fingerprint */
+	uint64_t	longest_run;	/* most lines one home line's entries span */
 	int			nsections;
-	struct sb_section_info
-	{
-		uint32_t	kind;
-		uint32_t	flags;
-		uint64_t	offset;
-		uint64_t	length;
-		uint64_t	checksum;
-	}			sections[16];
-	uint32_t	header_size;
-	char	   *strings;		/* names, NUL-terminated copies */
+	const sb_section *sections; /* in file order */
+} sb_info;
 
-	/* block checksums, checked on first use (see sb_check) */
-	const unsigned char *blocksums; /* a u32 per block, or NULL */
-	uint8_t		block_shift;
-	uint64_t	block_first[3]; /* first block of each sb_region */
-	uint64_t	nblocks;
-	uint64_t   *verified;		/* bit per block: checked already; then
-								 * a bit per region checked in full */
-} sb_bundle;
-
-/* The regions block checksums cover, in the order of their checksums. */
-typedef enum sb_region
-{
-	SB_REGION_ROWS = 0,
-	SB_REGION_HEAP = 1,
-	SB_REGION_ENTRIES = 2
-} sb_region;
-
-#define SB_BUNDLE_APPROXIMATE	0x01
+#define SB_NOT_STORED	UINT32_MAX	/* the slot offset of an approximate
+									 * bundle's key columns */
 
 /* A value read from a row slot. */
 typedef struct sb_value
@@ -280,100 +254,39 @@ extern sb_status sb_open_fd(int fd, const char *path, sb_bundle **out,
 extern sb_status sb_open_memory(const void *data, size_t size,
 								sb_bundle **out, sb_error *err);
 extern void sb_close(sb_bundle *b);
-extern sb_status sb_verify(const sb_bundle *b, sb_error *err);
+extern const sb_info *sb_bundle_info(const sb_bundle *b);
+extern sb_status sb_verify(sb_bundle *b, sb_error *err);
 extern const char *sb_meta_get(const sb_bundle *b, const char *key,
 							   size_t *len);
 extern bool sb_meta_next(const sb_bundle *b, uint64_t *pos,
 						 const char **key, size_t *klen,
 						 const char **value, size_t *vlen);
 
-extern sb_status sb_check_slow(const sb_bundle *b, sb_region region,
-							   uint64_t off, uint64_t len, sb_error *err);
-
 /*
- * Check the block checksums of bytes [off, off + len) of a region, once
- * per block: the first access verifies a block, later ones test a bit.
+ * Rows and values.  sb_row_get gives a row's slot, its block checksum
+ * checked.  The NULL bits and fixed-length fields of a slot are read
+ * through sb_info, without a call (docs/format.md section 6 gives the
+ * layout); variable-length values through sb_slot_value, which checks
+ * their blocks too.
  */
-static inline sb_status
-sb_check(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
-		 sb_error *err)
-{
-	uint64_t	first;
+extern sb_status sb_row_get(sb_bundle *b, uint64_t row,
+							const unsigned char **slot, sb_error *err);
+extern sb_status sb_slot_value(sb_bundle *b, const unsigned char *slot,
+							   int col, sb_value *out, sb_error *err);
 
-	if (b->blocksums == NULL || len == 0)
-		return SB_OK;
-	first = b->block_first[region] + (off >> b->block_shift);
-	if (first == b->block_first[region] + ((off + len - 1) >> b->block_shift) &&
-		((b->verified[first >> 6] >> (first & 63)) & 1))
-		return SB_OK;
-	return sb_check_slow(b, region, off, len, err);
-}
-
-/*
- * The slot of row 'row', or NULL if there is no such row.  The slot's
- * block checksum is not checked: see sb_row_get.
- */
-static inline const unsigned char *
-sb_row_slot(const sb_bundle *b, uint64_t row)
-{
-	if (row >= b->row_count)
-		return NULL;
-	return b->rows + row * b->row_size;
-}
-
-/* The slot of row 'row', its block checksum checked. */
-static inline sb_status
-sb_row_get(const sb_bundle *b, uint64_t row, const unsigned char **slot,
-		   sb_error *err)
-{
-	sb_status	st;
-
-	*slot = NULL;
-	if (row >= b->row_count)
-	{
-		if (err)
-		{
-			err->code = SB_ERR_INVALID;
-			err->sys_errno = 0;
-			strcpy(err->detail, "no such row");
-		}
-		return SB_ERR_INVALID;
-	}
-	st = sb_check(b, SB_REGION_ROWS, row * b->row_size, b->row_size, err);
-	if (st == SB_OK)
-		*slot = b->rows + row * b->row_size;
-	return st;
-}
-
-/* Is column 'col' NULL in this slot?  (A column not stored reads NULL.) */
+/* Is column 'col' NULL in a row slot?  (A column not stored reads NULL.) */
 static inline bool
-sb_slot_isnull(const sb_bundle *b, const unsigned char *slot, int col)
+sb_slot_isnull(const sb_info *in, const unsigned char *slot, int col)
 {
-	if (b->columns[col].slot_offset == SB_NOT_STORED)
-		return true;
-	return (slot[col >> 3] >> (col & 7)) & 1;
+	return in->slot_offsets[col] == SB_NOT_STORED ||
+		((slot[col >> 3] >> (col & 7)) & 1);
 }
 
-extern sb_status sb_slot_varlena(const sb_bundle *b, const unsigned char *slot,
-								 int col, sb_value *out, sb_error *err);
-
-/*
- * Read a non-NULL column of a slot.  Fixed-length values point into the
- * slot; variable-length ones into the value heap, bounds-checked.
- */
-static inline sb_status
-sb_slot_value(const sb_bundle *b, const unsigned char *slot, int col,
-			  sb_value *out, sb_error *err)
+/* The datum image of a non-NULL fixed-length column in a row slot. */
+static inline const unsigned char *
+sb_slot_fixed(const sb_info *in, const unsigned char *slot, int col)
 {
-	const sb_column *c = &b->columns[col];
-
-	if (c->typlen > 0)
-	{
-		out->ptr = slot + c->slot_offset;
-		out->len = (size_t) c->typlen;
-		return SB_OK;
-	}
-	return sb_slot_varlena(b, slot, col, out, err);
+	return slot + in->slot_offsets[col];
 }
 
 /*
@@ -398,66 +311,31 @@ sb_varlena_header_size(const unsigned char *image)
 #endif
 }
 
-/* Total size of the varlena image at 'image', checked against 'avail'. */
-static inline bool
-sb_varlena_size(const unsigned char *image, size_t avail, size_t *total)
-{
-	size_t		hdr,
-				n;
-	uint32_t	word;
-
-	if (avail < 1)
-		return false;
-	hdr = sb_varlena_header_size(image);
-	if (hdr == 0 || hdr > avail)
-		return false;
-	if (hdr == 1)
-		n = (size_t) image[0];
-	else
-	{
-		memcpy(&word, image, 4);
-		n = word;
-	}
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	n = hdr == 1 ? (n & 0x7F) : (n & 0x3FFFFFFF);
-#else
-	n = hdr == 1 ? (n >> 1) : (n >> 2);
-#endif
-	if (n < hdr || n > avail)
-		return false;
-	*total = n;
-	return true;
-}
-
 /* ---------------------------------------------------------------------
  * Lookup
  * ---------------------------------------------------------------------
  */
 
-/* State of one key lookup; set up by sb_lookup_start. */
+/*
+ * The state of one key lookup, set up by sb_lookup_start.  Its size is
+ * fixed so that a caller can keep one anywhere (on the stack, in an array,
+ * in a scan's state), but its contents are the library's alone.
+ */
 typedef struct sb_lookup
 {
-	const sb_key_part *parts;
-	uint64_t	hash;
-	uint64_t	line;			/* the index line being read */
-	uint64_t	pos;			/* next entry of the line to examine */
-	uint64_t	end;			/* one past the last candidate entry */
-	uint32_t	fp;				/* fingerprint sought */
-	uint8_t		phase;			/* SB_LOOKUP_*: what is known so far */
+	uint64_t	opaque[4];
 } sb_lookup;
-
-#define SB_LOOKUP_STARTED	0	/* only the hash */
-#define SB_LOOKUP_LOCATED	1	/* line, pos and end are set */
-#define SB_LOOKUP_DONE		2	/* no more rows */
 
 extern sb_status sb_key_hash(const sb_bundle *b, const sb_key_part *parts,
 							 uint64_t *hash, sb_error *err);
-extern void sb_lookup_prefetch(const sb_bundle *b, uint64_t hash);
-extern void sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it);
 extern void sb_lookup_start(const sb_bundle *b, const sb_key_part *parts,
 							uint64_t hash, sb_lookup *it);
-extern int	sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
+extern int	sb_lookup_next(sb_bundle *b, sb_lookup *it, uint64_t *row,
 						   sb_error *err);
+
+/* Batched lookups: fetch what lookups read next while others run. */
+extern void sb_lookup_prefetch(const sb_bundle *b, uint64_t hash);
+extern void sb_lookup_prefetch_row(sb_bundle *b, sb_lookup *it);
 
 /* ---------------------------------------------------------------------
  * Memory hints
@@ -468,10 +346,7 @@ extern int	sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row,
 #define SB_PREWARM_HEAP		0x04	/* value heap */
 #define SB_PREWARM_ALL		0x07
 
-extern uint64_t sb_prewarm(const sb_bundle *b, unsigned what);
+extern uint64_t sb_prewarm(sb_bundle *b, unsigned what);
 extern void sb_advise_scan(const sb_bundle *b, bool sequential);
-
-/* Test seam: a mask applied to every key hash, to force collisions. */
-extern uint64_t sb_test_hash_mask;
 
 #endif							/* SBFORMAT_H */

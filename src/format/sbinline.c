@@ -44,7 +44,7 @@ sb_inline_init(sb_writer *w, uint32_t limit, sb_error *err)
 	if (w->inline_col == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate columns");
 	for (int i = 0; limit > 0 && i < w->ncols; i++)
-		if (w->cols[i].typlen == -1 && w->cols[i].slot_offset != SB_NOT_STORED)
+		if (w->cols[i].typlen == -1 && w->slot_offsets[i] != SB_NOT_STORED)
 			w->sampling = true;
 	return SB_OK;
 }
@@ -195,7 +195,7 @@ choose_area(sb_writer *w, sb_error *err)
 					share,
 					at;
 
-		if (col->typlen != -1 || col->slot_offset == SB_NOT_STORED)
+		if (col->typlen != -1 || w->slot_offsets[c] == SB_NOT_STORED)
 			continue;
 		nvalues = collect_column(w, c, sizes, hashes);
 		share = column_share(w, sizes, hashes, nvalues);

@@ -16,6 +16,7 @@
 #include "sbformat.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 /* The 8-byte magic number: 0x89 "SBUNDL" newline. */
 #define SB_MAGIC			"\211SBUNDL\n"
@@ -102,6 +103,16 @@
 #define SB_COL_FLAGS		31
 
 #define SB_MAX_NAME_LEN		1024
+
+#define SB_HASH_XXH3		1	/* hash_id: XXH3-64 with the header's seed */
+#define SB_BUNDLE_APPROXIMATE	0x01	/* header flag */
+
+/*
+ * A variable-length field with this bit set refers to an image inside its
+ * own row slot, at the slot offset in its low 32 bits.
+ */
+#define SB_INLINE_REF		(UINT64_C(1) << 63)
+#define SB_INLINE_SAMPLE_ROWS 1024	/* rows the writer sizes the area from */
 
 /*
  * Line index: 64-byte lines of a count, the number of leading entries that
@@ -271,6 +282,196 @@ sb_line_fingerprint(uint64_t hash, unsigned fp_bytes)
 	return fp_bytes == 2 ? (uint16_t) hash : (uint32_t) hash;
 }
 
+/* The regions block checksums cover, in the order of their checksums. */
+typedef enum sb_region
+{
+	SB_REGION_ROWS = 0,
+	SB_REGION_HEAP = 1,
+	SB_REGION_ENTRIES = 2
+} sb_region;
+
+/* A section as the table lists it. */
+typedef struct sb_section_info
+{
+	uint32_t	kind;
+	uint32_t	flags;
+	uint64_t	offset;
+	uint64_t	length;
+	uint64_t	checksum;
+} sb_section_info;
+
+/*
+ * An open bundle.  The fields are copied out of the file and validated at
+ * open, so later changes to the file's bytes cannot move any access out of
+ * the mapping.  Only the block checks' state changes after the open.
+ */
+struct sb_bundle
+{
+	sb_info		info;			/* what callers see */
+	const unsigned char *base;	/* the mapping */
+	uint64_t	size;			/* bytes mapped (the file size) */
+	bool		mapped;			/* base is our mapping, to unmap at close */
+	uint16_t	major;
+	uint16_t	minor;
+	uint32_t	flags;			/* SB_BUNDLE_* */
+	uint32_t	hash_id;
+	uint64_t	hash_seed;
+	uint32_t	pg_major;
+	uint64_t	build_time;		/* microseconds since the Unix epoch */
+	uint64_t	row_count;
+	uint64_t	indexed_count;
+	uint64_t	distinct_keys;
+	uint64_t	max_run;		/* lines of the longest run of a home line */
+	uint32_t	row_size;
+	uint32_t	bitmap_bytes;
+	int			ncolumns;
+	int			nkeys;
+	sb_column  *columns;
+	uint32_t   *slot_offsets;	/* of each column's field; SB_NOT_STORED */
+	int			key_columns[SB_MAX_KEY_COLUMNS];	/* column of each key */
+	uint8_t		fp_bytes;
+	uint64_t	home_lines;		/* index lines a hash can start at */
+	uint64_t	nlines;			/* index lines in all */
+	int			int_key;		/* the key column, if the key is one
+								 * integer column stored in the slot;
+								 * else -1 */
+	const unsigned char *rows;	/* row slots */
+	const unsigned char *heap;
+	uint64_t	heap_size;
+	const unsigned char *entries;	/* index lines */
+	uint64_t	entries_size;
+	const unsigned char *meta;
+	uint64_t	meta_size;
+	int			nsections;
+	sb_section_info sections[SB_MAX_SECTIONS];	/* in table order */
+	sb_section	file_sections[SB_MAX_SECTIONS]; /* in file order, for info */
+	uint32_t	header_size;
+	char	   *strings;		/* names, NUL-terminated copies */
+
+	/* block checksums, checked on first use (see sb_check) */
+	const unsigned char *blocksums; /* a u32 per block, or NULL */
+	uint8_t		block_shift;
+	uint64_t	block_first[3]; /* first block of each sb_region */
+	uint64_t	nblocks;
+	uint64_t   *verified;		/* bit per block: checked already; then
+								 * a bit per region checked in full */
+};
+
+extern sb_status sb_check_slow(sb_bundle *b, sb_region region, uint64_t off,
+							   uint64_t len, sb_error *err);
+
+/*
+ * Are bytes [off, off + len) of a region checked already: in one block
+ * verified before, or in a bundle without block checksums?
+ */
+static inline bool
+sb_checked(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len)
+{
+	uint64_t	first;
+
+	if (b->blocksums == NULL || len == 0)
+		return true;
+	first = b->block_first[region] + (off >> b->block_shift);
+	return first == b->block_first[region] + ((off + len - 1) >> b->block_shift) &&
+		((b->verified[first >> 6] >> (first & 63)) & 1);
+}
+
+/*
+ * Check the block checksums of bytes [off, off + len) of a region, once
+ * per block: the first access verifies a block, later ones test a bit.
+ */
+static inline sb_status
+sb_check(sb_bundle *b, sb_region region, uint64_t off, uint64_t len,
+		 sb_error *err)
+{
+	if (sb_checked(b, region, off, len))
+		return SB_OK;
+	return sb_check_slow(b, region, off, len, err);
+}
+
+extern sb_status sb_row_get_slow(sb_bundle *b, uint64_t row,
+								 const unsigned char **slot, sb_error *err);
+
+/*
+ * sb_row_get, inline: the common case is a row whose slot's block was
+ * checked before.
+ */
+static inline sb_status
+sb_row_checked(sb_bundle *b, uint64_t row, const unsigned char **slot,
+			   sb_error *err)
+{
+	uint64_t	off = row * b->row_size;
+
+	if (row < b->row_count && sb_checked(b, SB_REGION_ROWS, off, b->row_size))
+	{
+		*slot = b->rows + off;
+		return SB_OK;
+	}
+	return sb_row_get_slow(b, row, slot, err);
+}
+
+/*
+ * The slot of row 'row', or NULL if there is no such row.  The slot's
+ * block checksum is not checked: see sb_row_get.
+ */
+static inline const unsigned char *
+sb_row_slot(const sb_bundle *b, uint64_t row)
+{
+	if (row >= b->row_count)
+		return NULL;
+	return b->rows + row * b->row_size;
+}
+
+/* Total size of the varlena image at 'image', checked against 'avail'. */
+static inline bool
+sb_varlena_size(const unsigned char *image, size_t avail, size_t *total)
+{
+	size_t		hdr,
+				n;
+	uint32_t	word;
+
+	if (avail < 1)
+		return false;
+	hdr = sb_varlena_header_size(image);
+	if (hdr == 0 || hdr > avail)
+		return false;
+	if (hdr == 1)
+		n = (size_t) image[0];
+	else
+	{
+		memcpy(&word, image, 4);
+		n = word;
+	}
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	n = hdr == 1 ? (n & 0x7F) : (n & 0x3FFFFFFF);
+#else
+	n = hdr == 1 ? (n >> 1) : (n >> 2);
+#endif
+	if (n < hdr || n > avail)
+		return false;
+	*total = n;
+	return true;
+}
+
+/*
+ * The state of a lookup, kept in the caller's sb_lookup.  may_alias: it
+ * is read and written through the caller's object of another type.
+ */
+typedef struct __attribute__((may_alias)) sb_lookup_state
+{
+	const sb_key_part *parts;
+	uint64_t	hash;
+	uint64_t	line;			/* the index line being read */
+	uint32_t	fp;				/* fingerprint sought */
+	uint8_t		pos;			/* next entry of the line to examine */
+	uint8_t		end;			/* one past the last candidate entry */
+	uint8_t		phase;			/* SB_LOOKUP_*: what is known so far */
+} sb_lookup_state;
+
+#define SB_LOOKUP_STARTED	0	/* only the hash */
+#define SB_LOOKUP_LOCATED	1	/* line, pos and end are set */
+#define SB_LOOKUP_DONE		2	/* no more rows */
+
 /* in sberror.c */
 extern sb_status sb_fail(sb_error *err, sb_status code, const char *fmt,...)
 			__attribute__((format(printf, 3, 4)));
@@ -283,6 +484,9 @@ typedef struct sb_keycol
 	uint8_t		kind;
 	int16_t		typlen;
 } sb_keycol;
+
+/* Test seam: a mask applied to every key hash, to force collisions. */
+extern uint64_t sb_test_hash_mask;
 
 extern uint64_t sb_checksum(const void *data, size_t len);
 extern uint64_t sb_hash_parts(const sb_keycol *cols, int nkeys,
@@ -322,17 +526,21 @@ extern void sb_blocksums_feed(sb_blocksums *acc, const void *data, size_t len);
 extern bool sb_blocksums_finish(sb_blocksums *acc);
 extern void sb_blocksums_free(sb_blocksums *acc);
 extern uint32_t sb_block_checksum(const void *data, size_t len);
-extern sb_status sb_blocks_open(sb_bundle *b, const struct sb_section_info *sec,
+extern sb_status sb_blocks_open(sb_bundle *b, const sb_section_info *sec,
 								unsigned shift, sb_error *err);
-extern sb_status sb_blocks_verify_all(const sb_bundle *b, sb_error *err);
+extern sb_status sb_blocks_verify_all(sb_bundle *b, sb_error *err);
 extern void sb_blocks_recompute(unsigned char *img, size_t len);
 
 /* in sbverify.c */
-extern bool sb_row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash,
+extern bool sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
 							sb_error *err, sb_status *st);
 
+/* in sbaccess.c */
+extern void sb_fill_info(sb_bundle *b);
+
 /* in sbschema.c */
-extern sb_status sb_schema_layout(sb_column *cols, int ncols, bool approximate,
+extern sb_status sb_schema_layout(const sb_column *cols, int ncols,
+								  bool approximate, uint32_t *offsets,
 								  uint32_t *row_size, sb_error *err);
 extern sb_status sb_schema_check_column(const sb_column *c, int ncols,
 										sb_error *err);

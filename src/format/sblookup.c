@@ -20,6 +20,10 @@
 #include <emmintrin.h>
 #endif
 
+_Static_assert(sizeof(sb_lookup_state) <= sizeof(sb_lookup) &&
+			   _Alignof(sb_lookup_state) <= _Alignof(sb_lookup),
+			   "sb_lookup cannot hold the state of a lookup");
+
 #ifdef SB_TRACE_LINES
 extern void sb_trace_touch(const void *p, size_t len);
 #define TOUCH(p, len)	sb_trace_touch((p), (len))
@@ -45,7 +49,7 @@ sb_key_hash(const sb_bundle *b, const sb_key_part *parts, uint64_t *hash,
 {
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
 
-	if (b->int_key != NULL)
+	if (b->int_key >= 0)
 	{
 		*hash = sb_hash_integer(parts[0].ival, b->hash_seed);
 		return SB_OK;
@@ -78,8 +82,8 @@ sb_lookup_prefetch(const sb_bundle *b, uint64_t hash)
  * block.
  */
 static inline sb_status
-read_line(const sb_bundle *b, uint64_t line, unsigned *count,
-		  unsigned *first_own, sb_error *err)
+read_line(sb_bundle *b, uint64_t line, unsigned *count, unsigned *first_own,
+		  sb_error *err)
 {
 	const unsigned char *p = b->entries + line * SB_LINE_BYTES;
 	sb_status	st;
@@ -101,7 +105,7 @@ read_line(const sb_bundle *b, uint64_t line, unsigned *count,
  * that belongs to the line to the last.
  */
 static sb_status
-find_home_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
+find_home_line(sb_bundle *b, sb_lookup_state *it, sb_error *err)
 {
 	unsigned	count = 0,
 				first_own = 0;
@@ -125,7 +129,7 @@ find_home_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
  * there is no more to examine, or an error.
  */
 static int
-next_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
+next_line(sb_bundle *b, sb_lookup_state *it, sb_error *err)
 {
 	unsigned	count,
 				first_own;
@@ -148,8 +152,11 @@ next_line(const sb_bundle *b, sb_lookup *it, sb_error *err)
  */
 void
 sb_lookup_start(const sb_bundle *b, const sb_key_part *parts, uint64_t hash,
-				sb_lookup *it)
+				sb_lookup *lookup)
 {
+	sb_lookup_state *it = (sb_lookup_state *) lookup;
+
+	(void) b;
 	it->parts = parts;
 	it->hash = hash;
 	it->fp = 0;
@@ -192,7 +199,7 @@ line_matches(const sb_bundle *b, const unsigned char *line, uint32_t fp)
  * to end) and match its fingerprint, as a bit mask.
  */
 static inline unsigned
-line_candidates(const sb_bundle *b, const sb_lookup *it)
+line_candidates(const sb_bundle *b, const sb_lookup_state *it)
 {
 	if (it->pos >= it->end)
 		return 0;
@@ -202,7 +209,7 @@ line_candidates(const sb_bundle *b, const sb_lookup *it)
 
 /* Row number of entry k of a lookup's current line. */
 static inline uint64_t
-line_row(const sb_bundle *b, const sb_lookup *it, unsigned k)
+line_row(const sb_bundle *b, const sb_lookup_state *it, unsigned k)
 {
 	const unsigned char *p = b->entries + it->line * SB_LINE_BYTES +
 		sb_line_rows_offset(b->fp_bytes) + 4 * k;
@@ -217,8 +224,9 @@ line_row(const sb_bundle *b, const sb_lookup *it, unsigned k)
  * slot.  Errors are left for sb_lookup_next.
  */
 void
-sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
+sb_lookup_prefetch_row(sb_bundle *b, sb_lookup *lookup)
 {
+	sb_lookup_state *it = (sb_lookup_state *) lookup;
 	unsigned	mask;
 	uint64_t	r;
 
@@ -235,13 +243,14 @@ sb_lookup_prefetch_row(const sb_bundle *b, sb_lookup *it)
 static inline bool
 int_key_matches(const sb_bundle *b, const unsigned char *slot, int64_t ival)
 {
-	return !sb_slot_isnull(b, slot, b->key_columns[0]) &&
-		sb_load_int(slot + b->int_key->slot_offset, b->int_key->typlen) == ival;
+	return !sb_slot_isnull(&b->info, slot, b->int_key) &&
+		sb_load_int(slot + b->slot_offsets[b->int_key],
+					b->columns[b->int_key].typlen) == ival;
 }
 
 /* Does a row slot hold the probe key?  Returns 1, 0 or an error. */
 static int
-row_matches(const sb_bundle *b, const unsigned char *slot,
+row_matches(sb_bundle *b, const unsigned char *slot,
 			const sb_key_part *parts, sb_error *err)
 {
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
@@ -254,7 +263,7 @@ row_matches(const sb_bundle *b, const unsigned char *slot,
 		sb_key_part part;
 		sb_status	st;
 
-		if (sb_slot_isnull(b, slot, col))
+		if (sb_slot_isnull(&b->info, slot, col))
 			return 0;
 		if ((st = sb_slot_value(b, slot, col, &v, err)) != SB_OK)
 			return st;
@@ -273,7 +282,7 @@ row_matches(const sb_bundle *b, const unsigned char *slot,
  * slot is checked and its key compared.
  */
 static int
-accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
+accept_row(sb_bundle *b, const sb_lookup_state *it, uint64_t row,
 		   sb_error *err)
 {
 	const unsigned char *slot;
@@ -284,9 +293,9 @@ accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
 					   (unsigned long long) row, (unsigned long long) b->row_count);
 	if (b->flags & SB_BUNDLE_APPROXIMATE)
 		return 1;
-	if ((st = sb_row_get(b, row, &slot, err)) != SB_OK)
+	if ((st = sb_row_checked(b, row, &slot, err)) != SB_OK)
 		return st;
-	if (b->int_key != NULL)
+	if (b->int_key >= 0)
 		return int_key_matches(b, slot, it->parts[0].ival);
 	return row_matches(b, slot, it->parts, err);
 }
@@ -297,7 +306,7 @@ accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
  * yet reads its home line first.
  */
 static int
-next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
+next_in_lines(sb_bundle *b, sb_lookup_state *it, uint64_t *row, sb_error *err)
 {
 	int			m;
 
@@ -329,8 +338,9 @@ next_in_lines(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
  * keys are compared, the first row found is the only one.
  */
 int
-sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
+sb_lookup_next(sb_bundle *b, sb_lookup *lookup, uint64_t *row, sb_error *err)
 {
+	sb_lookup_state *it = (sb_lookup_state *) lookup;
 	int			m;
 
 	if (it->phase == SB_LOOKUP_DONE)

@@ -50,7 +50,7 @@ touch_range(const sb_bundle *b, const unsigned char *p, uint64_t len)
  * unverified; reading it later reports the damage.)
  */
 static uint64_t
-prewarm_region(const sb_bundle *b, sb_region r, const unsigned char *p,
+prewarm_region(sb_bundle *b, sb_region r, const unsigned char *p,
 			   uint64_t len)
 {
 	uint64_t	pages = touch_range(b, p, len);
@@ -67,7 +67,7 @@ prewarm_region(const sb_bundle *b, sb_region r, const unsigned char *p,
 
 /* Prewarm the parts of a bundle named by 'what' (SB_PREWARM_* flags). */
 uint64_t
-sb_prewarm(const sb_bundle *b, unsigned what)
+sb_prewarm(sb_bundle *b, unsigned what)
 {
 	uint64_t	pages = 0;
 

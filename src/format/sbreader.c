@@ -98,11 +98,13 @@ sb_open_memory(const void *data, size_t size, sb_bundle **out, sb_error *err)
 	if ((s = validate(b, err)) != SB_OK)
 	{
 		free(b->columns);
+		free(b->slot_offsets);
 		free(b->strings);
 		free(b->verified);
 		free(b);
 		return s;
 	}
+	sb_fill_info(b);
 	*out = b;
 	return SB_OK;
 }
@@ -116,6 +118,7 @@ sb_close(sb_bundle *b)
 	if (b->mapped)
 		munmap((void *) b->base, b->size);
 	free(b->columns);
+	free(b->slot_offsets);
 	free(b->strings);
 	free(b->verified);
 	free(b);
@@ -259,7 +262,7 @@ known_kind(uint32_t kind)
 static sb_status
 read_section(sb_bundle *b, const unsigned char *e, int i, sb_error *err)
 {
-	struct sb_section_info *s = &b->sections[i];
+	sb_section_info *s = &b->sections[i];
 
 	s->kind = sb_load32(e + SB_SEC_KIND);
 	s->flags = sb_load32(e + SB_SEC_FLAGS);
@@ -274,7 +277,7 @@ read_section(sb_bundle *b, const unsigned char *e, int i, sb_error *err)
 					   (unsigned long long) s->length);
 	for (int j = 0; j < i; j++)
 	{
-		const struct sb_section_info *o = &b->sections[j];
+		const sb_section_info *o = &b->sections[j];
 
 		if (o->kind == s->kind)
 			return sb_fail(err, SB_ERR_CORRUPT, "section kind %u appears twice",
@@ -314,7 +317,7 @@ read_section(sb_bundle *b, const unsigned char *e, int i, sb_error *err)
 }
 
 /* Find a section by kind, or NULL. */
-static const struct sb_section_info *
+static const sb_section_info *
 find_section(const sb_bundle *b, uint32_t kind)
 {
 	for (int i = 0; i < b->nsections; i++)
@@ -344,8 +347,8 @@ line_sizes_valid(const sb_bundle *b)
 static sb_status
 check_section_sizes(sb_bundle *b, sb_error *err)
 {
-	const struct sb_section_info *rows = find_section(b, SB_SECTION_ROWS);
-	const struct sb_section_info *meta = find_section(b, SB_SECTION_META);
+	const sb_section_info *rows = find_section(b, SB_SECTION_ROWS);
+	const sb_section_info *meta = find_section(b, SB_SECTION_META);
 
 	if (!rows || !b->heap || !b->entries || !find_section(b, SB_SECTION_SCHEMA))
 		return sb_fail(err, SB_ERR_CORRUPT, "a required section is missing");
@@ -383,13 +386,13 @@ copy_name(const unsigned char *sec, uint64_t seclen, uint32_t off,
 
 /* Check where a column's field sits in the row slot. */
 static sb_status
-check_slot(const sb_bundle *b, const sb_column *c, sb_error *err)
+check_slot(const sb_bundle *b, const sb_column *c, uint32_t at, sb_error *err)
 {
 	uint32_t	width = c->typlen > 0 ? (uint32_t) c->typlen : 8;
 	unsigned	align = c->typlen > 0 ? sb_typalign_bytes(c->typalign) : 8;
 	bool		approx = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
 
-	if (c->slot_offset == SB_NOT_STORED)
+	if (at == SB_NOT_STORED)
 	{
 		if (approx && c->key_position > 0)
 			return SB_OK;
@@ -398,11 +401,11 @@ check_slot(const sb_bundle *b, const sb_column *c, sb_error *err)
 	if (approx && c->key_position > 0)
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "key column \"%s\" of an approximate bundle is stored", c->name);
-	if (c->slot_offset < b->bitmap_bytes || c->slot_offset % align != 0 ||
-		c->slot_offset > b->row_size || width > b->row_size - c->slot_offset)
+	if (at < b->bitmap_bytes || at % align != 0 || at > b->row_size ||
+		width > b->row_size - at)
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "column \"%s\" at slot offset %u does not fit in a %u-byte row",
-					   c->name, c->slot_offset, b->row_size);
+					   c->name, at, b->row_size);
 	return SB_OK;
 }
 
@@ -422,9 +425,7 @@ read_column(sb_bundle *b, const unsigned char *sec, uint64_t seclen, int i,
 					   sb_load32(r + SB_COL_TYPE_LEN), pos, end, &c->type_name,
 					   err)) != SB_OK)
 		return s;
-	c->name_len = (uint32_t) strlen(c->name);
-	c->type_name_len = (uint32_t) strlen(c->type_name);
-	c->slot_offset = sb_load32(r + SB_COL_SLOT_OFF);
+	b->slot_offsets[i] = sb_load32(r + SB_COL_SLOT_OFF);
 	c->typmod = (int32_t) sb_load32(r + SB_COL_TYPMOD);
 	c->typlen = (int16_t) sb_load16(r + SB_COL_TYPLEN);
 	c->typbyval = r[SB_COL_BYVAL] != 0;
@@ -451,7 +452,7 @@ read_column(sb_bundle *b, const unsigned char *sec, uint64_t seclen, int i,
 						   c->key_position);
 		b->key_columns[c->key_position - 1] = i;
 	}
-	return check_slot(b, c, err);
+	return check_slot(b, c, b->slot_offsets[i], err);
 }
 
 /*
@@ -461,21 +462,19 @@ read_column(sb_bundle *b, const unsigned char *sec, uint64_t seclen, int i,
 static void
 set_int_key(sb_bundle *b)
 {
-	const sb_column *c;
+	int			col = b->key_columns[0];
 
-	b->int_key = NULL;
-	if (b->nkeys != 1)
-		return;
-	c = &b->columns[b->key_columns[0]];
-	if (c->key_kind == SB_KEY_INTEGER && c->slot_offset != SB_NOT_STORED)
-		b->int_key = c;
+	b->int_key = -1;
+	if (b->nkeys == 1 && b->columns[col].key_kind == SB_KEY_INTEGER &&
+		b->slot_offsets[col] != SB_NOT_STORED)
+		b->int_key = col;
 }
 
 /* Parse and check the schema section. */
 static sb_status
 read_schema(sb_bundle *b, sb_error *err)
 {
-	const struct sb_section_info *sec = find_section(b, SB_SECTION_SCHEMA);
+	const sb_section_info *sec = find_section(b, SB_SECTION_SCHEMA);
 	const unsigned char *p = b->base + sec->offset;
 	char	   *pos,
 			   *end;
@@ -488,10 +487,11 @@ read_schema(sb_bundle *b, sb_error *err)
 	if (sb_checksum(p, sec->length) != sec->checksum)
 		return sb_fail(err, SB_ERR_CHECKSUM, "schema checksum mismatch");
 	b->columns = calloc(b->ncolumns, sizeof(sb_column));
+	b->slot_offsets = calloc(b->ncolumns, sizeof(uint32_t));
 	/* names are stored with a NUL each, so copies fit in the string area */
 	strsize = sec->length - (size_t) b->ncolumns * SB_COLREC_SIZE;
 	b->strings = malloc(strsize + 1);
-	if (b->columns == NULL || b->strings == NULL)
+	if (b->columns == NULL || b->slot_offsets == NULL || b->strings == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate schema");
 	for (int k = 0; k < SB_MAX_KEY_COLUMNS; k++)
 		b->key_columns[k] = -1;

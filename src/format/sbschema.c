@@ -88,51 +88,52 @@ sb_schema_check_column(const sb_column *c, int ncols, sb_error *err)
 				   c->key_kind);
 }
 
-#define SB_UNPLACED		(UINT32_MAX - 1)	/* slot_offset during layout */
+#define SB_UNPLACED		(UINT32_MAX - 1)	/* slot offset during layout */
 
 /*
  * Place the not yet placed columns of one field alignment from *off on,
  * in column order.  With a nonzero 'limit', only those that end by it.
  */
 static void
-place_columns(sb_column *cols, int ncols, unsigned align, uint64_t limit,
-			  uint64_t *off)
+place_columns(const sb_column *cols, int ncols, uint32_t *offsets,
+			  unsigned align, uint64_t limit, uint64_t *off)
 {
 	for (int i = 0; i < ncols; i++)
 	{
-		sb_column  *c = &cols[i];
+		const sb_column *c = &cols[i];
 		uint64_t	at = sb_align_up(*off, align);
 
-		if (c->slot_offset != SB_UNPLACED || field_align(c) != align)
+		if (offsets[i] != SB_UNPLACED || field_align(c) != align)
 			continue;
 		if (limit != 0 && at + field_width(c) > limit)
 			continue;
-		c->slot_offset = (uint32_t) at;
+		offsets[i] = (uint32_t) at;
 		*off = at + field_width(c);
 	}
 }
 
 /*
- * Assign slot offsets to the columns and compute the slot width: first
- * fill the gap between the NULL bitmap and the next 8-byte boundary with
- * narrow fields, then place the rest by decreasing alignment (format.md
- * 6.3).  With 'approximate', key columns are not stored at all.
+ * Assign slot offsets to the columns (in 'offsets') and compute the slot
+ * width: first fill the gap between the NULL bitmap and the next 8-byte
+ * boundary with narrow fields, then place the rest by decreasing
+ * alignment (format.md 6.3).  With 'approximate', key columns are not
+ * stored at all.
  */
 sb_status
-sb_schema_layout(sb_column *cols, int ncols, bool approximate,
-				 uint32_t *row_size, sb_error *err)
+sb_schema_layout(const sb_column *cols, int ncols, bool approximate,
+				 uint32_t *offsets, uint32_t *row_size, sb_error *err)
 {
 	uint64_t	off = ((uint64_t) ncols + 7) / 8;
 	uint64_t	gap_end = sb_align_up(off, 8);
 
 	for (int i = 0; i < ncols; i++)
-		cols[i].slot_offset = approximate && cols[i].key_position != 0 ?
+		offsets[i] = approximate && cols[i].key_position != 0 ?
 			SB_NOT_STORED : SB_UNPLACED;
 	for (unsigned align = 4; align >= 1; align /= 2)
-		place_columns(cols, ncols, align, gap_end, &off);
+		place_columns(cols, ncols, offsets, align, gap_end, &off);
 	off = gap_end;
 	for (unsigned align = 8; align >= 1; align /= 2)
-		place_columns(cols, ncols, align, 0, &off);
+		place_columns(cols, ncols, offsets, align, 0, &off);
 	off = sb_align_up(off, 8);
 	if (off > UINT32_MAX / 2)
 		return sb_fail(err, SB_ERR_LIMIT, "row slot of %llu bytes is too wide",

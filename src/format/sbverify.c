@@ -28,13 +28,13 @@ all_zero(const unsigned char *p, uint64_t len)
 
 /* Check every section's checksum and that gaps between them are zero. */
 static sb_status
-verify_sections(const sb_bundle *b, sb_error *err)
+verify_sections(sb_bundle *b, sb_error *err)
 {
 	uint64_t	pos = b->header_size;
 
 	for (int i = 0; i < b->nsections; i++)
 	{
-		const struct sb_section_info *s = &b->sections[i];
+		const sb_section_info *s = &b->sections[i];
 
 		if (sb_checksum(b->base + s->offset, s->length) != s->checksum)
 			return sb_fail(err, SB_ERR_CHECKSUM,
@@ -43,11 +43,11 @@ verify_sections(const sb_bundle *b, sb_error *err)
 	/* walk the sections in file order; overlaps were refused at open */
 	for (;;)
 	{
-		const struct sb_section_info *next = NULL;
+		const sb_section_info *next = NULL;
 
 		for (int i = 0; i < b->nsections; i++)
 		{
-			const struct sb_section_info *s = &b->sections[i];
+			const sb_section_info *s = &b->sections[i];
 
 			if (s->offset >= pos && (s->length > 0 || s->offset > pos) &&
 				(next == NULL || s->offset < next->offset))
@@ -127,7 +127,7 @@ verify_inline(const sb_column *col, const unsigned char *slot,
  * non-NULL fields used.
  */
 static sb_status
-verify_fields(const sb_bundle *b, uint64_t row, const unsigned char *slot,
+verify_fields(sb_bundle *b, uint64_t row, const unsigned char *slot,
 			  unsigned char *used, sb_error *err)
 {
 	memset(used, 0, b->row_size);
@@ -140,15 +140,16 @@ verify_fields(const sb_bundle *b, uint64_t row, const unsigned char *slot,
 	{
 		const sb_column *col = &b->columns[c];
 
-		if (col->slot_offset == SB_NOT_STORED)
+		if (b->slot_offsets[c] == SB_NOT_STORED)
 		{
 			if (!((slot[c >> 3] >> (c & 7)) & 1))
 				return sb_fail(err, SB_ERR_CORRUPT, "row %llu: column \"%s\" is not stored but not NULL",
 							   (unsigned long long) row, col->name);
 			continue;
 		}
-		if (!sb_slot_isnull(b, slot, c))
-			memset(used + col->slot_offset, 1, col->typlen > 0 ? (size_t) col->typlen : 8);
+		if (!sb_slot_isnull(&b->info, slot, c))
+			memset(used + b->slot_offsets[c], 1,
+				   col->typlen > 0 ? (size_t) col->typlen : 8);
 	}
 	return SB_OK;
 }
@@ -158,7 +159,7 @@ verify_fields(const sb_bundle *b, uint64_t row, const unsigned char *slot,
  * it marks, or in the slot) and that the rest of the slot is zero.
  */
 static sb_status
-verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
+verify_row(sb_bundle *b, uint64_t row, unsigned char *used,
 		   unsigned char *heapmap, sb_error *err)
 {
 	const unsigned char *slot = b->rows + row * b->row_size;
@@ -171,12 +172,11 @@ verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
 		const sb_column *col = &b->columns[c];
 		sb_value	v;
 
-		if (col->typlen > 0 || col->slot_offset == SB_NOT_STORED ||
-			sb_slot_isnull(b, slot, c))
+		if (col->typlen > 0 || sb_slot_isnull(&b->info, slot, c))
 			continue;
 		if ((st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
 			return st;
-		if (sb_load64(slot + col->slot_offset) & SB_INLINE_REF)
+		if (sb_load64(slot + b->slot_offsets[c]) & SB_INLINE_REF)
 			st = verify_inline(col, slot, &v, used, row, err);
 		else
 		{
@@ -195,7 +195,7 @@ verify_row(const sb_bundle *b, uint64_t row, unsigned char *used,
 
 /* Check every row, and that heap bytes no value uses are zero. */
 static sb_status
-verify_rows(const sb_bundle *b, sb_error *err)
+verify_rows(sb_bundle *b, sb_error *err)
 {
 	/*
 	 * Only the rows section bounds row_size by the file's size: without
@@ -224,7 +224,7 @@ verify_rows(const sb_bundle *b, sb_error *err)
  * *st set, if the key is invalid).
  */
 bool
-sb_row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash,
+sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
 				sb_error *err, sb_status *st)
 {
 	const unsigned char *slot = b->rows + row * b->row_size;
@@ -239,7 +239,7 @@ sb_row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash,
 
 		cols[k].kind = b->columns[c].key_kind;
 		cols[k].typlen = b->columns[c].typlen;
-		if (sb_slot_isnull(b, slot, c))
+		if (sb_slot_isnull(&b->info, slot, c))
 			return false;
 		if ((*st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
 			return false;
@@ -261,7 +261,7 @@ sb_row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash,
  * false.
  */
 static sb_status
-verify_entry_row(const sb_bundle *b, uint64_t i, uint64_t row,
+verify_entry_row(sb_bundle *b, uint64_t i, uint64_t row,
 				 unsigned char *seen, bool *known, uint64_t *hash,
 				 sb_error *err)
 {
@@ -299,7 +299,7 @@ entry_mismatch(uint64_t i, uint64_t row, sb_error *err)
  * zero.
  */
 static sb_status
-verify_line_bytes(const sb_bundle *b, uint64_t l, sb_error *err)
+verify_line_bytes(sb_bundle *b, uint64_t l, sb_error *err)
 {
 	const unsigned char *line = b->entries + l * SB_LINE_BYTES;
 	unsigned	cap = sb_line_capacity(b->fp_bytes),
@@ -325,7 +325,7 @@ verify_line_bytes(const sb_bundle *b, uint64_t l, sb_error *err)
  * reaches.
  */
 static sb_status
-verify_lines(const sb_bundle *b, unsigned char *seen, sb_error *err)
+verify_lines(sb_bundle *b, unsigned char *seen, sb_error *err)
 {
 	unsigned	cap = sb_line_capacity(b->fp_bytes);
 	uint64_t	lowest = 0,
@@ -371,7 +371,7 @@ verify_lines(const sb_bundle *b, unsigned char *seen, sb_error *err)
 
 /* Check that every row with a non-NULL key is indexed. */
 static sb_status
-verify_coverage(const sb_bundle *b, const unsigned char *seen, sb_error *err)
+verify_coverage(sb_bundle *b, const unsigned char *seen, sb_error *err)
 {
 	for (uint64_t r = 0; r < b->row_count; r++)
 	{
@@ -393,7 +393,7 @@ verify_coverage(const sb_bundle *b, const unsigned char *seen, sb_error *err)
 
 /* Check the index: structure, order, and agreement with the rows. */
 static sb_status
-verify_index(const sb_bundle *b, sb_error *err)
+verify_index(sb_bundle *b, sb_error *err)
 {
 	unsigned char *seen = calloc(b->row_count / 8 + 1, 1);
 	sb_status	st;
@@ -409,7 +409,7 @@ verify_index(const sb_bundle *b, sb_error *err)
 
 /* Check that the metadata entries fill their section exactly. */
 static sb_status
-verify_meta(const sb_bundle *b, sb_error *err)
+verify_meta(sb_bundle *b, sb_error *err)
 {
 	uint64_t	pos = 0;
 	const char *k,
@@ -432,7 +432,7 @@ verify_meta(const sb_bundle *b, sb_error *err)
 
 /* Run every check in turn. */
 static sb_status
-verify_all(const sb_bundle *b, sb_error *err)
+verify_all(sb_bundle *b, sb_error *err)
 {
 	sb_status	st;
 
@@ -448,7 +448,7 @@ verify_all(const sb_bundle *b, sb_error *err)
 
 /* Verify a whole bundle; SB_OK only if every check passes. */
 sb_status
-sb_verify(const sb_bundle *b, sb_error *err)
+sb_verify(sb_bundle *b, sb_error *err)
 {
 	sb_status	st;
 

@@ -36,14 +36,6 @@
 #define DEDUP_SAMPLE	1024	/* ...this many values, and turn it back on */
 #define DEDUP_SAMPLE_HITS 16	/* ...if 1 in this many of them repeat */
 
-/* Record a failure and poison the writer so that it cannot finish. */
-static sb_status
-writer_failed(sb_writer *w, sb_status st)
-{
-	w->failed = true;
-	return st;
-}
-
 /*
  * Approximate bundles do not store their key columns, so fixed-length key
  * images are kept aside until the row ends.
@@ -82,7 +74,8 @@ build_schema(sb_writer *w, const sb_writer_options *o, sb_error *err)
 					   SB_MAX_COLUMNS, o->ncolumns);
 	w->ncols = o->ncolumns;
 	w->cols = calloc(w->ncols, sizeof(sb_column));
-	if (w->cols == NULL)
+	w->slot_offsets = calloc(w->ncols, sizeof(uint32_t));
+	if (w->cols == NULL || w->slot_offsets == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate columns");
 	memcpy(w->cols, o->columns, w->ncols * sizeof(sb_column));
 	for (int i = 0; i < w->ncols; i++)
@@ -121,7 +114,7 @@ build_schema(sb_writer *w, const sb_writer_options *o, sb_error *err)
 	if (w->approximate && w->nkeys == 0)
 		return sb_fail(err, SB_ERR_INVALID, "an approximate bundle needs a key");
 	if ((st = sb_schema_layout(w->cols, w->ncols, w->approximate,
-							   &w->row_size, err)) != SB_OK)
+							   w->slot_offsets, &w->row_size, err)) != SB_OK)
 		return st;
 
 	w->schema_len = (size_t) w->ncols * SB_COLREC_SIZE + strings;
@@ -144,7 +137,7 @@ build_schema(sb_writer *w, const sb_writer_options *o, sb_error *err)
 		sb_store32(r + SB_COL_TYPE_LEN, (uint32_t) tl);
 		memcpy(w->schema + pos, c->type_name, tl);
 		pos += tl + 1;
-		sb_store32(r + SB_COL_SLOT_OFF, c->slot_offset);
+		sb_store32(r + SB_COL_SLOT_OFF, w->slot_offsets[i]);
 		sb_store32(r + SB_COL_TYPMOD, (uint32_t) c->typmod);
 		sb_store16(r + SB_COL_TYPLEN, (uint16_t) c->typlen);
 		r[SB_COL_BYVAL] = c->typbyval ? 1 : 0;
@@ -391,17 +384,17 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 		return st;
 	c = &w->cols[col];
 	if (w->set[col])
-		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
+		return sb_writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
 	if ((st = hold_call(w, SB_OP_FIXED, col, image, c->typlen, &held, err)) != SB_OK)
-		return writer_failed(w, st);
+		return sb_writer_failed(w, st);
 	if (held)
 		return SB_OK;
 	w->set[col] = true;
-	if (c->slot_offset != SB_NOT_STORED)
+	if (w->slot_offsets[col] != SB_NOT_STORED)
 	{
-		memcpy(w->row + c->slot_offset, image, c->typlen);
+		memcpy(w->row + w->slot_offsets[col], image, c->typlen);
 		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
-		stored = w->row + c->slot_offset;
+		stored = w->row + w->slot_offsets[col];
 	}
 	else
 		stored = image;
@@ -409,7 +402,7 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 	{
 		int			k = c->key_position - 1;
 
-		if (c->slot_offset == SB_NOT_STORED)
+		if (w->slot_offsets[col] == SB_NOT_STORED)
 		{
 			memcpy(w->key_image[k], image, c->typlen);
 			stored = w->key_image[k];
@@ -538,25 +531,25 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 		return st;
 	c = &w->cols[col];
 	if (w->set[col])
-		return writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
+		return sb_writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
 	if (len > SB_MAX_VALUE_SIZE - 4)
-		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
-										"value of %zu bytes in column \"%s\" exceeds the limit of %d bytes",
-										len, c->name ? c->name : "?",
-										SB_MAX_VALUE_SIZE - 4));
+		return sb_writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
+										   "value of %zu bytes in column \"%s\" exceeds the limit of %d bytes",
+										   len, c->name ? c->name : "?",
+										   SB_MAX_VALUE_SIZE - 4));
 	if ((st = hold_call(w, SB_OP_VARLENA, col, payload, len, &held, err)) != SB_OK)
-		return writer_failed(w, st);
+		return sb_writer_failed(w, st);
 	if (held)
 		return SB_OK;
 	w->set[col] = true;
-	if (c->slot_offset != SB_NOT_STORED)
+	if (w->slot_offsets[col] != SB_NOT_STORED)
 	{
 		uint64_t	ref;
 
 		if (!sb_inline_place(w, col, payload, len, &ref) &&
 			(st = heap_store(w, col, payload, len, &ref, err)) != SB_OK)
-			return writer_failed(w, st);
-		sb_store64(w->row + c->slot_offset, ref);
+			return sb_writer_failed(w, st);
+		sb_store64(w->row + w->slot_offsets[col], ref);
 		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
 	}
 	if (c->key_position > 0)
@@ -581,16 +574,16 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 	if (w->failed || !w->in_row || w->finished)
 		return sb_fail(err, SB_ERR_STATE, "no row is being written");
 	if (w->nrows >= SB_MAX_ROWS)
-		return writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
-										"a bundle holds at most %u rows",
-										(unsigned) SB_MAX_ROWS));
+		return sb_writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
+										   "a bundle holds at most %u rows",
+										   (unsigned) SB_MAX_ROWS));
 	if ((st = hold_call(w, SB_OP_END, 0, NULL, 0, &held, err)) != SB_OK)
-		return writer_failed(w, st);
+		return sb_writer_failed(w, st);
 	w->in_row = false;
 	if (held)
 	{
 		if (sb_sample_full(w) && (st = sb_inline_start(w, err)) != SB_OK)
-			return writer_failed(w, st);
+			return sb_writer_failed(w, st);
 		return SB_OK;
 	}
 	for (int k = 0; k < w->nkeys; k++)
@@ -600,10 +593,10 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 		uint64_t	h = sb_hash_parts(w->keycols, w->nkeys, w->parts, w->seed);
 
 		if ((st = sb_sorter_add(&w->sorter, h, w->nrows, err)) != SB_OK)
-			return writer_failed(w, st);
+			return sb_writer_failed(w, st);
 	}
 	if ((st = sb_sink_write(&w->rows, w->row, w->row_size, err)) != SB_OK)
-		return writer_failed(w, st);
+		return sb_writer_failed(w, st);
 	w->nrows++;
 	return SB_OK;
 }
@@ -642,6 +635,7 @@ sb_writer_free(sb_writer *w)
 	sb_sorter_free(&w->sorter);
 	sb_dedup_free(&w->dedup);
 	free(w->cols);
+	free(w->slot_offsets);
 	free(w->schema);
 	free(w->meta);
 	free(w->row);

@@ -50,6 +50,7 @@ struct sb_writer
 	/* schema */
 	int			ncols;
 	sb_column  *cols;
+	uint32_t   *slot_offsets;	/* of each column's field; SB_NOT_STORED */
 	int			nkeys;
 	int			key_cols[SB_MAX_KEY_COLUMNS];
 	sb_keycol	keycols[SB_MAX_KEY_COLUMNS];
@@ -92,6 +93,14 @@ struct sb_writer
 	size_t		meta_len;
 	size_t		meta_cap;
 };
+
+/* Record a failure and poison the writer so that it cannot finish. */
+static inline sb_status
+sb_writer_failed(sb_writer *w, sb_status st)
+{
+	w->failed = true;
+	return st;
+}
 
 /*
  * Do the rows stream to the output file and the heap to the temporary

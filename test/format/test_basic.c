@@ -76,6 +76,38 @@ test_zero_rows(void)
 	zero_rows_case(false);
 }
 
+/*
+ * What the public interface shows of the one-row bundle: its description,
+ * its sections in file order, and no value of a column that is not there.
+ */
+static void
+check_info(sb_bundle *b)
+{
+	const sb_info *in = sb_bundle_info(b);
+	const unsigned char *slot;
+	sb_value	v;
+	sb_error	err;
+
+	CHECK(in->major == SB_FORMAT_MAJOR && in->row_count == 1 && in->ncolumns == 3 &&
+		  in->nkeys == 1 && in->key_columns[0] == 0 && !in->approximate);
+	CHECK(in->columns == b->columns && in->slot_offsets == b->slot_offsets &&
+		  in->file_size == b->size && in->row_size == b->row_size);
+	CHECK(in->index_lines == 1 && in->index_size == 64 && in->home_lines == 1 &&
+		  in->fp_bytes == 2 && in->longest_run == 1);
+	REQUIRE(CHECK_EQ(in->nsections, 6));
+	CHECK(strcmp(in->sections[0].name, "schema") == 0 &&
+		  strcmp(in->sections[5].name, "metadata") == 0);
+	for (int i = 1; i < in->nsections; i++)
+		CHECK(in->sections[i].offset >= in->sections[i - 1].offset &&
+			  strcmp(in->sections[i].name, "unknown") != 0);
+	REQUIRE(CHECK_ST(sb_row_get(b, 0, &slot, &err), SB_OK, &err));
+	CHECK(!sb_slot_isnull(in, slot, 0) && sb_slot_fixed(in, slot, 0) == slot + b->slot_offsets[0]);
+	CHECK_ST(sb_slot_value(b, slot, 3, &v, &err), SB_ERR_INVALID, &err);
+	CHECK_ST(sb_slot_value(b, slot, -1, &v, &err), SB_ERR_INVALID, &err);
+	CHECK_ST(sb_row_get(b, 1, &slot, &err), SB_ERR_INVALID, &err);
+	CHECK(slot == NULL);
+}
+
 /* A bundle of one row. */
 void
 test_one_row(void)
@@ -129,6 +161,7 @@ test_one_row(void)
 	CHECK_EQ(tf_lookup_int(b, 41, rows, 4), 0);
 	CHECK_EQ(tf_lookup_int(b, 43, rows, 4), 0);
 	CHECK(sb_row_slot(b, 1) == NULL);
+	check_info(b);
 	sb_close(b);
 }
 
@@ -171,7 +204,7 @@ test_row_iteration(void)
 		CHECK(slot == b->rows + r * b->row_size);
 		CHECK_EQ(tf_get_int(b, r, 0), (int64_t) r * 7);
 		CHECK_EQ(tf_get_int(b, r, 2), -(int64_t) r);
-		CHECK_EQ(sb_slot_isnull(b, slot, 1), r % 10 == 0);
+		CHECK_EQ(sb_slot_isnull(sb_bundle_info(b), slot, 1), r % 10 == 0);
 		if (r % 10 != 0)
 		{
 			snprintf(buf, sizeof(buf), "row %d", (int) r);
@@ -208,7 +241,7 @@ meta_bundle(const char *file, const char *const *pairs)
 
 /* Walk the metadata and compare it with the pairs written. */
 static void
-check_meta(const sb_bundle *b, const char *const *pairs)
+check_meta(sb_bundle *b, const char *const *pairs)
 {
 	uint64_t	pos = 0;
 	const char *k,
@@ -289,7 +322,7 @@ wide_row(sb_writer *w, int r)
 
 /* Check row r of the 1600-column bundle. */
 static void
-wide_check(const sb_bundle *b, int r)
+wide_check(sb_bundle *b, int r)
 {
 	const unsigned char *slot = sb_row_slot(b, r);
 	char		buf[32];
@@ -298,7 +331,7 @@ wide_check(const sb_bundle *b, int r)
 	{
 		bool		null = c > 0 && (r + c) % 7 == 0;
 
-		CHECK_EQ(sb_slot_isnull(b, slot, c), null);
+		CHECK_EQ(sb_slot_isnull(sb_bundle_info(b), slot, c), null);
 		if (null)
 			continue;
 		if (c % 3 == 0)
@@ -414,7 +447,7 @@ pages_of(const unsigned char *p, uint64_t len)
 
 /* Prewarm counts and advice on a bundle, mapped or in memory. */
 static void
-prewarm_check(const sb_bundle *b)
+prewarm_check(sb_bundle *b)
 {
 	uint64_t	index = pages_of(b->entries, b->entries_size) +
 		(b->blocksums ? pages_of(b->blocksums, b->nblocks * 4) : 0),

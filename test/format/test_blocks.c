@@ -156,7 +156,7 @@ expect_block_error(int st, const sb_error *err, sb_region r, uint64_t block,
 
 /* Read row r's id through sb_row_get: the status. */
 static sb_status
-read_row(const sb_bundle *b, uint64_t r, sb_error *err)
+read_row(sb_bundle *b, uint64_t r, sb_error *err)
 {
 	const unsigned char *slot;
 	sb_value	v;
@@ -175,7 +175,7 @@ read_row(const sb_bundle *b, uint64_t r, sb_error *err)
 
 /* Read row r's text value: the status; the value must be right if read. */
 static sb_status
-read_value(const sb_bundle *b, uint64_t r, sb_error *err)
+read_value(sb_bundle *b, uint64_t r, sb_error *err)
 {
 	const unsigned char *slot;
 	sb_value	v;
@@ -198,7 +198,7 @@ read_value(const sb_bundle *b, uint64_t r, sb_error *err)
  * which must leave errors to sb_lookup_next.
  */
 static int
-lookup_in(const sb_bundle *b, int64_t k, bool staged, sb_error *err)
+lookup_in(sb_bundle *b, int64_t k, bool staged, sb_error *err)
 {
 	sb_key_part p = {NULL, 0, k};
 	sb_lookup	it;
@@ -223,7 +223,7 @@ lookup_in(const sb_bundle *b, int64_t k, bool staged, sb_error *err)
 
 /* Look key k up in one go. */
 static int
-lookup(const sb_bundle *b, int64_t k, sb_error *err)
+lookup(sb_bundle *b, int64_t k, sb_error *err)
 {
 	return lookup_in(b, k, false, err);
 }
@@ -266,7 +266,7 @@ line_blocks(const big *d, int64_t k, uint64_t *first, uint64_t *last)
 
 /* Number of blocks verified so far. */
 static uint64_t
-verified_count(const sb_bundle *b)
+verified_count(sb_bundle *b)
 {
 	uint64_t	n = 0;
 
@@ -277,7 +277,7 @@ verified_count(const sb_bundle *b)
 
 /* Is global block g verified? */
 static bool
-is_verified(const sb_bundle *b, uint64_t g)
+is_verified(sb_bundle *b, uint64_t g)
 {
 	return (b->verified[g >> 6] >> (g & 63)) & 1;
 }

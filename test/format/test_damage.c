@@ -528,8 +528,8 @@ static void
 expect_key_twice(const base *d)
 {
 	unsigned char *img = put8(d, COL(d, 2, SB_COL_KEYPOS), 1);
-	uint32_t	k = d->b->columns[0].slot_offset,
-				n = d->b->columns[2].slot_offset;
+	uint32_t	k = d->b->slot_offsets[0],
+				n = d->b->slot_offsets[2];
 
 	if (!CHECK(img != NULL))
 		return;
@@ -609,8 +609,8 @@ test_damage_rows(void)
 	unsigned char *img;
 
 	REQUIRE(base_load(&d));
-	k = d.b->columns[0].slot_offset;
-	s1 = d.b->columns[1].slot_offset;
+	k = d.b->slot_offsets[0];
+	s1 = d.b->slot_offsets[1];
 	REQUIRE(CHECK_EQ(d.b->row_size, 32) && CHECK_EQ(k, 4) && CHECK_EQ(s1, 8));
 	expect_range_checksum(&d, d.rows, 64, "rows");
 	expect(&d, flip(&d, SLOT(&d, NROWS - 1, 31)), false, SB_ERR_CHECKSUM, "last row byte");
@@ -652,7 +652,7 @@ heap_used(const base *d)
 			sb_value	v;
 			const unsigned char *slot = sb_row_slot(d->b, r);
 
-			if (!sb_slot_isnull(d->b, slot, c) &&
+			if (!sb_slot_isnull(sb_bundle_info(d->b), slot, c) &&
 				sb_slot_value(d->b, slot, c, &v, NULL) == SB_OK)
 				memset(used + (v.ptr - d->b->heap), 1, v.len);
 		}
@@ -684,7 +684,7 @@ expect_misaligned(const base *d)
 {
 	unsigned char *used = heap_used(d);
 	unsigned char *img = copy(d);
-	uint32_t	f = d->b->columns[3].slot_offset;
+	uint32_t	f = d->b->slot_offsets[3];
 	uint64_t	x = 0;
 	sb_value	v;
 

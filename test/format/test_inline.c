@@ -29,12 +29,12 @@ inline_value(int r, int c, unsigned char *buf)
 
 /* Is the value of row r, column c stored inside the slot? */
 static bool
-stored_inline(const sb_bundle *b, uint64_t r, int c)
+stored_inline(sb_bundle *b, uint64_t r, int c)
 {
 	const unsigned char *slot = sb_row_slot(b, r);
 
-	return !sb_slot_isnull(b, slot, c) &&
-		(sb_load64(slot + b->columns[c].slot_offset) & SB_INLINE_REF) != 0;
+	return !sb_slot_isnull(sb_bundle_info(b), slot, c) &&
+		(sb_load64(slot + b->slot_offsets[c]) & SB_INLINE_REF) != 0;
 }
 
 /* Build nrows rows (int8 key, a short and a mixed text column). */
@@ -70,7 +70,7 @@ inline_bundle(const char *file, int nrows, uint32_t limit,
 
 /* Every value reads back, every key is found. */
 static bool
-inline_read_back(const sb_bundle *b, int nrows)
+inline_read_back(sb_bundle *b, int nrows)
 {
 	unsigned char buf[512];
 	bool		ok = true;
@@ -81,7 +81,7 @@ inline_read_back(const sb_bundle *b, int nrows)
 
 		ok &= CHECK_EQ(tf_lookup_int(b, r, &row, 1), 1) & CHECK_EQ(row, r);
 		for (int c = 1; c < 3; c++)
-			ok &= r % 7 == c ? CHECK(sb_slot_isnull(b, sb_row_slot(b, r), c)) :
+			ok &= r % 7 == c ? CHECK(sb_slot_isnull(sb_bundle_info(b), sb_row_slot(b, r), c)) :
 				CHECK(tf_text_is(b, r, c, buf, inline_value(r, c, buf)));
 	}
 	return ok;
@@ -245,7 +245,7 @@ test_inline_holding(void)
 		CHECK_EQ(row, r);
 		CHECK(tf_text_is(b, r, 1, "short", 5));
 		CHECK(r == 5 ? tf_text_is(b, r, 2, big, BIG_VALUE) :
-			  sb_slot_isnull(b, sb_row_slot(b, r), 2));
+			  sb_slot_isnull(sb_bundle_info(b), sb_row_slot(b, r), 2));
 	}
 	CHECK(!stored_inline(b, 5, 2));
 	sb_close(b);
@@ -269,7 +269,7 @@ test_inline_bad_limit(void)
 
 /* Rewrite row r's field of column c and fix the checksums. */
 static void
-set_field(unsigned char *img, size_t len, const sb_bundle *b, uint64_t r,
+set_field(unsigned char *img, size_t len, sb_bundle *b, uint64_t r,
 		  int c, uint64_t value)
 {
 	uint64_t	rows_off,
@@ -277,7 +277,7 @@ set_field(unsigned char *img, size_t len, const sb_bundle *b, uint64_t r,
 
 	if (!tf_section(img, 3, &rows_off, &rows_len))
 		return;
-	sb_store64(img + rows_off + r * b->row_size + b->columns[c].slot_offset, value);
+	sb_store64(img + rows_off + r * b->row_size + b->slot_offsets[c], value);
 	tf_fix_checksums(img, len);
 }
 
@@ -322,7 +322,7 @@ test_inline_damage(void)
 	}
 	REQUIRE((b = tf_finish_image(w, path, &img, &len)) != NULL);
 	REQUIRE(stored_inline(b, 1, 1) && stored_inline(b, 1, 2));
-	ref = sb_load64(sb_row_slot(b, 1) + b->columns[2].slot_offset);
+	ref = sb_load64(sb_row_slot(b, 1) + b->slot_offsets[2]);
 	REQUIRE((copy = malloc(len)) != NULL);
 
 	/* beyond the slot, into the bitmap, and high bits set */
@@ -344,7 +344,7 @@ test_inline_damage(void)
 	/* the reference made to overlap the other value */
 	memcpy(copy, img, len);
 	set_field(copy, len, b, 1, 2,
-			  sb_load64(sb_row_slot(b, 1) + b->columns[1].slot_offset));
+			  sb_load64(sb_row_slot(b, 1) + b->slot_offsets[1]));
 	REQUIRE(sb_open_memory(copy, len, &d, &err) == SB_OK);
 	CHECK_ST(sb_verify(d, &err), SB_ERR_CORRUPT, &err);
 	sb_close(d);
@@ -465,7 +465,7 @@ test_inline_misaligned(void)
 
 		memmove(slot + at + 2, slot + at, v.len);
 		memset(slot + at, 0, 2);
-		sb_store64(slot + b->columns[1].slot_offset, SB_INLINE_REF | (at + 2));
+		sb_store64(slot + b->slot_offsets[1], SB_INLINE_REF | (at + 2));
 	}
 	tf_fix_checksums(img, len);
 	REQUIRE(sb_open_memory(img, len, &d, &err) == SB_OK);

@@ -17,7 +17,7 @@
  * in increasing row order, each once.
  */
 static void
-check_rows(const sb_bundle *b, const sb_key_part *parts, const char *what,
+check_rows(sb_bundle *b, const sb_key_part *parts, const char *what,
 		   bool (*want) (uint64_t, const void *), const void *arg)
 {
 	uint64_t   *rows = malloc(sizeof(uint64_t) * (b->row_count + 1));
@@ -127,7 +127,7 @@ null_single(void)
 	CHECK_EQ(b->indexed_count, 2000);
 	for (int r = 0; r < 3000; r++)
 	{
-		CHECK_EQ(sb_slot_isnull(b, sb_row_slot(b, r), 0), r % 3 == 0);
+		CHECK_EQ(sb_slot_isnull(sb_bundle_info(b), sb_row_slot(b, r), 0), r % 3 == 0);
 		CHECK_EQ(tf_get_int(b, r, 1), r);
 	}
 	for (int64_t k = -1; k < 3010; k++)
@@ -313,7 +313,7 @@ dbits(uint64_t u)
 
 /* Rows found by a float probe (given as a double; narrowed for float4). */
 static int
-float_lookup(const sb_bundle *b, int width, double d, uint64_t *rows)
+float_lookup(sb_bundle *b, int width, double d, uint64_t *rows)
 {
 	float		f = (float) d;
 	sb_key_part p = {width == 4 ? (const void *) &f : (const void *) &d,
@@ -563,22 +563,29 @@ approx_bundle(const char *file, bool approx, sb_build_stats *stats)
 
 /* Check an approximate bundle against the exact one. */
 static void
-approx_check(const sb_bundle *a, const sb_bundle *e)
+approx_check(sb_bundle *a, sb_bundle *e)
 {
 	uint64_t	rows[4];
 	char		buf[32];
 
 	CHECK(a->flags & SB_BUNDLE_APPROXIMATE);
 	CHECK(!(e->flags & SB_BUNDLE_APPROXIMATE));
-	CHECK_EQ(a->columns[1].slot_offset, SB_NOT_STORED);
+	CHECK_EQ(a->slot_offsets[1], SB_NOT_STORED);
+	CHECK(sb_bundle_info(a)->approximate && !sb_bundle_info(e)->approximate);
+	{
+		sb_value	v;
+		sb_error	err;
+
+		CHECK_ST(sb_slot_value(a, sb_row_slot(a, 0), 1, &v, &err), SB_ERR_INVALID, &err);
+	}
 	CHECK_EQ(a->fp_bytes, 4);
 	CHECKF(a->size < e->size, "approximate %llu bytes, exact %llu",
 		   (unsigned long long) a->size, (unsigned long long) e->size);
 	CHECK(a->row_size < e->row_size);
 	for (int r = 0; r < 20000 && tf_failures() == 0; r++)
 	{
-		CHECK(sb_slot_isnull(a, sb_row_slot(a, r), 1));
-		CHECK(!sb_slot_isnull(e, sb_row_slot(e, r), 1));
+		CHECK(sb_slot_isnull(sb_bundle_info(a), sb_row_slot(a, r), 1));
+		CHECK(!sb_slot_isnull(sb_bundle_info(e), sb_row_slot(e, r), 1));
 		CHECK_EQ(tf_get_int(a, r, 2), r);
 		snprintf(buf, sizeof(buf), "v%d", r);
 		tf_text_is(a, r, 0, buf, strlen(buf));
@@ -621,7 +628,7 @@ approx_text_key(void)
 	{
 		snprintf(buf, sizeof(buf), "key %d", r);
 		CHECK(tf_lookup_text(b, buf, rows, 2) == 1 && rows[0] == (uint64_t) r);
-		CHECK(sb_slot_isnull(b, sb_row_slot(b, r), 0));
+		CHECK(sb_slot_isnull(sb_bundle_info(b), sb_row_slot(b, r), 0));
 	}
 	CHECK_EQ(tf_lookup_text(b, "key -1", rows, 2), 0);
 	sb_close(b);
@@ -727,7 +734,7 @@ test_text_key_lookups(void)
 
 /* Rows of a text key found in steps: the batched lookups' prefetch calls. */
 static int
-staged_lookup(const sb_bundle *b, const char *key, uint64_t *rows, int max)
+staged_lookup(sb_bundle *b, const char *key, uint64_t *rows, int max)
 {
 	sb_key_part part = {.data = key, .len = strlen(key)};
 	sb_lookup	it;

@@ -48,7 +48,7 @@ million_bundle(const char *file, int n, sb_build_stats *stats)
 
 /* Every present key found at its row; every absent key not found. */
 static void
-million_lookups(const sb_bundle *b, int n)
+million_lookups(sb_bundle *b, int n)
 {
 	uint64_t	rows[2];
 	int			wrong = 0,
@@ -72,7 +72,7 @@ million_lookups(const sb_bundle *b, int n)
 
 /* Mean number of index lines the lookups of the first n keys read. */
 static double
-lines_per_lookup(const sb_bundle *b, int n)
+lines_per_lookup(sb_bundle *b, int n)
 {
 	uint64_t	lines = 0;
 
@@ -88,7 +88,7 @@ lines_per_lookup(const sb_bundle *b, int n)
 		sb_lookup_start(b, &part, h, &it);
 		while (sb_lookup_next(b, &it, &row, NULL) == 1)
 			;
-		lines += it.line - sb_line_home(h, b->home_lines) + 1;
+		lines += ((sb_lookup_state *) &it)->line - sb_line_home(h, b->home_lines) + 1;
 	}
 	return (double) lines / n;
 }

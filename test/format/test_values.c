@@ -81,7 +81,7 @@ types_bundle(const char *file, int nrows, bool (*set) (int, int))
 
 /* Check the all-types bundle against set(). */
 static void
-types_check(const sb_bundle *b, int nrows, bool (*set) (int, int))
+types_check(sb_bundle *b, int nrows, bool (*set) (int, int))
 {
 	sb_column	cols[NTYPES];
 	unsigned char buf[256];
@@ -97,9 +97,9 @@ types_check(const sb_bundle *b, int nrows, bool (*set) (int, int))
 		{
 			size_t		len = type_value(&cols[c], r, c, buf);
 
-			CHECKF(sb_slot_isnull(b, slot, c) == !set(r, c),
-				   "row %d column %d: NULL is %d", r, c, sb_slot_isnull(b, slot, c));
-			if (!set(r, c) || sb_slot_isnull(b, slot, c))
+			CHECKF(sb_slot_isnull(sb_bundle_info(b), slot, c) == !set(r, c),
+				   "row %d column %d: NULL is %d", r, c, sb_slot_isnull(sb_bundle_info(b), slot, c));
+			if (!set(r, c) || sb_slot_isnull(sb_bundle_info(b), slot, c))
 				continue;
 			if (cols[c].typlen > 0)
 				CHECK(sb_slot_value(b, slot, c, &v, NULL) == SB_OK &&
@@ -330,7 +330,7 @@ test_varlena_header_boundary(void)
 
 /* Check that a 4-byte-header value is aligned as its column says. */
 static void
-check_aligned(const sb_bundle *b, uint64_t row, int col, unsigned align)
+check_aligned(sb_bundle *b, uint64_t row, int col, unsigned align)
 {
 	sb_value	v;
 
@@ -443,7 +443,7 @@ dedup_bundle(const char *file, bool dedup, sb_build_stats *stats,
 
 /* Compare the values of two bundles of the same rows, image by image. */
 static void
-same_values(const sb_bundle *a, const sb_bundle *b, int ncols)
+same_values(sb_bundle *a, sb_bundle *b, int ncols)
 {
 	REQUIRE(a->row_count == b->row_count);
 	for (uint64_t r = 0; r < a->row_count && tf_failures() == 0; r++)
@@ -453,9 +453,9 @@ same_values(const sb_bundle *a, const sb_bundle *b, int ncols)
 			sb_value	va,
 						vb;
 
-			if (!CHECK(sb_slot_isnull(a, sb_row_slot(a, r), c) ==
-					   sb_slot_isnull(b, sb_row_slot(b, r), c)) ||
-				sb_slot_isnull(a, sb_row_slot(a, r), c))
+			if (!CHECK(sb_slot_isnull(sb_bundle_info(a), sb_row_slot(a, r), c) ==
+					   sb_slot_isnull(sb_bundle_info(b), sb_row_slot(b, r), c)) ||
+				sb_slot_isnull(sb_bundle_info(a), sb_row_slot(a, r), c))
 				continue;
 			if (sb_slot_value(a, sb_row_slot(a, r), c, &va, NULL) == SB_OK &&
 				sb_slot_value(b, sb_row_slot(b, r), c, &vb, NULL) == SB_OK)

@@ -321,7 +321,7 @@ test_writer_state_errors(void)
 	REQUIRE((b = tf_open(path)) != NULL);
 	CHECK_EQ(b->row_count, 1);
 	CHECK_EQ(tf_get_int(b, 0, 0), 5);
-	CHECK(sb_slot_isnull(b, sb_row_slot(b, 0), 1));
+	CHECK(sb_slot_isnull(sb_bundle_info(b), sb_row_slot(b, 0), 1));
 	sb_close(b);
 	set_twice(cols, true);
 	set_twice(cols, false);

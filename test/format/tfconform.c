@@ -36,11 +36,11 @@ static const uint32_t file_order[2][SB_NSECTIONS] = {
 	SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS, SB_SECTION_META}
 };
 
-static uint64_t fields_end(const sb_bundle *b);
+static uint64_t fields_end(sb_bundle *b);
 
 /* Header fields fixed by the writer's rules. */
 static bool
-conform_header(const sb_bundle *b, const unsigned char *img)
+conform_header(sb_bundle *b, const unsigned char *img)
 {
 	return CHECK_EQ(b->major, 3) & CHECK_EQ(b->minor, 0) &
 		CHECK_EQ(img[SB_HDR_BLOCK_SHIFT], SB_BLOCK_SHIFT) &
@@ -63,7 +63,7 @@ data_section(uint32_t kind)
  * exactly where 64 would have, if 64 was used), else 64.
  */
 static uint64_t
-data_alignment(const sb_bundle *b)
+data_alignment(sb_bundle *b)
 {
 	for (int i = 0; i < b->nsections; i++)
 		if (data_section(b->sections[i].kind) && b->sections[i].offset % 4096 != 0)
@@ -73,7 +73,7 @@ data_alignment(const sb_bundle *b)
 
 /* The section table's order and flags, and the sections' places. */
 static bool
-conform_sections(const sb_bundle *b)
+conform_sections(sb_bundle *b)
 {
 	uint64_t	pos = sb_align_up(b->header_size, SB_SECTION_ALIGN);
 	uint64_t	data_align = data_alignment(b);
@@ -82,7 +82,7 @@ conform_sections(const sb_bundle *b)
 
 	for (int i = 0; i < b->nsections; i++)
 	{
-		const struct sb_section_info *s = &b->sections[i];
+		const sb_section_info *s = &b->sections[i];
 
 		ok &= CHECKF(s->kind == table_order[i] &&
 					 s->flags == (s->kind == SB_SECTION_META ||
@@ -93,7 +93,7 @@ conform_sections(const sb_bundle *b)
 	{
 		for (int i = 0; i < b->nsections; i++)
 		{
-			const struct sb_section_info *s = &b->sections[i];
+			const sb_section_info *s = &b->sections[i];
 
 			if (s->kind != order[f])
 				continue;
@@ -112,9 +112,9 @@ conform_sections(const sb_bundle *b)
 
 /* Schema strings: packed after the records, each NUL-terminated. */
 static bool
-conform_schema(const sb_bundle *b)
+conform_schema(sb_bundle *b)
 {
-	const struct sb_section_info *s = &b->sections[0];
+	const sb_section_info *s = &b->sections[0];
 	const unsigned char *sec = b->base + s->offset;
 	uint64_t	pos = (uint64_t) b->ncolumns * SB_COLREC_SIZE;
 	bool		ok = true;
@@ -144,7 +144,7 @@ conform_align(const sb_column *col)
 
 /* Expected offsets of one placement pass of the rule in 6.3. */
 static void
-conform_place(const sb_bundle *b, uint64_t *want, unsigned align,
+conform_place(sb_bundle *b, uint64_t *want, unsigned align,
 			  uint64_t limit, uint64_t *off)
 {
 	for (int c = 0; c < b->ncolumns; c++)
@@ -164,7 +164,7 @@ conform_place(const sb_bundle *b, uint64_t *want, unsigned align,
 
 /* Slot offsets and row size by the writer's placement rule (6.3). */
 static bool
-conform_layout(const sb_bundle *b)
+conform_layout(sb_bundle *b)
 {
 	uint64_t	off = (uint64_t) (b->ncolumns + 7) / 8;
 	uint64_t	gap_end = sb_align_up(off, 8);
@@ -182,9 +182,9 @@ conform_layout(const sb_bundle *b)
 	for (unsigned align = 8; align >= 1; align /= 2)
 		conform_place(b, want, align, 0, &off);
 	for (int c = 0; c < b->ncolumns; c++)
-		ok &= CHECKF(b->columns[c].slot_offset == want[c],
+		ok &= CHECKF(b->slot_offsets[c] == want[c],
 					 "column %d at %u, expected %llu", c,
-					 b->columns[c].slot_offset, (unsigned long long) want[c]);
+					 b->slot_offsets[c], (unsigned long long) want[c]);
 	free(want);
 	off = sb_align_up(off, 8);
 	/* then the inline area, if any (6.4) */
@@ -196,15 +196,15 @@ conform_layout(const sb_bundle *b)
 
 /* Is the value of column c in this slot stored inside the slot? */
 static bool
-is_inline(const sb_bundle *b, const unsigned char *slot, int c)
+is_inline(sb_bundle *b, const unsigned char *slot, int c)
 {
-	return b->columns[c].typlen == -1 && !sb_slot_isnull(b, slot, c) &&
-		(sb_load64(slot + b->columns[c].slot_offset) & SB_INLINE_REF) != 0;
+	return b->columns[c].typlen == -1 && !sb_slot_isnull(sb_bundle_info(b), slot, c) &&
+		(sb_load64(slot + b->slot_offsets[c]) & SB_INLINE_REF) != 0;
 }
 
 /* End of a slot's fields: where its inline area starts. */
 static uint64_t
-fields_end(const sb_bundle *b)
+fields_end(sb_bundle *b)
 {
 	uint64_t	end = b->bitmap_bytes;
 
@@ -212,9 +212,9 @@ fields_end(const sb_bundle *b)
 	{
 		const sb_column *col = &b->columns[c];
 
-		if (col->slot_offset != SB_NOT_STORED &&
-			col->slot_offset + (col->typlen > 0 ? (uint64_t) col->typlen : 8) > end)
-			end = col->slot_offset + (col->typlen > 0 ? (uint64_t) col->typlen : 8);
+		if (b->slot_offsets[c] != SB_NOT_STORED &&
+			b->slot_offsets[c] + (col->typlen > 0 ? (uint64_t) col->typlen : 8) > end)
+			end = b->slot_offsets[c] + (col->typlen > 0 ? (uint64_t) col->typlen : 8);
 	}
 	return sb_align_up(end, 8);
 }
@@ -242,7 +242,7 @@ cmp_place(const void *a, const void *b)
  * aligned as in the heap, with no gap but alignment.  Adds to *count.
  */
 static bool
-conform_inline_row(const sb_bundle *b, uint64_t r, uint64_t start,
+conform_inline_row(sb_bundle *b, uint64_t r, uint64_t start,
 				   inline_place *pl, uint64_t *count)
 {
 	const unsigned char *slot = sb_row_slot(b, r);
@@ -279,7 +279,7 @@ conform_inline_row(const sb_bundle *b, uint64_t r, uint64_t start,
  * the slots have an inline area (6.4).
  */
 static bool
-conform_inline(const sb_bundle *b)
+conform_inline(sb_bundle *b)
 {
 	inline_place *pl = calloc(b->ncolumns, sizeof(inline_place));
 	uint64_t	start = fields_end(b),
@@ -313,7 +313,7 @@ pair_cmp(const void *a, const void *b)
  * of lines and sets *maxrun.
  */
 static uint64_t
-place_lines(const sb_bundle *b, const uint64_t *pairs, uint64_t n,
+place_lines(sb_bundle *b, const uint64_t *pairs, uint64_t n,
 			unsigned char *img, uint64_t *maxrun)
 {
 	unsigned	fpb = b->fp_bytes,
@@ -360,7 +360,7 @@ place_lines(const sb_bundle *b, const uint64_t *pairs, uint64_t n,
  * lines exactly as the writer lays out the rows' sorted (hash, row) pairs.
  */
 static bool
-conform_lines(const sb_bundle *b)
+conform_lines(sb_bundle *b)
 {
 	uint64_t	n = b->indexed_count,
 				cap = b->fp_bytes == 2 ? 10 : 7,
@@ -397,7 +397,7 @@ conform_lines(const sb_bundle *b)
 
 /* The heap ends at the end of its last value: no trailing padding. */
 static bool
-conform_heap_end(const sb_bundle *b)
+conform_heap_end(sb_bundle *b)
 {
 	uint64_t	end = 0;
 
@@ -409,7 +409,7 @@ conform_heap_end(const sb_bundle *b)
 		{
 			sb_value	v;
 
-			if (b->columns[c].typlen == -1 && !sb_slot_isnull(b, slot, c) &&
+			if (b->columns[c].typlen == -1 && !sb_slot_isnull(sb_bundle_info(b), slot, c) &&
 				!is_inline(b, slot, c) &&
 				sb_slot_value(b, slot, c, &v, NULL) == SB_OK &&
 				(uint64_t) (v.ptr - b->heap) + v.len > end)
@@ -424,7 +424,7 @@ conform_heap_end(const sb_bundle *b)
  * a multiple of 4096 of the heap offset (section 7.3).
  */
 static bool
-conform_heap_blocks(const sb_bundle *b)
+conform_heap_blocks(sb_bundle *b)
 {
 	bool		ok = true;
 
@@ -439,7 +439,7 @@ conform_heap_blocks(const sb_bundle *b)
 			sb_value	v;
 			uint64_t	off;
 
-			if (b->columns[c].typlen != -1 || sb_slot_isnull(b, slot, c) ||
+			if (b->columns[c].typlen != -1 || sb_slot_isnull(sb_bundle_info(b), slot, c) ||
 				is_inline(b, slot, c) || sb_slot_value(b, slot, c, &v, NULL) != SB_OK)
 				continue;
 			off = (uint64_t) (v.ptr - b->heap);
@@ -452,8 +452,8 @@ conform_heap_blocks(const sb_bundle *b)
 }
 
 /* A section of the bundle by kind, or NULL. */
-static const struct sb_section_info *
-section_of(const sb_bundle *b, uint32_t kind)
+static const sb_section_info *
+section_of(sb_bundle *b, uint32_t kind)
 {
 	for (int i = 0; i < b->nsections; i++)
 		if (b->sections[i].kind == kind)
@@ -468,11 +468,11 @@ section_of(const sb_bundle *b, uint32_t kind)
  * low 32 bits of XXH3-64 (seed 0); nothing else in the section.
  */
 static bool
-conform_blocksums(const sb_bundle *b)
+conform_blocksums(sb_bundle *b)
 {
 	static const uint32_t kinds[3] = {
 		SB_SECTION_ROWS, SB_SECTION_HEAP, SB_SECTION_ENTRIES};
-	const struct sb_section_info *bs = section_of(b, SB_SECTION_BLOCKSUMS);
+	const sb_section_info *bs = section_of(b, SB_SECTION_BLOCKSUMS);
 	uint64_t	pos = 0;
 	bool		ok = true;
 
@@ -480,7 +480,7 @@ conform_blocksums(const sb_bundle *b)
 		return false;
 	for (int r = 0; r < 3 && ok; r++)
 	{
-		const struct sb_section_info *s = section_of(b, kinds[r]);
+		const sb_section_info *s = section_of(b, kinds[r]);
 
 		for (uint64_t o = 0; s && o < s->length && ok; o += 4096, pos += 4)
 		{
@@ -499,7 +499,7 @@ conform_blocksums(const sb_bundle *b)
 
 /* Check an open, verified bundle against the writer's rules. */
 bool
-tf_check_conformance(const sb_bundle *b)
+tf_check_conformance(sb_bundle *b)
 {
 	bool		ok;
 

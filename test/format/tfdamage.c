@@ -84,7 +84,7 @@ tf_fix_checksums(unsigned char *img, size_t len)
 
 /* Probe a key made from a row (if its key is stored) and a made-up one. */
 static void
-probe_row(const sb_bundle *b, const unsigned char *slot)
+probe_row(sb_bundle *b, const unsigned char *slot)
 {
 	static const unsigned char zeros[16];
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
@@ -103,7 +103,7 @@ probe_row(const sb_bundle *b, const unsigned char *slot)
 		parts[k].data = zeros;
 		parts[k].len = c->typlen > 0 ? (size_t) c->typlen : 3;
 		parts[k].ival = 7;
-		if (from_row && !sb_slot_isnull(b, slot, b->key_columns[k]) &&
+		if (from_row && !sb_slot_isnull(sb_bundle_info(b), slot, b->key_columns[k]) &&
 			sb_slot_value(b, slot, b->key_columns[k], &v, &err) == SB_OK)
 			sb_key_part_from_image(&kc, v.ptr, v.len, &parts[k]);
 		else
@@ -119,7 +119,7 @@ probe_row(const sb_bundle *b, const unsigned char *slot)
 
 /* Read a bundle as a client would: values, metadata, lookups. */
 static void
-exercise(const sb_bundle *b)
+exercise(sb_bundle *b)
 {
 	uint64_t	pos = 0;
 	const char *k,
@@ -137,7 +137,7 @@ exercise(const sb_bundle *b)
 		sb_error	err;
 
 		for (int c = 0; c < b->ncolumns; c++)
-			if (!sb_slot_isnull(b, slot, c))
+			if (!sb_slot_isnull(sb_bundle_info(b), slot, c))
 				(void) sb_slot_value(b, slot, c, &val, &err);
 		if (b->nkeys > 0 && r < 200)
 			probe_row(b, slot);

@@ -237,7 +237,7 @@ tf_finish_image(sb_writer *w, const char *path, unsigned char **img,
 
 /* An integer column's value (2, 4 or 8 bytes); a failed check if NULL. */
 int64_t
-tf_get_int(const sb_bundle *b, uint64_t row, int col)
+tf_get_int(sb_bundle *b, uint64_t row, int col)
 {
 	const unsigned char *slot = sb_row_slot(b, row);
 	sb_value	v;
@@ -246,7 +246,7 @@ tf_get_int(const sb_bundle *b, uint64_t row, int col)
 	int32_t		v4;
 	int64_t		v8;
 
-	if (!CHECKF(slot != NULL && !sb_slot_isnull(b, slot, col),
+	if (!CHECKF(slot != NULL && !sb_slot_isnull(sb_bundle_info(b), slot, col),
 				"row %llu column %d is missing or NULL",
 				(unsigned long long) row, col) ||
 		!CHECK_ST(sb_slot_value(b, slot, col, &v, &err), SB_OK, &err))
@@ -261,12 +261,12 @@ tf_get_int(const sb_bundle *b, uint64_t row, int col)
 
 /* A non-NULL variable-length value of a row (image, header included). */
 bool
-tf_get_var(const sb_bundle *b, uint64_t row, int col, sb_value *v)
+tf_get_var(sb_bundle *b, uint64_t row, int col, sb_value *v)
 {
 	const unsigned char *slot = sb_row_slot(b, row);
 	sb_error	err;
 
-	if (!CHECKF(slot != NULL && !sb_slot_isnull(b, slot, col),
+	if (!CHECKF(slot != NULL && !sb_slot_isnull(sb_bundle_info(b), slot, col),
 				"row %llu column %d is missing or NULL",
 				(unsigned long long) row, col))
 		return false;
@@ -275,7 +275,7 @@ tf_get_var(const sb_bundle *b, uint64_t row, int col, sb_value *v)
 
 /* Does a variable-length value hold exactly this payload? */
 bool
-tf_text_is(const sb_bundle *b, uint64_t row, int col, const void *payload,
+tf_text_is(sb_bundle *b, uint64_t row, int col, const void *payload,
 		   size_t len)
 {
 	sb_value	v;
@@ -292,7 +292,7 @@ tf_text_is(const sb_bundle *b, uint64_t row, int col, const void *payload,
 
 /* Look a key up; store up to max rows found; return how many or -1. */
 int
-tf_lookup(const sb_bundle *b, const sb_key_part *parts, uint64_t *rows,
+tf_lookup(sb_bundle *b, const sb_key_part *parts, uint64_t *rows,
 		  int max)
 {
 	sb_lookup	it;
@@ -323,7 +323,7 @@ tf_lookup(const sb_bundle *b, const sb_key_part *parts, uint64_t *rows,
 
 /* Look up a single integer key. */
 int
-tf_lookup_int(const sb_bundle *b, int64_t v, uint64_t *rows, int max)
+tf_lookup_int(sb_bundle *b, int64_t v, uint64_t *rows, int max)
 {
 	sb_key_part p = {NULL, 0, v};
 
@@ -332,7 +332,7 @@ tf_lookup_int(const sb_bundle *b, int64_t v, uint64_t *rows, int max)
 
 /* Look up a single variable-length key. */
 int
-tf_lookup_text(const sb_bundle *b, const char *s, uint64_t *rows, int max)
+tf_lookup_text(sb_bundle *b, const char *s, uint64_t *rows, int max)
 {
 	sb_key_part p = {s, strlen(s), 0};
 

@@ -14,7 +14,7 @@
 #define TFUTIL_H
 
 #include "harness.h"
-#include "sbformat.h"
+#include "sbinternal.h"
 
 /* Check an sb_status against the expected one, showing names and detail. */
 #define CHECK_ST(got, want, err) \
@@ -45,26 +45,26 @@ extern sb_bundle *tf_finish(sb_writer *w, const char *path,
 extern sb_bundle *tf_open(const char *path);	/* and verify, conform */
 
 /* The writer's rules that sb_verify does not check (tfconform.c). */
-extern bool tf_check_conformance(const sb_bundle *b);
+extern bool tf_check_conformance(sb_bundle *b);
 extern sb_bundle *tf_finish_image(sb_writer *w, const char *path,
 								  unsigned char **img, size_t *len);
 
 /* Reading values. */
-extern int64_t tf_get_int(const sb_bundle *b, uint64_t row, int col);
-extern bool tf_get_var(const sb_bundle *b, uint64_t row, int col,
+extern int64_t tf_get_int(sb_bundle *b, uint64_t row, int col);
+extern bool tf_get_var(sb_bundle *b, uint64_t row, int col,
 					   sb_value *v);
-extern bool tf_text_is(const sb_bundle *b, uint64_t row, int col,
+extern bool tf_text_is(sb_bundle *b, uint64_t row, int col,
 					   const void *payload, size_t len);
 
 /*
  * Lookups: store up to max rows found, in order (UINT64_MAX in the rest)
  * and return how many were found, or -1 on an error.
  */
-extern int	tf_lookup(const sb_bundle *b, const sb_key_part *parts,
+extern int	tf_lookup(sb_bundle *b, const sb_key_part *parts,
 					  uint64_t *rows, int max);
-extern int	tf_lookup_int(const sb_bundle *b, int64_t v, uint64_t *rows,
+extern int	tf_lookup_int(sb_bundle *b, int64_t v, uint64_t *rows,
 						  int max);
-extern int	tf_lookup_text(const sb_bundle *b, const char *s, uint64_t *rows,
+extern int	tf_lookup_text(sb_bundle *b, const char *s, uint64_t *rows,
 						   int max);
 
 /* Run a test body with sb_test_hash_mask set, restoring it afterwards. */

@@ -52,7 +52,7 @@ volatile unsigned char sbfuzz_sink;
 /* What one run knows about the bundle under test. */
 typedef struct fuzz_ctx
 {
-	const sb_bundle *b;
+	sb_bundle  *b;
 	const unsigned char *base;	/* the copy of the input */
 	size_t		size;
 	bool		verified;		/* sb_verify() accepted it */
@@ -106,11 +106,35 @@ check_error(const sb_error *err, sb_status st)
 			   sb_status_message(st)[0] != 0, "status %d", (int) st);
 }
 
+/*
+ * The description callers read agrees with what validation found, and
+ * lists the sections inside the input, in file order, each named.
+ */
+static void
+check_info(fuzz_ctx *fc)
+{
+	const sb_info *in = sb_bundle_info(fc->b);
+
+	FUZZ_CHECK(in->row_count == fc->b->row_count && in->ncolumns == fc->b->ncolumns &&
+			   in->nkeys == fc->b->nkeys && in->columns == fc->b->columns &&
+			   in->index_size == fc->b->entries_size &&
+			   in->nsections == fc->b->nsections, "description differs");
+	for (int i = 0; i < in->nsections; i++)
+	{
+		const sb_section *s = &in->sections[i];
+
+		FUZZ_CHECK(s->name != NULL && s->offset <= fc->size &&
+				   s->length <= fc->size - s->offset &&
+				   (i == 0 || s->offset >= in->sections[i - 1].offset),
+				   "section %d (kind %u)", i, s->kind);
+	}
+}
+
 /* Check what sb_open_memory() promises about an open bundle. */
 static void
 check_bundle(fuzz_ctx *fc)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 
 	FUZZ_CHECK(b->ncolumns >= 1 && b->ncolumns <= SB_MAX_COLUMNS &&
 			   b->nkeys >= 0 && b->nkeys <= SB_MAX_KEY_COLUMNS &&
@@ -133,19 +157,17 @@ check_bundle(fuzz_ctx *fc)
 	for (int c = 0; c < b->ncolumns; c++)
 	{
 		const sb_column *col = &b->columns[c];
-		uint32_t	width = col->typlen > 0 ? (uint32_t) col->typlen : 8;
+		uint32_t	width = col->typlen > 0 ? (uint32_t) col->typlen : 8,
+					at = b->slot_offsets[c];
 
-		FUZZ_CHECK(col->name != NULL && strlen(col->name) == col->name_len &&
-				   col->type_name != NULL &&
-				   strlen(col->type_name) == col->type_name_len,
+		FUZZ_CHECK(col->name != NULL && col->type_name != NULL,
 				   "column %d names", c);
-		touch(fc, col->name, col->name_len);
-		touch(fc, col->type_name, col->type_name_len);
+		touch(fc, col->name, strlen(col->name));
+		touch(fc, col->type_name, strlen(col->type_name));
 		FUZZ_CHECK(col->typlen > 0 || col->typlen == -1, "typlen %d", col->typlen);
-		FUZZ_CHECK(col->slot_offset == SB_NOT_STORED ||
-				   ((uint64_t) col->slot_offset + width <= b->row_size &&
-					col->slot_offset >= b->bitmap_bytes),
-				   "column %d at slot offset %u", c, col->slot_offset);
+		FUZZ_CHECK(at == SB_NOT_STORED ||
+				   ((uint64_t) at + width <= b->row_size && at >= b->bitmap_bytes),
+				   "column %d at slot offset %u", c, at);
 		FUZZ_CHECK(col->key_position <= b->nkeys, "key position %u",
 				   col->key_position);
 	}
@@ -153,6 +175,7 @@ check_bundle(fuzz_ctx *fc)
 		FUZZ_CHECK(b->key_columns[k] >= 0 && b->key_columns[k] < b->ncolumns &&
 				   b->columns[b->key_columns[k]].key_position == k + 1,
 				   "key %d is column %d", k + 1, b->key_columns[k]);
+	check_info(fc);
 }
 
 /*
@@ -162,7 +185,7 @@ check_bundle(fuzz_ctx *fc)
 static void
 prewarm(fuzz_ctx *fc)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 	uint64_t	pages = sb_prewarm(b, SB_PREWARM_ALL);
 
 	/* four ranges, each at most two pages more than its length */
@@ -188,14 +211,14 @@ within(const unsigned char *base, uint64_t size, const sb_value *v)
 static void
 read_value(fuzz_ctx *fc, const unsigned char *slot, uint64_t row, int c)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 	const sb_column *col = &b->columns[c];
 	sb_value	v;
 	sb_error	err;
 	sb_status	st;
 	size_t		total;
 
-	if (sb_slot_isnull(b, slot, c))
+	if (sb_slot_isnull(sb_bundle_info(b), slot, c))
 		return;
 	memset(&err, 0, sizeof(err));
 	st = sb_slot_value(b, slot, c, &v, &err);
@@ -248,7 +271,7 @@ check_row_get(fuzz_ctx *fc, uint64_t r, const unsigned char *slot)
 static void
 iterate_rows(fuzz_ctx *fc)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 
 	for (uint64_t r = 0; r < b->row_count; r++)
 	{
@@ -277,7 +300,7 @@ iterate_rows(fuzz_ctx *fc)
 static void
 lookup_key(fuzz_ctx *fc, const sb_key_part *parts, uint64_t want)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 	sb_error	err;
 	sb_lookup	it;
 	uint64_t	hash,
@@ -325,7 +348,7 @@ lookup_key(fuzz_ctx *fc, const sb_key_part *parts, uint64_t want)
 static bool
 row_key_parts(fuzz_ctx *fc, const unsigned char *slot, sb_key_part *parts)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 
 	for (int k = 0; k < b->nkeys; k++)
 	{
@@ -336,7 +359,7 @@ row_key_parts(fuzz_ctx *fc, const unsigned char *slot, sb_key_part *parts)
 		size_t		hdr;
 
 		memset(&parts[k], 0, sizeof(parts[k]));
-		if (sb_slot_isnull(b, slot, c) ||
+		if (sb_slot_isnull(sb_bundle_info(b), slot, c) ||
 			sb_slot_value(b, slot, c, &v, &err) != SB_OK)
 			return false;
 		switch (col->key_kind)
@@ -383,7 +406,7 @@ row_key_parts(fuzz_ctx *fc, const unsigned char *slot, sb_key_part *parts)
 static void
 lookup_equivalent(fuzz_ctx *fc, const sb_key_part *orig, uint64_t row)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
 	unsigned char *bufs[SB_MAX_KEY_COLUMNS];
 	bool		changed = false;
@@ -440,7 +463,7 @@ lookup_equivalent(fuzz_ctx *fc, const sb_key_part *orig, uint64_t row)
 static void
 lookup_row_keys(fuzz_ctx *fc)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 	uint64_t	n = b->row_count,
 				step = n <= MAX_ROW_LOOKUPS ? 1 : n / MAX_ROW_LOOKUPS;
 	unsigned	done = 0;
@@ -537,7 +560,7 @@ make_part(const fuzz_ctx *fc, const sb_column *col, int v, sb_key_part *part,
 static void
 lookup_synthetic(fuzz_ctx *fc)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
 	unsigned char *bufs[SB_MAX_KEY_COLUMNS];
 	sb_error	err;
@@ -578,7 +601,7 @@ lookup_synthetic(fuzz_ctx *fc)
 static void
 iterate_meta(fuzz_ctx *fc)
 {
-	const sb_bundle *b = fc->b;
+	sb_bundle  *b = fc->b;
 	uint64_t	pos = 0,
 				prev = 0;
 	const char *k,
