@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands.h"
 #include "common/file_utils.h"
 #include "csv.h"
 #include "schema.h"
@@ -184,12 +183,9 @@ parse_options(int argc, char **argv, build_options *o)
 			return EXIT_USAGE;
 	}
 	if (o->schema == NULL || optind >= argc || argc - optind > 2)
-	{
-		tool_error(o->schema == NULL ? "no --schema given" :
-				   optind >= argc ? "no output file given" : "too many arguments");
-		fprintf(stderr, "Try \"%s build --help\" for more information.\n", progname);
-		return EXIT_USAGE;
-	}
+		return usage_error("build", o->schema == NULL ? "no --schema given" :
+						   optind >= argc ? "no output file given" :
+						   "too many arguments");
 	o->out = argv[optind];
 	o->in = optind + 1 < argc ? argv[optind + 1] : "-";
 	return -1;
@@ -307,7 +303,7 @@ load_field(build_state *st, int col, const csv_field *f)
 	{
 		tool_error("line %llu, column \"%s\": %s",
 				   (unsigned long long) csv_record_line(st->csv),
-				   st->schema.names[col], msg);
+				   st->schema.columns[col].name, msg);
 		return EXIT_INVALID;
 	}
 	if (t->typlen > 0)
@@ -335,7 +331,7 @@ load_record(build_state *st)
 	if (n < st->schema.ncolumns)
 	{
 		tool_error("line %llu: missing data for column \"%s\"", line,
-				   st->schema.names[n]);
+				   st->schema.columns[n].name);
 		return EXIT_INVALID;
 	}
 	sb_writer_begin_row(st->writer);

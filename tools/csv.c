@@ -402,55 +402,39 @@ csv_error(const csv_reader *r)
 }
 
 /*
- * Parse a string holding one CSV record (a command-line key).  On success
- * *fields points into *storage; the caller frees both.
+ * Read a string holding one CSV record (a command-line key), which becomes
+ * the current record of the reader returned; an empty string is one NULL
+ * field.  Returns NULL with a message in 'msg' if s is not one record.
  */
-bool
-csv_parse_string(const char *s, int *nfields, csv_field **fields,
-				 char **storage, const char **errmsg)
+csv_reader *
+csv_read_string(const char *s, char *msg, size_t msglen)
 {
-	static char msg[600];
 	size_t		len = strlen(s);
 	csv_reader *r = csv_open(NULL, "key");
 	int			st;
-	bool		ok = false;
 
-	*errmsg = msg;
 	if (len > INPUT_BUFFER)
 		r->in = pg_realloc(r->in, len);
 	memcpy(r->in, s, len);
 	r->in_end = len;
 	r->in_eof = true;
 	check_input(r);
-	st = csv_read(r);
-	if (st == CSV_RECORD || st == CSV_END)
+	if ((st = csv_read(r)) == CSV_END)
 	{
-		/* an empty string is one NULL field */
-		ok = true;
-		*nfields = st == CSV_RECORD ? r->nfields : 1;
-		*storage = pg_malloc(r->rec.len + 1);
-		memcpy(*storage, r->rec.data, r->rec.len + 1);
-		*fields = pg_malloc(*nfields * sizeof(csv_field));
-		for (int f = 0; f < *nfields; f++)
-		{
-			const csv_field *in = &r->fields[f];
-
-			(*fields)[f].data = st == CSV_RECORD && in->data ?
-				*storage + (in->data - r->rec.data) : NULL;
-			(*fields)[f].len = st == CSV_RECORD ? in->len : 0;
-		}
+		start_field(r);
+		end_field(r, false);
+		finish_record(r);
+		return r;
 	}
+	if (st != CSV_RECORD)
+		snprintf(msg, msglen, "invalid key \"%s\": %s", s, r->err);
+	/* would the next csv_read() find more than the end? */
+	else if ((peek_byte(r) >= 0 && !at_end_marker(r)) || end_status(r) != CSV_END)
+		snprintf(msg, msglen, "key \"%s\" holds more than one CSV record", s);
 	else
-		snprintf(msg, sizeof(msg), "invalid key \"%s\": %s", s, r->err);
-	if (ok && csv_read(r) != CSV_END)
-	{
-		snprintf(msg, sizeof(msg), "key \"%s\" holds more than one CSV record", s);
-		free(*fields);
-		free(*storage);
-		ok = false;
-	}
+		return r;
 	csv_close(r);
-	return ok;
+	return NULL;
 }
 
 /* Must COPY TO quote this value? */

@@ -38,8 +38,7 @@ extern uint64_t csv_record_line(const csv_reader *r);
 extern const char *csv_error(const csv_reader *r);
 extern void csv_close(csv_reader *r);
 
-extern bool csv_parse_string(const char *s, int *nfields, csv_field **fields,
-							 char **storage, const char **errmsg);
+extern csv_reader *csv_read_string(const char *s, char *msg, size_t msglen);
 
 extern void csv_write_value(FILE *out, const char *s, size_t len,
 							bool single_column);

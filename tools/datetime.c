@@ -69,6 +69,12 @@ typedef enum dt_special
 	DT_EPOCH
 } dt_special;
 
+/* The images of the special values, by dt_special. */
+static const int32_t special_days[] = {0, INT32_MAX, INT32_MIN, UNIX_EPOCH_DAYS};
+static const int64_t special_usecs[] = {
+	0, INT64_MAX, INT64_MIN, UNIX_EPOCH_DAYS * USECS_PER_DAY
+};
+
 /* The fields of a parsed date or timestamp. */
 typedef struct dt_fields
 {
@@ -353,12 +359,8 @@ date_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 
 	if (r != DT_OK)
 		return parse_error(r, t, s);
-	if (f.special == DT_INFINITY)
-		days = INT32_MAX;
-	else if (f.special == DT_MINUS_INFINITY)
-		days = INT32_MIN;
-	else if (f.special == DT_EPOCH)
-		days = UNIX_EPOCH_DAYS;
+	if (f.special != DT_FINITE)
+		days = special_days[f.special];
 	else
 	{
 		int64_t		jd = days_from_civil(f.year, f.month, f.day) + EPOCH_JDATE;
@@ -403,12 +405,8 @@ timestamp_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 
 	if (r != DT_OK)
 		return parse_error(r, t, s);
-	if (f.special == DT_INFINITY)
-		ts = INT64_MAX;
-	else if (f.special == DT_MINUS_INFINITY)
-		ts = INT64_MIN;
-	else if (f.special == DT_EPOCH)
-		ts = UNIX_EPOCH_DAYS * USECS_PER_DAY;
+	if (f.special != DT_FINITE)
+		ts = special_usecs[f.special];
 	else if (!fields_to_usecs(&f, WITH_ZONE(t), &ts))
 		return psprintf("timestamp out of range: \"%s\"", shown(s, strlen(s)));
 	memcpy(v->image, &ts, sizeof(ts));

@@ -10,34 +10,12 @@
 #include <getopt.h>
 #include <time.h>
 
-#include "commands.h"
 #include "util.h"
 
 /* Names of the key kinds (sb_key_kind). */
 static const char *const key_kind_names[] = {
 	"-", "bytes", "integer", "float", "varlena", "bpchar"
 };
-
-/* Parse options of a command that takes only --help. */
-static int
-parse_help_only(const char *command, void (*usage) (void), int argc,
-				char **argv)
-{
-	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	int			c;
-
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
-	{
-		if (c != 'h')
-			return bad_option(command, c, argc, argv);
-		usage();
-		return EXIT_OK;
-	}
-	return -1;
-}
 
 /* Print the general facts: version, sizes, build time. */
 static void
@@ -161,14 +139,9 @@ cmd_info(int argc, char **argv)
 	sb_bundle  *b;
 	int			rc;
 
-	if ((rc = parse_help_only("info", info_usage, argc, argv)) >= 0)
+	if ((rc = parse_arguments("info", info_usage, argc, argv, 1, 1, NULL,
+							  NULL)) >= 0)
 		return rc;
-	if (argc - optind != 1)
-	{
-		tool_error(optind >= argc ? "no bundle file given" : "too many arguments");
-		fprintf(stderr, "Try \"%s info --help\" for more information.\n", progname);
-		return EXIT_USAGE;
-	}
 	if ((rc = open_bundle(argv[optind], &b)) != EXIT_OK)
 		return rc;
 	print_general(argv[optind], sb_bundle_info(b));
@@ -221,14 +194,9 @@ cmd_verify(int argc, char **argv)
 	int			rc,
 				worst = EXIT_OK;
 
-	if ((rc = parse_help_only("verify", verify_usage, argc, argv)) >= 0)
+	if ((rc = parse_arguments("verify", verify_usage, argc, argv, 1, 0, NULL,
+							  NULL)) >= 0)
 		return rc;
-	if (optind >= argc)
-	{
-		tool_error("no bundle file given");
-		fprintf(stderr, "Try \"%s verify --help\" for more information.\n", progname);
-		return EXIT_USAGE;
-	}
 	for (int i = optind; i < argc; i++)
 	{
 		rc = verify_one(argv[i]);

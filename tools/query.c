@@ -13,7 +13,6 @@
 
 #include <getopt.h>
 
-#include "commands.h"
 #include "csv.h"
 #include "types.h"
 #include "util.h"
@@ -119,34 +118,12 @@ print_row(printer *p, uint64_t row)
 	return EXIT_OK;
 }
 
-/* Parse the options shared by get and dump: --header, --images, --help. */
-static int
-parse_print_options(const char *command, void (*usage) (void), int argc,
-					char **argv, bool *header, bool *images)
-{
-	static const struct option longopts[] = {
-		{"header", no_argument, NULL, 'H'},
-		{"images", no_argument, NULL, 'I'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	int			c;
-
-	*header = *images = false;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1)
-	{
-		if (c == 'h')
-		{
-			usage();
-			return EXIT_OK;
-		}
-		if (c != 'H' && c != 'I')
-			return bad_option(command, c, argc, argv);
-		*header |= c == 'H';
-		*images |= c == 'I';
-	}
-	return -1;
-}
+/* The options of dump and get, for their help. */
+#define PRINT_OPTIONS \
+	"Options:\n" \
+	"  --header    first print a line of column names\n" \
+	"  --images    print each value's datum image in hex (\\x...), not its text\n" \
+	"  -h, --help  show this help, then exit\n"
 
 /* Print the help of "sbundle dump". */
 static void
@@ -156,44 +133,21 @@ dump_usage(void)
 		   "  %s dump [--header] [--images] FILE\n\n"
 		   "Print all rows of a bundle, in row order, as CSV exactly as PostgreSQL's\n"
 		   "COPY ... TO STDOUT (FORMAT csv) prints them.\n\n"
-		   "Options:\n"
-		   "  --header    first print a line of column names\n"
-		   "  --images    print each value's datum image in hex (\\x...), not its text\n"
-		   "  -h, --help  show this help, then exit\n",
+		   PRINT_OPTIONS,
 		   progname);
 }
 
-/* sbundle dump */
-int
-cmd_dump(int argc, char **argv)
+/* Print every row. */
+static int
+dump_rows(printer *p, bool header)
 {
-	sb_bundle  *b;
-	printer		p;
-	bool		header,
-				images;
-	int			rc;
+	int			rc = EXIT_OK;
 
-	if ((rc = parse_print_options("dump", dump_usage, argc, argv, &header,
-								  &images)) >= 0)
-		return rc;
-	if (argc - optind != 1)
-	{
-		tool_error(optind >= argc ? "no bundle file given" : "too many arguments");
-		fprintf(stderr, "Try \"%s dump --help\" for more information.\n", progname);
-		return EXIT_USAGE;
-	}
-	if ((rc = open_bundle(argv[optind], &b)) != EXIT_OK)
-		return rc;
-	if ((rc = printer_init(&p, b, argv[optind], images)) == EXIT_OK)
-	{
-		if (header)
-			print_header(&p);
-		for (uint64_t r = 0; r < p.info->row_count && rc == EXIT_OK; r++)
-			rc = print_row(&p, r);
-	}
-	printer_free(&p);
-	sb_close(b);
-	return rc == EXIT_OK ? finish_output() : rc;
+	if (header)
+		print_header(p);
+	for (uint64_t r = 0; r < p->info->row_count && rc == EXIT_OK; r++)
+		rc = print_row(p, r);
+	return rc;
 }
 
 /* Print the help of "sbundle get". */
@@ -208,43 +162,8 @@ get_usage(void)
 		   "or '42,\"a,b\"'; an empty unquoted field is NULL, which matches nothing.\n"
 		   "Put -- before keys that start with '-'.  In an approximate bundle, rows\n"
 		   "whose key has the same hash also match.\n\n"
-		   "Options:\n"
-		   "  --header    first print a line of column names\n"
-		   "  --images    print each value's datum image in hex (\\x...), not its text\n"
-		   "  -h, --help  show this help, then exit\n",
+		   PRINT_OPTIONS,
 		   progname);
-}
-
-/* The text of each key column's value: the KEY, or its CSV fields. */
-static bool
-split_key(const sb_info *b, const char *key, csv_field **fields,
-		  char **storage)
-{
-	const char *msg;
-	int			n;
-
-	if (b->nkeys == 1)
-	{
-		*storage = NULL;
-		*fields = pg_malloc(sizeof(csv_field));
-		(*fields)[0].data = key;
-		(*fields)[0].len = strlen(key);
-		return true;
-	}
-	if (!csv_parse_string(key, &n, fields, storage, &msg))
-	{
-		tool_error("%s", msg);
-		return false;
-	}
-	if (n != b->nkeys)
-	{
-		tool_error("key \"%s\" has %d value%s, but the bundle's key has %d columns",
-				   key, n, n == 1 ? "" : "s", b->nkeys);
-		free(*fields);
-		free(*storage);
-		return false;
-	}
-	return true;
 }
 
 /*
@@ -299,23 +218,36 @@ print_matches(printer *p, const sb_key_part *parts)
 	return m < 0 ? report_bundle_error(p->path, &err) : EXIT_OK;
 }
 
-/* Print the rows matching one KEY argument. */
+/*
+ * Print the rows matching one KEY argument: the key's text, or with a
+ * composite key one CSV record of the key columns' texts.
+ */
 static int
 get_key(printer *p, const char *key, sbt_value *values)
 {
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
-	csv_field  *f;
-	char	   *storage;
+	csv_field	whole = {key, strlen(key)};
+	const csv_field *f = &whole;
+	csv_reader *r = NULL;
+	char		msg[600];
 	bool		null;
-	int			rc;
+	int			rc = EXIT_USAGE;
 
-	if (!split_key(p->info, key, &f, &storage))
-		return EXIT_USAGE;
-	rc = parse_parts(p, f, values, parts, &null);
-	if (rc == EXIT_OK && !null)
-		rc = print_matches(p, parts);
-	free(f);
-	free(storage);
+	if (p->info->nkeys > 1 &&
+		(r = csv_read_string(key, msg, sizeof(msg))) == NULL)
+		tool_error("%s", msg);
+	else if (r != NULL && csv_nfields(r) != p->info->nkeys)
+		tool_error("key \"%s\" has %d value%s, but the bundle's key has %d columns",
+				   key, csv_nfields(r), csv_nfields(r) == 1 ? "" : "s",
+				   p->info->nkeys);
+	else
+	{
+		f = r != NULL ? csv_fields(r) : f;
+		rc = parse_parts(p, f, values, parts, &null);
+		if (rc == EXIT_OK && !null)
+			rc = print_matches(p, parts);
+	}
+	csv_close(r);
 	return rc;
 }
 
@@ -353,30 +285,40 @@ get_keys(printer *p, char **keys, int nkeys, bool header)
 	return rc;
 }
 
-/* sbundle get */
-int
-cmd_get(int argc, char **argv)
+/* Run get or dump. */
+static int
+query(const char *command, void (*usage) (void), int argc, char **argv)
 {
+	bool		get = strcmp(command, "get") == 0;
 	sb_bundle  *b;
 	printer		p;
 	bool		header,
 				images;
 	int			rc;
 
-	if ((rc = parse_print_options("get", get_usage, argc, argv, &header,
-								  &images)) >= 0)
+	if ((rc = parse_arguments(command, usage, argc, argv, get ? 2 : 1,
+							  get ? 0 : 1, &header, &images)) >= 0)
 		return rc;
-	if (argc - optind < 2)
-	{
-		tool_error(optind >= argc ? "no bundle file given" : "no key given");
-		fprintf(stderr, "Try \"%s get --help\" for more information.\n", progname);
-		return EXIT_USAGE;
-	}
 	if ((rc = open_bundle(argv[optind], &b)) != EXIT_OK)
 		return rc;
 	if ((rc = printer_init(&p, b, argv[optind], images)) == EXIT_OK)
-		rc = get_keys(&p, argv + optind + 1, argc - optind - 1, header);
+		rc = get ? get_keys(&p, argv + optind + 1, argc - optind - 1, header) :
+			dump_rows(&p, header);
 	printer_free(&p);
 	sb_close(b);
 	return rc == EXIT_OK ? finish_output() : rc;
+}
+
+/* sbundle get */
+int
+cmd_get(int argc, char **argv)
+{
+	return query("get", get_usage, argc, argv);
+}
+
+/* sbundle dump */
+int
+cmd_dump(int argc, char **argv)
+{
+	return query("dump", dump_usage, argc, argv);
 }

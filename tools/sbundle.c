@@ -13,7 +13,6 @@
 
 #include <getopt.h>
 
-#include "commands.h"
 #include "common/logging.h"
 #include "util.h"
 
@@ -70,9 +69,62 @@ bad_option(const char *command, int c, int argc, char **argv)
 		tool_error("%s: invalid option -- '%c'", command, optopt);
 	else
 		tool_error("%s: unrecognized option \"%s\"", command, arg);
-	fprintf(stderr, "Try \"%s %s --help\" for more information.\n", progname,
-			command);
+	return usage_error(command, NULL);
+}
+
+/*
+ * Report a usage error of a command (NULL: of sbundle itself), unless
+ * 'msg' is NULL, point to the help, and return the usage exit status.
+ */
+int
+usage_error(const char *command, const char *msg)
+{
+	if (msg != NULL)
+		tool_error("%s", msg);
+	fprintf(stderr, "Try \"%s%s%s --help\" for more information.\n", progname,
+			command ? " " : "", command ? command : "");
 	return EXIT_USAGE;
+}
+
+/*
+ * Parse the command line of info, verify, get or dump: --help, and
+ * --header and --images if 'header' and 'images' are not NULL; then check
+ * that min_args to max_args (0: any number) arguments follow, a file
+ * first.  Returns -1 to go on, else an exit status.
+ */
+int
+parse_arguments(const char *command, void (*usage) (void), int argc,
+				char **argv, int min_args, int max_args, bool *header,
+				bool *images)
+{
+	static const struct option longopts[] = {
+		{"header", no_argument, NULL, 'H'},
+		{"images", no_argument, NULL, 'I'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	int			c,
+				n;
+
+	if (header != NULL)
+		*header = *images = false;
+	while ((c = getopt_long(argc, argv, ":h", header ? longopts : longopts + 2,
+							NULL)) != -1)
+	{
+		if (c == 'h')
+		{
+			usage();
+			return EXIT_OK;
+		}
+		if (c != 'H' && c != 'I')
+			return bad_option(command, c, argc, argv);
+		*(c == 'H' ? header : images) = true;
+	}
+	n = argc - optind;
+	if (n < 1 || n < min_args || (max_args > 0 && n > max_args))
+		return usage_error(command, n < 1 ? "no bundle file given" :
+						   n < min_args ? "no key given" : "too many arguments");
+	return -1;
 }
 
 /* Open a bundle, reporting failure; returns an exit status. */
@@ -108,11 +160,7 @@ main(int argc, char **argv)
 	pg_logging_init(argv[0]);	/* for libpgcommon's own messages */
 	opterr = 0;
 	if (cmd == NULL)
-	{
-		tool_error("no command given");
-		fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
-		return EXIT_USAGE;
-	}
+		return usage_error(NULL, "no command given");
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 		strcmp(cmd, "help") == 0)
 	{
@@ -130,6 +178,5 @@ main(int argc, char **argv)
 		if (strcmp(cmd, commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
 	tool_error("unknown command \"%s\"", cmd);
-	fprintf(stderr, "Try \"%s --help\" for more information.\n", progname);
-	return EXIT_USAGE;
+	return usage_error(NULL, NULL);
 }

@@ -35,7 +35,7 @@ static int
 find_column(const tool_schema *s, const char *name)
 {
 	for (int i = 0; i < s->ncolumns; i++)
-		if (strcmp(s->names[i], name) == 0)
+		if (strcmp(s->columns[i].name, name) == 0)
 			return i;
 	return -1;
 }
@@ -76,11 +76,9 @@ add_column(tool_schema *s, const char *entry, size_t len, char *err,
 	{
 		int			i = s->ncolumns++;
 
-		s->names = pg_realloc(s->names, s->ncolumns * sizeof(char *));
 		s->types = pg_realloc(s->types, s->ncolumns * sizeof(sbt_type *));
 		s->columns = pg_realloc(s->columns, s->ncolumns * sizeof(sb_column));
 		memset(&s->columns[i], 0, sizeof(sb_column));
-		s->names[i] = name;
 		s->types[i] = t;
 		s->columns[i].name = name;
 		sbt_fill_column(t, &s->columns[i]);
@@ -161,8 +159,7 @@ void
 schema_free(tool_schema *s)
 {
 	for (int i = 0; i < s->ncolumns; i++)
-		free(s->names[i]);
-	free(s->names);
+		free(unconstify(char *, s->columns[i].name));
 	free(s->types);
 	free(s->columns);
 	memset(s, 0, sizeof(*s));

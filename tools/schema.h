@@ -14,9 +14,8 @@
 typedef struct tool_schema
 {
 	int			ncolumns;
-	sb_column  *columns;		/* names and types as the writer takes them */
+	sb_column  *columns;		/* as the writer takes them; names owned */
 	const sbt_type **types;
-	char	  **names;			/* owned copies of the column names */
 	int			nkeys;
 } tool_schema;
 

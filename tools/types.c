@@ -37,18 +37,11 @@ const char *
 shown(const char *s, size_t len)
 {
 	static char buf[SHOWN_MAX + 4];
+	size_t		n = Min(len, SHOWN_MAX);
 
-	if (len > SHOWN_MAX)
-	{
-		len = SHOWN_MAX;
-		while (len > 0 && ((unsigned char) s[len] & 0xC0) == 0x80)
-			len--;
-		memcpy(buf, s, len);
-		strcpy(buf + len, "...");
-		return buf;
-	}
-	memcpy(buf, s, len);
-	buf[len] = '\0';
+	while (n < len && n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
+		n--;
+	snprintf(buf, sizeof(buf), "%.*s%s", (int) n, s, n < len ? "..." : "");
 	return buf;
 }
 
@@ -339,34 +332,6 @@ bool_out(const sbt_type *t, const unsigned char *image, size_t len,
 	return true;
 }
 
-/* The payload of a varlena image; false if the header is not plain. */
-static bool
-varlena_payload(const unsigned char *image, size_t len,
-				const unsigned char **data, size_t *n)
-{
-	size_t		hdr = len > 0 ? sb_varlena_header_size(image) : 0;
-
-	if (hdr == 0 || hdr > len)
-		return false;
-	*data = image + hdr;
-	*n = len - hdr;
-	return true;
-}
-
-/* text output: the bytes themselves. */
-static bool
-text_out(const sbt_type *t, const unsigned char *image, size_t len,
-		 StringInfo out)
-{
-	const unsigned char *data;
-	size_t		n;
-
-	if (!varlena_payload(image, len, &data, &n))
-		return false;
-	appendBinaryStringInfo(out, (const char *) data, n);
-	return true;
-}
-
 /* Append bytes as \x and two lower-case hex digits a byte. */
 void
 sbt_append_hex(StringInfo out, const unsigned char *data, size_t len)
@@ -379,17 +344,22 @@ sbt_append_hex(StringInfo out, const unsigned char *data, size_t len)
 	}
 }
 
-/* bytea output in hex format. */
+/*
+ * text output (the bytes themselves) and bytea output (hex format): false
+ * if the varlena header is not a plain one.
+ */
 static bool
-bytea_out(const sbt_type *t, const unsigned char *image, size_t len,
-		  StringInfo out)
+varlena_out(const sbt_type *t, const unsigned char *image, size_t len,
+			StringInfo out)
 {
-	const unsigned char *data;
-	size_t		n;
+	size_t		hdr = len > 0 ? sb_varlena_header_size(image) : 0;
 
-	if (!varlena_payload(image, len, &data, &n))
+	if (hdr == 0 || hdr > len)
 		return false;
-	sbt_append_hex(out, data, n);
+	if (t->in == bytea_in)
+		sbt_append_hex(out, image + hdr, len - hdr);
+	else
+		appendBinaryStringInfo(out, (const char *) image + hdr, len - hdr);
 	return true;
 }
 
@@ -418,8 +388,8 @@ static const sbt_type types[] = {
 	{"float4", "pg_catalog.float4", "real", 4, true, 'i', SB_KEY_FLOAT, 0, float_in, float_out},
 	{"float8", "pg_catalog.float8", "double precision", 8, true, 'd', SB_KEY_FLOAT, 0, float_in, float_out},
 	{"bool", "pg_catalog.bool", "boolean", 1, true, 'c', SB_KEY_BYTES, 0, bool_in, bool_out},
-	{"text", "pg_catalog.text", "text", -1, false, 'i', SB_KEY_VARLENA, SB_COLF_SHORT_VARLENA, text_in, text_out},
-	{"bytea", "pg_catalog.bytea", "bytea", -1, false, 'i', SB_KEY_VARLENA, SB_COLF_SHORT_VARLENA, bytea_in, bytea_out},
+	{"text", "pg_catalog.text", "text", -1, false, 'i', SB_KEY_VARLENA, SB_COLF_SHORT_VARLENA, text_in, varlena_out},
+	{"bytea", "pg_catalog.bytea", "bytea", -1, false, 'i', SB_KEY_VARLENA, SB_COLF_SHORT_VARLENA, bytea_in, varlena_out},
 	{"date", "pg_catalog.date", "date", 4, true, 'i', SB_KEY_BYTES, 0, date_in, date_out},
 	{"timestamp", "pg_catalog.timestamp", "timestamp", 8, true, 'd', SB_KEY_BYTES, 0, timestamp_in, timestamp_out},
 	{"timestamptz", "pg_catalog.timestamptz", "timestamp with time zone", 8, true, 'd', SB_KEY_BYTES, 0, timestamp_in, timestamp_out},
