@@ -39,44 +39,61 @@ check_rows(sb_bundle *b, const sb_key_part *parts, const char *what,
 	free(rows);
 }
 
-/* Row r of the duplicate-key test has key dup_key(r). */
-static int64_t
-dup_key(uint64_t r)
+/*
+ * Build the rows (k, r), r from 0 to 2999, with an integer key k of keylen
+ * bytes: key(r), or NULL where key() returns false.
+ */
+static sb_bundle *
+build_int_keyed(const char *name, int keylen, bool (*key) (int, int64_t *),
+				sb_build_stats *stats)
 {
-	return r % 3 == 0 ? 500 : (int64_t) (r * 37) % 100;
+	sb_column	cols[2] = {
+		tf_keyed(tf_col_int("k", keylen), 1, SB_KEY_INTEGER), tf_col_int("r", 4)
+	};
+	const char *path = tf_path(name);
+	sb_writer_options o;
+	sb_writer  *w;
+	int64_t		k;
+
+	tf_options(&o, path, cols, 2);
+	if (!CHECK((w = tf_create(&o)) != NULL))
+		return NULL;
+	for (int r = 0; r < 3000; r++)
+	{
+		sb_writer_begin_row(w);
+		if (key(r, &k))
+			tf_set_int(w, 0, keylen, k);
+		tf_set_int(w, 1, 4, r);
+		tf_end_row(w);
+	}
+	return tf_finish(w, path, stats);
+}
+
+/* The key of row r in the duplicate-key test: never NULL. */
+static bool
+dup_key(int r, int64_t *k)
+{
+	*k = r % 3 == 0 ? 500 : (int64_t) (r * 37) % 100;
+	return true;
 }
 
 /* check_rows predicate: does row r hold the key *arg? */
 static bool
 dup_want(uint64_t r, const void *arg)
 {
-	return dup_key(r) == *(const int64_t *) arg;
+	int64_t		k;
+
+	return dup_key((int) r, &k) && k == *(const int64_t *) arg;
 }
 
 /* Duplicate keys: every matching row, in row order, exactly once. */
 void
 test_duplicate_keys(void)
 {
-	sb_column	cols[2] = {
-		tf_keyed(tf_col_int("k", 4), 1, SB_KEY_INTEGER), tf_col_int("r", 4)
-	};
-
-	const char *path = tf_path("dup.sb");
-	sb_writer_options o;
-	sb_writer  *w;
 	sb_build_stats stats;
 	sb_bundle  *b;
 
-	tf_options(&o, path, cols, 2);
-	REQUIRE((w = tf_create(&o)) != NULL);
-	for (int r = 0; r < 3000; r++)
-	{
-		sb_writer_begin_row(w);
-		tf_set_int(w, 0, 4, dup_key(r));
-		tf_set_int(w, 1, 4, r);
-		tf_end_row(w);
-	}
-	REQUIRE((b = tf_finish(w, path, &stats)) != NULL);
+	REQUIRE((b = build_int_keyed("dup.sb", 4, dup_key, &stats)) != NULL);
 	CHECK_EQ(stats.distinct_keys, 101);
 	CHECK_EQ(b->distinct_keys, 101);
 	CHECK_EQ(b->indexed_count, 3000);
@@ -91,37 +108,29 @@ test_duplicate_keys(void)
 
 /* Single int8 key: NULL in rows r % 3 == 0, 0 in r % 3 == 1, else r. */
 static bool
+null_key(int r, int64_t *k)
+{
+	*k = r % 3 == 1 ? 0 : r;
+	return r % 3 != 0;
+}
+
+/* check_rows predicate: does row r hold the key *arg? */
+static bool
 null_want(uint64_t r, const void *arg)
 {
-	int64_t		k = *(const int64_t *) arg;
+	int64_t		k;
 
-	return r % 3 != 0 && (r % 3 == 1 ? 0 : (int64_t) r) == k;
+	return null_key((int) r, &k) && k == *(const int64_t *) arg;
 }
 
 /* Build and check the single-column NULL-key bundle. */
 static void
 null_single(void)
 {
-	sb_column	cols[2] = {
-		tf_keyed(tf_col_int("k", 8), 1, SB_KEY_INTEGER), tf_col_int("r", 4)
-	};
-	const char *path = tf_path("null1.sb");
-	sb_writer_options o;
-	sb_writer  *w;
 	sb_build_stats stats;
 	sb_bundle  *b;
 
-	tf_options(&o, path, cols, 2);
-	REQUIRE((w = tf_create(&o)) != NULL);
-	for (int r = 0; r < 3000; r++)
-	{
-		sb_writer_begin_row(w);
-		if (r % 3 != 0)
-			tf_set_int(w, 0, 8, r % 3 == 1 ? 0 : r);
-		tf_set_int(w, 1, 4, r);
-		tf_end_row(w);
-	}
-	REQUIRE((b = tf_finish(w, path, &stats)) != NULL);
+	REQUIRE((b = build_int_keyed("null1.sb", 8, null_key, &stats)) != NULL);
 	CHECK_EQ(stats.rows, 3000);
 	CHECK_EQ(stats.indexed, 2000);
 	CHECK_EQ(b->indexed_count, 2000);
@@ -706,29 +715,41 @@ text_rows(int k, uint64_t *rows)
 	return n;
 }
 
-/* Text keys with duplicates and NULLs: a lookup finds the right rows. */
-void
-test_text_key_lookups(void)
+/*
+ * Check that 'lookup' finds the rows of every text key of text_bundle()
+ * ('how' tells it apart in messages).
+ */
+static void
+check_text_keys(sb_bundle *b, const char *how,
+				int (*lookup) (sb_bundle *, const char *, uint64_t *, int))
 {
-	sb_build_stats stats;
-	sb_bundle  *b = text_bundle(&stats);
 	uint64_t	got[16],
 				want[16];
 	char		buf[32];
 
-	REQUIRE(b != NULL);
-	CHECK_EQ(stats.indexed, 20000 - 207);
-	CHECK_EQ(stats.distinct_keys, 5000);
 	for (int k = -10; k < 6000 && tf_failures() == 0; k++)
 	{
 		int			n,
 					nw = text_rows(k, want);
 
 		snprintf(buf, sizeof(buf), "key-%d", k);
-		n = tf_lookup_text(b, buf, got, 16);
+		n = lookup(b, buf, got, 16);
 		CHECKF(n == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
-			   "\"%s\": %d rows, %d expected", buf, n, nw);
+			   "\"%s\": %d rows%s, %d expected", buf, n, how, nw);
 	}
+}
+
+/* Text keys with duplicates and NULLs: a lookup finds the right rows. */
+void
+test_text_key_lookups(void)
+{
+	sb_build_stats stats;
+	sb_bundle  *b = text_bundle(&stats);
+
+	REQUIRE(b != NULL);
+	CHECK_EQ(stats.indexed, 20000 - 207);
+	CHECK_EQ(stats.distinct_keys, 5000);
+	check_text_keys(b, "", tf_lookup_text);
 	sb_close(b);
 }
 
@@ -759,24 +780,11 @@ staged_lookup(sb_bundle *b, const char *key, uint64_t *rows, int max)
 void
 test_staged_lookups(void)
 {
-	uint64_t	got[16],
-				want[16];
-	char		buf[32];
+	sb_bundle  *b = text_bundle(NULL);
 
-	sb_bundle  *bundle = text_bundle(NULL);
-
-	REQUIRE(bundle != NULL);
-	for (int k = -10; k < 6000 && tf_failures() == 0; k++)
-	{
-		int			ng,
-					nw = text_rows(k, want);
-
-		snprintf(buf, sizeof(buf), "key-%d", k);
-		ng = staged_lookup(bundle, buf, got, 16);
-		CHECKF(ng == nw && memcmp(got, want, sizeof(uint64_t) * nw) == 0,
-			   "\"%s\": %d rows in steps, %d expected", buf, ng, nw);
-	}
-	sb_close(bundle);
+	REQUIRE(b != NULL);
+	check_text_keys(b, " in steps", staged_lookup);
+	sb_close(b);
 }
 
 /* Int8 keys r % 4000 of 8000 rows, all sharing 16 hash values. */
