@@ -317,8 +317,8 @@ load_field(build_state *st, int col, const csv_field *f)
 static int
 load_record(build_state *st)
 {
-	int			n = csv_nfields(st->csv);
-	const csv_field *f = csv_fields(st->csv);
+	int			n;
+	const csv_field *f = csv_fields(st->csv, &n);
 	unsigned long long line = (unsigned long long) csv_record_line(st->csv);
 	sb_error	err;
 	int			rc;
@@ -457,8 +457,7 @@ build_cleanup(build_state *st)
 	if (st->tmp != NULL)
 	{
 		cleanup_forget();
-		if (access(st->tmp, F_OK) == 0)
-			unlink(st->tmp);
+		unlink(st->tmp);
 	}
 	csv_close(st->csv);
 	if (st->in != NULL && st->in != stdin)

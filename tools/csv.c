@@ -199,16 +199,8 @@ finish_record(csv_reader *r)
 	{
 		size_t		s = r->starts[f];
 
-		if (s == SIZE_MAX)
-		{
-			r->fields[f].data = NULL;
-			r->fields[f].len = 0;
-		}
-		else
-		{
-			r->fields[f].data = r->rec.data + s;
-			r->fields[f].len = strlen(r->rec.data + s);
-		}
+		r->fields[f].data = s == SIZE_MAX ? NULL : r->rec.data + s;
+		r->fields[f].len = s == SIZE_MAX ? 0 : strlen(r->rec.data + s);
 	}
 }
 
@@ -256,14 +248,6 @@ bad_nl:
 	return CSV_BAD_DATA;
 }
 
-/* Count a line break inside a quoted field, for line numbers. */
-static inline void
-count_quoted_break(csv_reader *r, int c)
-{
-	if (c == '\n' || (c == '\r' && r->eol == EOL_CR))
-		r->line++;
-}
-
 /*
  * Is the input at an end-of-data marker: \. alone on its line?  Only
  * called at the start of a line; the caller stops reading if so.
@@ -308,7 +292,9 @@ scan_record(csv_reader *r)
 		{
 			if (c != '"')
 			{
-				count_quoted_break(r, c);
+				/* count a line break in quotes, for line numbers */
+				if (c == '\n' || (c == '\r' && r->eol == EOL_CR))
+					r->line++;
 				appendStringInfoChar(&r->rec, (char) c);
 			}
 			else if (peek_byte(r) == '"')
@@ -373,17 +359,14 @@ csv_read(csv_reader *r)
 	return CSV_RECORD;
 }
 
-/* Number of fields in the current record. */
-int
-csv_nfields(const csv_reader *r)
-{
-	return r->nfields;
-}
-
-/* The fields of the current record, valid until the next csv_read(). */
+/*
+ * The fields of the current record, valid until the next csv_read(), and
+ * their number in *n.
+ */
 const csv_field *
-csv_fields(const csv_reader *r)
+csv_fields(const csv_reader *r, int *n)
 {
+	*n = r->nfields;
 	return r->fields;
 }
 

@@ -32,8 +32,7 @@ typedef struct csv_reader csv_reader;
 
 extern csv_reader *csv_open(FILE *fp, const char *name);
 extern int	csv_read(csv_reader *r);
-extern int	csv_nfields(const csv_reader *r);
-extern const csv_field *csv_fields(const csv_reader *r);
+extern const csv_field *csv_fields(const csv_reader *r, int *n);
 extern uint64_t csv_record_line(const csv_reader *r);
 extern const char *csv_error(const csv_reader *r);
 extern void csv_close(csv_reader *r);

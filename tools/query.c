@@ -230,23 +230,24 @@ get_key(printer *p, const char *key, sbt_value *values)
 	const csv_field *f = &whole;
 	csv_reader *r = NULL;
 	char		msg[600];
+	int			n = 1,
+				rc = EXIT_USAGE;
 	bool		null;
-	int			rc = EXIT_USAGE;
 
-	if (p->info->nkeys > 1 &&
-		(r = csv_read_string(key, msg, sizeof(msg))) == NULL)
-		tool_error("%s", msg);
-	else if (r != NULL && csv_nfields(r) != p->info->nkeys)
-		tool_error("key \"%s\" has %d value%s, but the bundle's key has %d columns",
-				   key, csv_nfields(r), csv_nfields(r) == 1 ? "" : "s",
-				   p->info->nkeys);
-	else
+	if (p->info->nkeys > 1)
 	{
-		f = r != NULL ? csv_fields(r) : f;
-		rc = parse_parts(p, f, values, parts, &null);
-		if (rc == EXIT_OK && !null)
-			rc = print_matches(p, parts);
+		if ((r = csv_read_string(key, msg, sizeof(msg))) == NULL)
+		{
+			tool_error("%s", msg);
+			return EXIT_USAGE;
+		}
+		f = csv_fields(r, &n);
 	}
+	if (n != p->info->nkeys)
+		tool_error("key \"%s\" has %d value%s, but the bundle's key has %d columns",
+				   key, n, n == 1 ? "" : "s", p->info->nkeys);
+	else if ((rc = parse_parts(p, f, values, parts, &null)) == EXIT_OK && !null)
+		rc = print_matches(p, parts);
 	csv_close(r);
 	return rc;
 }

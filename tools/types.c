@@ -169,13 +169,9 @@ text_in(const sbt_type *t, const char *s, size_t len, sbt_value *v)
 static int
 hex_value(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	const char *d = strchr(hex_digits, pg_ascii_tolower((unsigned char) c));
+
+	return c != '\0' && d != NULL ? (int) (d - hex_digits) : -1;
 }
 
 /* bytea hex input after "\x": digit pairs, blanks between pairs. */
