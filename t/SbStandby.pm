@@ -10,7 +10,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 
-our @EXPORT = qw(flight_files catch_up crash pauses);
+our @EXPORT = qw(flight_files catch_up crash pauses release_file);
 
 # The files of builds and drops in flight on a node.
 sub flight_files
