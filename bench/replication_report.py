@@ -60,6 +60,15 @@ L = [START, "", "## Replication", "",
          ", ".join("{:.0f}".format(v) for v in vals["p99_idle_us"]),
          ", ".join("{:.0f}".format(v) for v in vals["p99_busy_us"]),
          ", ".join("{:.0f}".format(v) for v in vals["p99_heap_us"])),
+     "",
+     "How to read the latency rows: on a 2-core machine the primary's build, "
+     "the walsender, the standby's replay and the pgbench reader share the "
+     "cores, so any write load on the primary raises the standby's tail "
+     "latency. The control round writes the same rows to a heap table instead "
+     "(as much WAL, none of it sharedbuf's); the last latency row compares the "
+     "two directly, and the idle p99 shows how busy the machine was during the "
+     "run. Replay itself never waits for readers: a statement keeps the "
+     "generation it mapped, and replay renames the new file past it.",
      "", END]
 block = "\n".join(L)
 text = open(doc).read() if os.path.exists(doc) else ""
