@@ -8,7 +8,8 @@
  * bucket are sorted and close to uniform, so the position of the sought
  * fingerprint is predicted by interpolation and corrected by a short walk,
  * which usually stays within one cache line of entries.  Each candidate's
- * row is then compared with the probe key (approximate bundles skip that).
+ * row is then compared with the probe key (approximate bundles skip that,
+ * and hashed key parts are left to the caller).
  *
  * Line index: the hash gives a home line; the entries of that line from
  * its first own entry on are compared by fingerprint, and when the line is
@@ -69,6 +70,10 @@ sb_key_hash(const sb_bundle *b, const sb_key_part *parts, uint64_t *hash,
 			return sb_fail(err, SB_ERR_INVALID,
 						   "key part %d has %zu bytes, not %d", k + 1,
 						   parts[k].len, cols[k].typlen);
+		if (cols[k].kind == SB_KEY_HASHED && parts[k].len != sizeof(uint64_t))
+			return sb_fail(err, SB_ERR_INVALID,
+						   "key part %d has %zu bytes, not a hash's 8", k + 1,
+						   parts[k].len);
 	}
 	*hash = sb_hash_parts(cols, b->nkeys, parts, b->hash_seed);
 	return SB_OK;
@@ -465,7 +470,11 @@ int_key_matches(const sb_bundle *b, const unsigned char *slot, int64_t ival)
 		sb_load_int(slot + b->int_key->slot_offset, b->int_key->typlen) == ival;
 }
 
-/* Does a row slot hold the probe key?  Returns 1, 0 or an error. */
+/*
+ * Does a row slot hold the probe key?  Returns 1, 0 or an error.  A row
+ * holds the value of a hashed part, not its hash: such parts are left to
+ * the caller to compare.
+ */
 static int
 row_matches(const sb_bundle *b, const unsigned char *slot,
 			const sb_key_part *parts, sb_error *err)
@@ -482,6 +491,8 @@ row_matches(const sb_bundle *b, const unsigned char *slot,
 
 		if (sb_slot_isnull(b, slot, col))
 			return 0;
+		if (cols[k].kind == SB_KEY_HASHED)
+			continue;
 		if ((st = sb_slot_value(b, slot, col, &v, err)) != SB_OK)
 			return st;
 		if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &part))
@@ -569,10 +580,20 @@ next_in_run(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 	return 0;
 }
 
+/* Is some key part hashed, so that rows are only candidates? */
+static bool
+key_is_hashed(const sb_bundle *b)
+{
+	for (int k = 0; k < b->nkeys; k++)
+		if (b->columns[b->key_columns[k]].key_kind == SB_KEY_HASHED)
+			return true;
+	return false;
+}
+
 /*
  * Next row holding the key: returns 1 and sets *row, 0 when there are no
  * more, or a negative sb_status.  When every entry has its own hash, and
- * keys are compared, the first row found is the only one.
+ * keys are compared in full, the first row found is the only one.
  */
 int
 sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
@@ -586,7 +607,8 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 	else if ((m = locate(b, it, err)) == SB_OK)
 		m = next_in_run(b, it, row, err);
 	if (m == 0 || (m > 0 && b->distinct_keys == b->indexed_count &&
-				   !(b->flags & SB_BUNDLE_APPROXIMATE)))
+				   !(b->flags & SB_BUNDLE_APPROXIMATE) &&
+				   (b->int_key != NULL || !key_is_hashed(b))))
 		it->phase = SB_LOOKUP_DONE;
 	return m;
 }
