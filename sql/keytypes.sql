@@ -329,6 +329,16 @@ CREATE FOREIGN TABLE kt_text_twin (id int, k text COLLATE ci_twin)
 EXPLAIN (COSTS OFF) SELECT id FROM kt_text_twin WHERE k = 'APPLE';
 SELECT id FROM kt_text_twin WHERE k = 'APPLE' ORDER BY id;
 
+-- IMPORT FOREIGN SCHEMA declares a hashed key column with the collation
+-- it was hashed with
+CREATE SCHEMA kt_imported;
+IMPORT FOREIGN SCHEMA bundles LIMIT TO (kt_text_ci, kt_numeric) FROM SERVER sharedbuf INTO kt_imported;
+SELECT attrelid::regclass, attname, format_type(atttypid, atttypmod), attcollation::regcollation
+  FROM pg_attribute WHERE attrelid IN ('kt_imported.kt_text_ci'::regclass, 'kt_imported.kt_numeric'::regclass)
+   AND attnum > 0 ORDER BY 1, attnum;
+EXPLAIN (COSTS OFF) SELECT id FROM kt_imported.kt_text_ci WHERE k = 'APPLE';
+SELECT id FROM kt_imported.kt_text_ci WHERE k = 'APPLE' ORDER BY id;
+
 --
 -- A refresh that changes how the key is compared, under a prepared
 -- statement whose generic plan looks the old key up: the statement reads
