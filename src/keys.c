@@ -277,7 +277,8 @@ syscache_text(int cacheid, HeapTuple tup, AttrNumber attno)
 /*
  * What decides how a collation hashes and compares: its provider, locale,
  * determinism and the provider's version of the locale, e.g. "icu
- * und-u-ks-level2 nondeterministic 153.120".  The database's default
+ * und-u-ks-level2 nondeterministic 153.120" (and ICU rules, which
+ * PostgreSQL 16 added, after " rules ").  The database's default
  * collation is described by the database's locale.  Two collations of
  * equal descriptions hash alike, whatever their names and databases.
  */
@@ -289,7 +290,8 @@ collation_identity(Oid collation)
 	bool		deterministic = true;
 	char	   *collate,
 			   *ctype,
-			   *icu;
+			   *icu,
+			   *rules = "";
 	char	   *version;
 
 	if (collation == DEFAULT_COLLATION_OID)
@@ -304,6 +306,9 @@ collation_identity(Oid collation)
 		icu = syscache_text(DATABASEOID, tup, Anum_pg_database_datlocale);
 #else
 		icu = syscache_text(DATABASEOID, tup, Anum_pg_database_daticulocale);
+#endif
+#if PG_VERSION_NUM >= 160000
+		rules = syscache_text(DATABASEOID, tup, Anum_pg_database_daticurules);
 #endif
 	}
 	else
@@ -320,18 +325,22 @@ collation_identity(Oid collation)
 #else
 		icu = syscache_text(COLLOID, tup, Anum_pg_collation_colliculocale);
 #endif
+#if PG_VERSION_NUM >= 160000
+		rules = syscache_text(COLLOID, tup, Anum_pg_collation_collicurules);
+#endif
 	}
 	ReleaseSysCache(tup);
 	if (provider == COLLPROVIDER_LIBC)
 		version = get_collation_actual_version(provider, collate);
 	else
 		version = get_collation_actual_version(provider, icu);
-	return psprintf("%s %s %s %s",
+	return psprintf("%s %s %s %s%s%s",
 					provider == COLLPROVIDER_ICU ? "icu" :
 					provider == COLLPROVIDER_LIBC ? "libc" : "other",
 					provider == COLLPROVIDER_LIBC ? psprintf("%s/%s", collate, ctype) : icu,
 					deterministic ? "deterministic" : "nondeterministic",
-					version ? version : "-");
+					version ? version : "-",
+					*rules ? " rules " : "", rules);
 }
 
 /*
