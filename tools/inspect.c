@@ -20,7 +20,7 @@ static const char *const section_names[] = {
 
 /* Names of the key kinds (sb_key_kind). */
 static const char *const key_kind_names[] = {
-	"-", "bytes", "integer", "float", "varlena", "bpchar"
+	"-", "bytes", "integer", "float", "varlena", "bpchar", "hashed"
 };
 
 /* Parse options of a command that takes only --help. */

@@ -203,7 +203,9 @@ get_usage(void)
 		   "one CSV record holding the key columns' values in key order, e.g. '42,abc'\n"
 		   "or '42,\"a,b\"'; an empty unquoted field is NULL, which matches nothing.\n"
 		   "Put -- before keys that start with '-'.  In an approximate bundle, rows\n"
-		   "whose key has the same hash also match.\n\n"
+		   "whose key has the same hash also match.  A bundle whose key is hashed\n"
+		   "with a PostgreSQL hash function (numeric, jsonb, text under a\n"
+		   "nondeterministic collation, ...) cannot be probed here.\n\n"
 		   "Options:\n"
 		   "  --header    first print a line of column names\n"
 		   "  --images    print each value's datum image in hex (\\x...), not its text\n"
@@ -315,6 +317,23 @@ get_key(printer *p, const char *key, sbt_value *values)
 	return rc;
 }
 
+/* The hash function a hashed key part was hashed with, as recorded. */
+static const char *
+hash_function(const sb_bundle *b, int k)
+{
+	static char buf[256];
+	char		key[64];
+	size_t		len;
+	const char *v;
+
+	snprintf(key, sizeof(key), "key.%d.hash_function", k + 1);
+	v = sb_meta_get(b, key, &len);
+	if (v == NULL)
+		return "not recorded";
+	snprintf(buf, sizeof(buf), "%.*s", (int) len, v);
+	return buf;
+}
+
 /* Look up every KEY argument. */
 static int
 get_keys(printer *p, char **keys, int nkeys, bool header)
@@ -331,6 +350,14 @@ get_keys(printer *p, char **keys, int nkeys, bool header)
 	{
 		const sb_column *c = &p->b->columns[p->b->key_columns[k]];
 
+		if (c->key_kind == SB_KEY_HASHED)
+		{
+			tool_error("%s: cannot look keys up: key column \"%s\" is hashed with PostgreSQL's %s, which this tool cannot compute",
+					   p->path, c->name, hash_function(p->b, k));
+			fprintf(stderr, "Look keys up in PostgreSQL, or print every row with \"%s dump\".\n",
+					progname);
+			return EXIT_INVALID;
+		}
 		if (p->types[p->b->key_columns[k]] == NULL)
 		{
 			tool_error("%s: key column \"%s\" has type %s, which this tool cannot read",

@@ -383,7 +383,7 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 	gettimeofday(&tv, NULL);
 	memcpy(hdr + SB_HDR_MAGIC, SB_MAGIC, SB_MAGIC_LEN);
 	/* the lowest major that describes the file, for the widest readership */
-	sb_store16(hdr + SB_HDR_MAJOR,
+	sb_store16(hdr + SB_HDR_MAJOR, w->hashed_key ? 4 :
 			   w->index_kind == SB_INDEX_LINES ? 3 : w->inline_values > 0 ? 2 : 1);
 	sb_store16(hdr + SB_HDR_MINOR, SB_FORMAT_MINOR);
 	sb_store32(hdr + SB_HDR_BYTE_ORDER, SB_BYTE_ORDER_MARK);

@@ -352,7 +352,7 @@ extern void sb_blocks_recompute(unsigned char *img, size_t len);
 
 /* in sbverify.c */
 extern bool sb_row_key_hash(const sb_bundle *b, uint64_t row, uint64_t *hash,
-							sb_error *err, sb_status *st);
+							bool *known, sb_error *err, sb_status *st);
 
 /* in sbschema.c */
 extern sb_status sb_schema_layout(sb_column *cols, int ncols, bool approximate,

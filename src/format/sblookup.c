@@ -8,7 +8,8 @@
  * bucket are sorted and close to uniform, so the position of the sought
  * fingerprint is predicted by interpolation and corrected by a short walk,
  * which usually stays within one cache line of entries.  Each candidate's
- * row is then compared with the probe key (approximate bundles skip that).
+ * row is then compared with the probe key (approximate bundles skip that,
+ * and hashed key parts are left to the caller).
  *
  * Line index: the hash gives a home line; the entries of that line from
  * its first own entry on are compared by fingerprint, and when the line is
@@ -69,6 +70,10 @@ sb_key_hash(const sb_bundle *b, const sb_key_part *parts, uint64_t *hash,
 			return sb_fail(err, SB_ERR_INVALID,
 						   "key part %d has %zu bytes, not %d", k + 1,
 						   parts[k].len, cols[k].typlen);
+		if (cols[k].kind == SB_KEY_HASHED && parts[k].len != sizeof(uint64_t))
+			return sb_fail(err, SB_ERR_INVALID,
+						   "key part %d has %zu bytes, not a hash's 8", k + 1,
+						   parts[k].len);
 	}
 	*hash = sb_hash_parts(cols, b->nkeys, parts, b->hash_seed);
 	return SB_OK;
@@ -465,12 +470,20 @@ int_key_matches(const sb_bundle *b, const unsigned char *slot, int64_t ival)
 		sb_load_int(slot + b->int_key->slot_offset, b->int_key->typlen) == ival;
 }
 
-/* Does a row slot hold the probe key?  Returns 1, 0 or an error. */
+/* row_matches: the row holds the probe key except for its hashed parts */
+#define SB_CANDIDATE	2
+
+/*
+ * Does a row slot hold the probe key?  Returns 1, 0 or an error; or
+ * SB_CANDIDATE where the key has hashed parts, which the row holds as
+ * values, not hashes: the caller compares those.
+ */
 static int
 row_matches(const sb_bundle *b, const unsigned char *slot,
 			const sb_key_part *parts, sb_error *err)
 {
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
+	int			match = 1;
 
 	bundle_keycols(b, cols);
 	for (int k = 0; k < b->nkeys; k++)
@@ -482,6 +495,11 @@ row_matches(const sb_bundle *b, const unsigned char *slot,
 
 		if (sb_slot_isnull(b, slot, col))
 			return 0;
+		if (cols[k].kind == SB_KEY_HASHED)
+		{
+			match = SB_CANDIDATE;
+			continue;
+		}
 		if ((st = sb_slot_value(b, slot, col, &v, err)) != SB_OK)
 			return st;
 		if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &part))
@@ -490,13 +508,14 @@ row_matches(const sb_bundle *b, const unsigned char *slot,
 		if (!sb_key_part_equal(&cols[k], &part, &parts[k]))
 			return 0;
 	}
-	return 1;
+	return match;
 }
 
 /*
- * Is the row an entry refers to the key's?  Returns 1, 0 or an error.  An
- * approximate bundle's rows match on the hash alone; otherwise the row's
- * slot is checked and its key compared.
+ * Is the row an entry refers to the key's?  Returns 1, 0, SB_CANDIDATE
+ * (see row_matches) or an error.  An approximate bundle's rows match on
+ * the hash alone; otherwise the row's slot is checked and its key
+ * compared.
  */
 static int
 accept_row(const sb_bundle *b, const sb_lookup *it, uint64_t row,
@@ -572,7 +591,8 @@ next_in_run(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 /*
  * Next row holding the key: returns 1 and sets *row, 0 when there are no
  * more, or a negative sb_status.  When every entry has its own hash, and
- * keys are compared, the first row found is the only one.
+ * keys are compared in full (not a candidate of a hashed key), the first
+ * row found is the only one.
  */
 int
 sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
@@ -585,8 +605,8 @@ sb_lookup_next(const sb_bundle *b, sb_lookup *it, uint64_t *row, sb_error *err)
 		m = next_in_lines(b, it, row, err);
 	else if ((m = locate(b, it, err)) == SB_OK)
 		m = next_in_run(b, it, row, err);
-	if (m == 0 || (m > 0 && b->distinct_keys == b->indexed_count &&
+	if (m == 0 || (m == 1 && b->distinct_keys == b->indexed_count &&
 				   !(b->flags & SB_BUNDLE_APPROXIMATE)))
 		it->phase = SB_LOOKUP_DONE;
-	return m;
+	return m == SB_CANDIDATE ? 1 : m;
 }

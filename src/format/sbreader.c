@@ -432,6 +432,15 @@ read_column(sb_bundle *b, const unsigned char *sec, uint64_t seclen, int i,
 	c->flags = r[SB_COL_FLAGS];
 	if (r[SB_COL_BYVAL] > 1)
 		return sb_fail(err, SB_ERR_CORRUPT, "invalid by-value flag");
+	/* a key this reader cannot hash or compare is never trusted */
+	if (c->key_kind > SB_KEY_HASHED)
+		return sb_fail(err, SB_ERR_UNSUPPORTED,
+					   "key column \"%s\" has key kind %u, which this reader does not know",
+					   c->name, c->key_kind);
+	if (c->key_kind == SB_KEY_HASHED && b->major < 4)
+		return sb_fail(err, SB_ERR_CORRUPT,
+					   "key column \"%s\" is hashed in a file of format version %u",
+					   c->name, b->major);
 	if (sb_schema_check_column(c, b->ncolumns, err) != SB_OK)
 	{
 		if (err)
