@@ -113,7 +113,7 @@ static bool
 checked_this_statement(const SbCacheEntry *e)
 {
 	return e->mapping != NULL &&
-		e->checked_lxid == MyProc->lxid &&
+		e->checked_lxid == SB_MY_LOCAL_XID &&
 		e->checked_ts == GetCurrentStatementStartTimestamp() &&
 		e->checked_swaps == sb_swap_generation;
 }
@@ -205,7 +205,7 @@ refresh_entry(SbCacheEntry *e, const char *label)
 	}
 	if (e->mapping == NULL || !maps_file(e->mapping, &st))
 		map_new_generation(e, file, &st, label);
-	e->checked_lxid = MyProc->lxid;
+	e->checked_lxid = SB_MY_LOCAL_XID;
 	e->checked_ts = GetCurrentStatementStartTimestamp();
 	e->checked_swaps = sb_swap_generation;
 }

@@ -150,7 +150,7 @@ resolve_temp(const char *dir, const char *fname, const char *name,
 	bool		committed;
 
 	if (!TransactionIdIsNormal(xid) ||
-		TransactionIdPrecedes(xid, ShmemVariableCache->oldestClogXid))
+		TransactionIdPrecedes(xid, TransamVariables->oldestClogXid))
 		committed = false;
 	else if (TransactionIdIsInProgress(xid))
 		return;

@@ -13,6 +13,8 @@
 
 #include "postgres.h"
 
+#include "compat.h"
+
 #include "access/tupdesc.h"
 #include "catalog/pg_attribute.h"
 #include "fmgr.h"
@@ -60,10 +62,8 @@ extern char *SbColumnName(Oid relid, AttrNumber attnum);
 extern void SbCheckTable(Relation rel);
 
 /* in errors.c */
-extern void SbReportError(const sb_error *err, const char *what)
-			pg_attribute_noreturn();
-extern void SbReportBuildError(const sb_error *err, const char *what)
-			pg_attribute_noreturn();
+pg_noreturn extern void SbReportError(const sb_error *err, const char *what);
+pg_noreturn extern void SbReportBuildError(const sb_error *err, const char *what);
 
 /* in cache.c */
 typedef struct SbMapping SbMapping;

@@ -72,7 +72,7 @@ void
 SbMakeXidDurable(const char *name)
 {
 	(void) GetTopTransactionId();
-	XLogFlush(LogLogicalMessage("sharedbuf", name, strlen(name), true));
+	XLogFlush(sb_LogLogicalMessage("sharedbuf", name, strlen(name), true));
 }
 
 /*
