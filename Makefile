@@ -83,7 +83,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Rebuild objects when a header changes (PGXS does not track it here).
-$(EXT_OBJS): src/sharedbuf.h src/format/sbformat.h $(BUILD_FLAGS)
+$(EXT_OBJS): src/sharedbuf.h src/compat.h src/format/sbformat.h $(BUILD_FLAGS)
 $(FORMAT_OBJS): src/format/*.h
 
 # The command-line tool writes images for this PostgreSQL major version.

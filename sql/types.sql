@@ -102,7 +102,7 @@ INSERT INTO types_numeric VALUES
   (7, 'NaN', 'NaN'),
   (8, 'Infinity', -0.01),
   (9, '-Infinity', 1),
-  (10, 2::numeric ^ 3000, NULL),
+  (10, round(2::numeric ^ 3000, 16), NULL),  -- (the scale of ^ differs between majors)
   (11, NULL, NULL);
 SELECT rows FROM sharedbuf_create('types_numeric_b', 'SELECT * FROM types_numeric');
 SELECT * FROM types_compare('types_numeric', 'types_numeric_b');

@@ -170,7 +170,7 @@ checked_this_statement(const SbCacheEntry *e)
 
 	snapshot_key(&key);
 	return e->mapping != NULL &&
-		e->checked_lxid == MyProc->lxid &&
+		e->checked_lxid == SB_MY_LOCAL_XID &&
 		e->checked_ts == GetCurrentStatementStartTimestamp() &&
 		e->checked_swaps == sb_swap_generation &&
 		memcmp(&e->checked_snapshot, &key, sizeof(key)) == 0;
@@ -397,7 +397,7 @@ refresh_entry(SbCacheEntry *e, const char *label)
 		check_committed(e, label);
 	else if (e->mapping == NULL)
 		report_missing(changing ? pending : e->path, label);
-	e->checked_lxid = MyProc->lxid;
+	e->checked_lxid = SB_MY_LOCAL_XID;
 	e->checked_ts = GetCurrentStatementStartTimestamp();
 	e->checked_swaps = sb_swap_generation;
 	snapshot_key(&e->checked_snapshot);

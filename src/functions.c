@@ -168,7 +168,7 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "table name");
 	require_arg(fcinfo, 1, "query");
 	require_arg(fcinfo, 3, "server name");
-	names = stringToQualifiedNameList(text_arg(fcinfo, 0));
+	names = sb_stringToQualifiedNameList(text_arg(fcinfo, 0));
 	rv = makeRangeVarFromNameList(names);
 	if (rv->schemaname == NULL)
 		rv->schemaname = get_namespace_name(RangeVarGetCreationNamespace(rv));
@@ -297,7 +297,7 @@ SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
 	SbTableOptions *opts = SbOpenTable(relid, &rel);
 	const char *use;
 
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!sb_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE,
 					   RelationGetRelationName(rel));
 	if (opts->bundle == NULL)

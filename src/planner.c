@@ -346,9 +346,9 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info,
 		rows * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple) +
 		baserel->baserestrictcost.startup;
 	add_unshared_path(baserel, (Path *)
-					  create_foreignscan_path(root, baserel, NULL, rows, startup,
-											  total, NIL, required_outer, NULL,
-											  list_make1(makeInteger(mode))));
+					  sb_create_foreignscan_path(root, baserel, NULL, rows, startup,
+												 total, NIL, required_outer, NULL,
+												 list_make1(makeInteger(mode))));
 }
 
 /* Add the sequential path: reads every row slot and value. */
@@ -360,10 +360,10 @@ add_seq_path(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info)
 		info->rows * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple);
 
 	add_unshared_path(baserel, (Path *)
-					  create_foreignscan_path(root, baserel, NULL, baserel->rows,
-											  startup, total, NIL,
-											  baserel->lateral_relids, NULL,
-											  list_make1(makeInteger(SB_SCAN_SEQ))));
+					  sb_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+												 startup, total, NIL,
+												 baserel->lateral_relids, NULL,
+												 list_make1(makeInteger(SB_SCAN_SEQ))));
 }
 
 /* Callback for generate_implied_equalities_for_column: our key column? */

@@ -635,6 +635,28 @@ sbEndForeignScan(ForeignScanState *node)
 }
 
 /*
+ * A copy of a probe expression whose executor parameters (PARAM_EXEC: from
+ * an outer row, an InitPlan) deparse as "$n".  An FDW's EXPLAIN is not
+ * told the plan node's ancestors, without which ruleutils cannot name
+ * what such a parameter stands for: it prints "$n", and from
+ * PostgreSQL 17 on fails an assertion first.
+ */
+static Node *
+exec_params_as_numbers(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	{
+		Param	   *param = copyObject((Param *) node);
+
+		param->paramkind = PARAM_EXTERN;
+		return (Node *) param;
+	}
+	return expression_tree_mutator(node, exec_params_as_numbers, context);
+}
+
+/*
  * The lookup keys of a scan as text: the key columns, and with VERBOSE the
  * values probed, "id = $1" or "id = ANY (...)".
  */
@@ -657,7 +679,8 @@ lookup_keys_text(ForeignScanState *node, ExplainState *es)
 						 quote_identifier(strVal(lfirst(ln))));
 		if (es->verbose)
 			appendStringInfo(&buf, " = %s%s%s", mode == SB_SCAN_ANY ? "ANY (" : "",
-							 deparse_expression(lfirst(le), context, true, false),
+							 deparse_expression(exec_params_as_numbers(lfirst(le), NULL),
+												context, true, false),
 							 mode == SB_SCAN_ANY ? ")" : "");
 	}
 	return buf.data;

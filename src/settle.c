@@ -106,7 +106,7 @@ static int
 flight_state(TransactionId xid, SbSettleMode mode)
 {
 	if (!TransactionIdIsNormal(xid) ||
-		TransactionIdPrecedes(xid, ShmemVariableCache->oldestClogXid))
+		TransactionIdPrecedes(xid, TransamVariables->oldestClogXid))
 		return -1;
 	if (mode == SB_SETTLE_REDO)
 	{

@@ -14,6 +14,8 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "compat.h"
+
 #include "access/tupdesc.h"
 #include "access/xlogdefs.h"
 #include "catalog/pg_attribute.h"
@@ -119,10 +121,8 @@ extern char *SbColumnName(Oid relid, AttrNumber attnum);
 extern SbTableOptions *SbOpenTable(Oid relid, Relation *relp);
 
 /* in errors.c */
-extern void SbReportError(const sb_error *err, const char *what)
-			pg_attribute_noreturn();
-extern void SbReportBuildError(const sb_error *err, const char *what)
-			pg_attribute_noreturn();
+pg_noreturn extern void SbReportError(const sb_error *err, const char *what);
+pg_noreturn extern void SbReportBuildError(const sb_error *err, const char *what);
 
 /* in cache.c */
 typedef struct SbMapping SbMapping;
