@@ -97,8 +97,10 @@ TOOL_OBJS = tools/sbundle.o tools/csv.o tools/types.o \
 
 # The tool is a frontend program: it links PostgreSQL's libpgcommon and
 # libpgport, which postgresql-server-dev installs in pkglibdir, and
-# libpgtypes (libecpg-dev), whose headers are in includedir.
-TOOL_LIBS = -L$(pkglibdir) -lpgcommon -lpgport -lpgtypes -lm
+# libpgtypes (libecpg-dev), whose headers are in includedir.  Linked
+# statically, libpgcommon's encoding functions have their "_private"
+# names (PostgreSQL 18), which USE_PRIVATE_ENCODING_FUNCS selects.
+TOOL_LIBS = -L$(pkglibdir) -L$(libdir) -lpgcommon -lpgport -lpgtypes -lm
 
 $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
 	$(CC) $(CFLAGS) $^ $(LDFLAGS) $(TOOL_LIBS) -o $@
@@ -106,7 +108,8 @@ $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
 $(TOOL_OBJS): tools/*.h src/format/sbformat.h
 
 tools/%.o: tools/%.c
-	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
+	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) \
+		-DUSE_PRIVATE_ENCODING_FUNCS -Isrc/format -c $< -o $@
 
 # sbundle goes to PostgreSQL's bindir, which is not on users' PATH on
 # Debian, with a symbolic link to it in TOOL_BINDIR (none if empty).
