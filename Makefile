@@ -105,7 +105,7 @@ TOOL_LIBS = -L$(pkglibdir) -L$(libdir) -lpgcommon -lpgport -lpgtypes -lm
 $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
 	$(CC) $(CFLAGS) $^ $(LDFLAGS) $(TOOL_LIBS) -o $@
 
-$(TOOL_OBJS): tools/*.h src/format/sbformat.h
+$(TOOL_OBJS): tools/*.h src/format/sbformat.h Makefile
 
 tools/%.o: tools/%.c
 	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) \
