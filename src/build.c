@@ -59,6 +59,7 @@ typedef struct SbBuildState
 	MemoryContextCallback cleanup;
 	SbBuildResult *result;
 	MemoryContext caller_cxt;	/* where the result lives */
+	MemoryContext build_cxt;	/* the build's own, for what outlives SPI */
 	char	   *progress;		/* progress file, for sharedbuf_progress() */
 	int			progress_fd;
 	TimestampTz started;
@@ -331,10 +332,12 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
 	SbBuildState *bs = (SbBuildState *) self;
 	sb_writer_options opts = {0};
+	MemoryContext old = MemoryContextSwitchTo(bs->build_cxt);
 	sb_column  *cols = describe_columns(bs, desc);
 	sb_error	err;
 	uint64		seed = 0;
 
+	MemoryContextSwitchTo(old);
 	remember_columns(bs, desc);
 	if (!pg_strong_random(&seed, sizeof(seed)))
 		seed = (uint64) GetCurrentTimestamp();
@@ -475,6 +478,7 @@ start_build(MemoryContext cxt, const char *name, const char *keyspec,
 	bs->approximate = approximate;
 	bs->result = result;
 	bs->caller_cxt = old;
+	bs->build_cxt = cxt;
 	bs->row_cxt = AllocSetContextCreate(cxt, "sharedbuf build row",
 										ALLOCSET_DEFAULT_SIZES);
 	bs->progress_fd = -1;
