@@ -247,9 +247,9 @@ qualified_opfamily_name(Oid opfamily)
 	return result;
 }
 
-/* The SQL name of a collation, schema-qualified and quoted as needed. */
-static char *
-qualified_collation_name(Oid collation)
+/* A collation's SQL name, always schema-qualified and quoted. */
+char *
+SbQualifiedCollationName(Oid collation)
 {
 	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
 	Form_pg_collation c;
@@ -429,7 +429,7 @@ SbKeyHashValues(const SbKeyHash *kh, const char **values)
 	if (kh->trim_blanks)
 		values[0] = psprintf("%s(rtrim)", values[0]);
 	values[1] = qualified_opfamily_name(kh->opfamily);
-	values[2] = OidIsValid(kh->collation) ? qualified_collation_name(kh->collation) : "";
+	values[2] = OidIsValid(kh->collation) ? SbQualifiedCollationName(kh->collation) : "";
 	values[3] = OidIsValid(kh->collation) ?
 		cached_collation_identity(kh->collation) : "";
 }

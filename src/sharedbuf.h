@@ -233,6 +233,7 @@ extern bool SbHashedOperatorUsable(const SbKeyHash *kh, Oid opno,
 extern bool SbProbeToKeyPart(const SbProbeInfo *pi, Datum value,
 							 sb_key_part *part, SbKeyScratch *scratch);
 extern bool SbProbeTypeAccepted(uint8 kind, Oid coltype, Oid probetype);
+extern char *SbQualifiedCollationName(Oid collation);
 extern bool SbIsKeyEqualityOperator(Oid opno, Oid coltype, Oid inputcollid);
 
 /* in build.c */
