@@ -54,7 +54,7 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
-REGRESS = build options scan types equivalence operations ownership upgrade
+REGRESS = build options scan types keytypes equivalence operations ownership upgrade
 # the tests' text is UTF-8, and their output must not depend on the locale
 # of the server they run against
 REGRESS_OPTS = --encoding=UTF8 --no-locale
@@ -83,7 +83,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Rebuild objects when a header changes (PGXS does not track it here).
-$(EXT_OBJS): src/sharedbuf.h src/format/sbformat.h $(BUILD_FLAGS)
+$(EXT_OBJS): src/sharedbuf.h src/compat.h src/format/sbformat.h $(BUILD_FLAGS)
 $(FORMAT_OBJS): src/format/*.h
 
 # The command-line tool writes images for this PostgreSQL major version.
@@ -97,16 +97,19 @@ TOOL_OBJS = tools/sbundle.o tools/csv.o tools/types.o \
 
 # The tool is a frontend program: it links PostgreSQL's libpgcommon and
 # libpgport, which postgresql-server-dev installs in pkglibdir, and
-# libpgtypes (libecpg-dev), whose headers are in includedir.
-TOOL_LIBS = -L$(pkglibdir) -lpgcommon -lpgport -lpgtypes -lm
+# libpgtypes (libecpg-dev), whose headers are in includedir.  Linked
+# statically, libpgcommon's encoding functions have their "_private"
+# names (PostgreSQL 18), which USE_PRIVATE_ENCODING_FUNCS selects.
+TOOL_LIBS = -L$(pkglibdir) -L$(libdir) -lpgcommon -lpgport -lpgtypes -lm
 
 $(TOOL): $(TOOL_OBJS) $(FORMAT_OBJS)
 	$(CC) $(CFLAGS) $^ $(LDFLAGS) $(TOOL_LIBS) -o $@
 
-$(TOOL_OBJS): tools/*.h src/format/sbformat.h
+$(TOOL_OBJS): tools/*.h src/format/sbformat.h Makefile
 
 tools/%.o: tools/%.c
-	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) -Isrc/format -c $< -o $@
+	$(CC) $(CPPFLAGS) -I$(includedir) $(CFLAGS) -DSB_PG_MAJOR=$(PG_MAJOR) \
+		-DUSE_PRIVATE_ENCODING_FUNCS -Isrc/format -c $< -o $@
 
 # sbundle goes to PostgreSQL's bindir, which is not on users' PATH on
 # Debian, with a symbolic link to it in TOOL_BINDIR (none if empty).

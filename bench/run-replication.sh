@@ -14,8 +14,10 @@
 #      (about 1 GB in "full") to the standby serving the new generation,
 #      against the primary's time for the refresh (goal: at most 0.5x);
 #   3. the p99 latency of single-key lookups on the standby while the
-#      primary refreshes a bundle in a loop, against idle p99, in
-#      alternating rounds (goal: at most 2x), with the errors seen.
+#      primary refreshes a bundle in a loop, against idle p99 and against
+#      the p99 while the primary rewrites a heap table of the same rows
+#      (as much WAL, no sharedbuf records), in alternating rounds (goal:
+#      at most 2x idle), with the errors seen.
 #
 # quick: 200,000-row bundle for (1) and (3), 2M rows (about 0.25 GB) for
 #        (2), 5-second rounds (about 5 minutes).
@@ -154,10 +156,17 @@ cat > "$out/whole.sql" <<EOF
 SELECT 1 / (count(DISTINCT gen) = 1)::int FROM small WHERE id = ANY ('{1,$((SMALL / 2)),$SMALL}');
 EOF
 chown postgres: "$out"/*.sql
-refresh_loop() {
-  local g=1
+# The primary's write loop of a round: refreshes of the bundle, or (the
+# control) rewrites of a heap table of the same rows, which write as much
+# WAL without sharedbuf's records.
+write_loop() {
+  local kind=$1 g=1
   while [ ! -f "$out/stop" ]; do
-    psql_p -c "SELECT count(*) FROM sharedbuf_refresh('small', 'SELECT id, name, country, score, $g AS gen FROM small_src')" >/dev/null
+    if [ "$kind" = bundle ]; then
+      psql_p -c "SELECT count(*) FROM sharedbuf_refresh('small', 'SELECT id, name, country, score, $g AS gen FROM small_src')" >/dev/null
+    else
+      psql_p -c "BEGIN; TRUNCATE small_heap; INSERT INTO small_heap SELECT * FROM small_src; COMMIT" >/dev/null
+    fi
     g=$((g + 1))
   done
   echo $((g - 1)) > "$out/refreshes"
@@ -173,19 +182,30 @@ p99() {
   cat "$out"/lat_"$1".* | awk '{print $3}' | sort -n |
     awk '{a[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; print a[i]}'
 }
-for r in $(seq 1 "$ROUNDS"); do
-  pgbench_round "idle$r"
+# a round of lookups while the primary runs a write loop of 'kind'
+loaded_round() {
+  local name=$1 kind=$2 loop
   rm -f "$out/stop"
-  refresh_loop &
+  write_loop "$kind" &
   loop=$!
-  pgbench_round "busy$r"
+  pgbench_round "$name"
   touch "$out/stop"
   wait "$loop"
+}
+psql_p -c "CREATE TABLE small_heap AS SELECT * FROM small_src" >/dev/null
+for r in $(seq 1 "$ROUNDS"); do
+  pgbench_round "idle$r"
+  loaded_round "busy$r" bundle
   record "refreshes_during_round.$r" "$(cat "$out/refreshes")"
+  loaded_round "heap$r" heap
+  record "heap_rewrites_during_round.$r" "$(cat "$out/refreshes")"
   record "p99_idle_us.$r" "$(p99 "idle$r")"
   record "p99_busy_us.$r" "$(p99 "busy$r")"
+  record "p99_heap_us.$r" "$(p99 "heap$r")"
   record "p99_ratio.$r" "$(echo "$(p99 "busy$r") / $(p99 "idle$r")" | bc -l)"
-  for n in "idle$r" "busy$r"; do
+  record "p99_heap_ratio.$r" "$(echo "$(p99 "heap$r") / $(p99 "idle$r")" | bc -l)"
+  record "p99_vs_heap.$r" "$(echo "$(p99 "busy$r") / $(p99 "heap$r")" | bc -l)"
+  for n in "idle$r" "busy$r" "heap$r"; do
     record "transactions_$n" "$(grep -oP 'number of transactions actually processed: \K[0-9]+' "$out/pgbench_$n.out" || echo 0)"
     record "errors_$n" "$(grep -cE 'ERROR|pgbench exited|aborted' "$out/pgbench_$n.out" || true)"
   done

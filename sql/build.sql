@@ -42,7 +42,12 @@ SELECT (SELECT bytes FROM sharedbuf_info('build_inline')) -
        (SELECT bytes FROM sharedbuf_info('build_heap')) > 300000 AS inline_larger;
 SELECT * FROM build_heap WHERE id IN (7, 10) ORDER BY id;
 RESET sharedbuf.inline_limit;
+-- the limit's range; a value outside it is refused (only the error's code
+-- is shown: how the message gives the range differs between majors)
+SELECT min_val, max_val, unit FROM pg_settings WHERE name = 'sharedbuf.inline_limit';
+\set VERBOSITY sqlstate
 SET sharedbuf.inline_limit = 5000;
+\set VERBOSITY default
 
 -- refresh with the stored query, then with a new one (which is stored)
 INSERT INTO build_src VALUES (1001, 'name 1001', 1);

@@ -90,6 +90,17 @@ BEGIN
   END IF;
 END $$;
 
+-- equiv_explain(query): its EXPLAIN (COSTS OFF) without what differs
+-- between PostgreSQL majors: an InitPlan's "(returns $0)", shown before 17
+CREATE FUNCTION equiv_explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+    RETURN NEXT regexp_replace(line, ' \(returns [$0-9,]+\)$', '');
+  END LOOP;
+END $$;
+
 --
 -- Sequential scans: every row, non-key filters, conditions a lookup cannot
 -- answer
@@ -135,7 +146,6 @@ SELECT q AS query, r.* FROM (VALUES
   ($$SELECT * FROM equiv_k8 WHERE k8 = 1570::int2$$),
   ($$SELECT * FROM equiv_k8 WHERE 1570 = k8$$),
   ($$SELECT * FROM equiv_k8 WHERE k8 = 1570 AND v > 500$$),
-  ($$SELECT * FROM equiv_k8 WHERE k8 = 1570 AND k8 = 1067$$),
   ($$SELECT * FROM equiv_k8 WHERE k8 = 1570 AND n = k8$$),
   ($$SELECT * FROM equiv_k4 WHERE k4 = 1234::int8$$),
   ($$SELECT * FROM equiv_k4 WHERE k4 = 5000000000$$),
@@ -154,11 +164,14 @@ SELECT q AS query, r.* FROM (VALUES
   ($$SELECT * FROM equiv_ab WHERE a = 17 AND b = 'p17'$$),
   ($$SELECT * FROM equiv_ab WHERE a = 3 AND b = NULL$$)
 ) v(q), LATERAL equiv_same(q) r;
+-- two different constants: no row (whether a lookup runs differs between
+-- majors: later ones prove the scan empty while planning)
+SELECT rows, mismatches FROM equiv_same($$SELECT * FROM equiv_k8 WHERE k8 = 1570 AND k8 = 1067$$);
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_k8 WHERE k8 = 1570::int2;
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_k4 WHERE k4 = 1234::int8;
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_kv WHERE kv = 'k42'::text;
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_ab WHERE (a, b) = (3, 'p17');
-EXPLAIN (COSTS OFF) SELECT * FROM equiv_k8 WHERE k8 = (SELECT min(k8) FROM equiv_probe);
+SELECT * FROM equiv_explain($$SELECT * FROM equiv_k8 WHERE k8 = (SELECT min(k8) FROM equiv_probe)$$);
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_ab WHERE a = 3;
 
 --
@@ -191,7 +204,7 @@ SELECT q AS query, r.* FROM (VALUES
 ) v(q), LATERAL equiv_same(q) r;
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_k8 WHERE k8 IN (1570, 1067, 4999, 1570);
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_k8 WHERE k8 = ANY ('{1570,1067}'::int4[]);
-EXPLAIN (COSTS OFF) SELECT * FROM equiv_k8 WHERE k8 = ANY (ARRAY(SELECT k8 FROM equiv_probe WHERE pid <= 30));
+SELECT * FROM equiv_explain($$SELECT * FROM equiv_k8 WHERE k8 = ANY (ARRAY(SELECT k8 FROM equiv_probe WHERE pid <= 30))$$);
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_kt WHERE kt IN ('k42', 'k43', 'k42', 'nope', NULL);
 EXPLAIN (COSTS OFF) SELECT * FROM equiv_ab WHERE a = 3 AND b = ANY ('{p17,p18,NULL}');
 
@@ -545,7 +558,7 @@ SELECT count(*) AS rows,
 RESET enable_hashjoin;
 RESET enable_mergejoin;
 
-DROP FUNCTION equiv_same(text, boolean), equiv_loop_k8(int8, int8), equiv_loop_kt(int),
+DROP FUNCTION equiv_same(text, boolean), equiv_explain(text), equiv_loop_k8(int8, int8), equiv_loop_kt(int),
   equiv_loop_ab(), equiv_loop_any(), equiv_cursor(text);
 DROP FOREIGN TABLE equiv_k8, equiv_k4, equiv_kt, equiv_kv, equiv_ab, equiv_ap;
 DROP TABLE equiv_src, equiv_probe, equiv_joins;

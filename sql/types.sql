@@ -102,7 +102,7 @@ INSERT INTO types_numeric VALUES
   (7, 'NaN', 'NaN'),
   (8, 'Infinity', -0.01),
   (9, '-Infinity', 1),
-  (10, 2::numeric ^ 3000, NULL),
+  (10, round(2::numeric ^ 3000, 16), NULL),  -- (the scale of ^ differs between majors)
   (11, NULL, NULL);
 SELECT rows FROM sharedbuf_create('types_numeric_b', 'SELECT * FROM types_numeric');
 SELECT * FROM types_compare('types_numeric', 'types_numeric_b');
@@ -528,8 +528,9 @@ SELECT count(*) FROM types_k_e WHERE e = ANY ('{NULL}');
 
 --
 -- Collations: a key under a deterministic ICU collation is looked up; a
--- nondeterministic collation cannot be a key's; a table that declares one
--- over a key compares with it (no lookup)
+-- key under a nondeterministic collation is hashed (keytypes tests those);
+-- a table that declares one over a key compared by its bytes compares
+-- with it (no lookup)
 --
 CREATE COLLATION types_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE TABLE types_coll (id int4, t text COLLATE "und-x-icu", ci text COLLATE types_ci);
@@ -538,8 +539,8 @@ SELECT rows FROM sharedbuf_create('types_coll_b', 'SELECT * FROM types_coll', ke
 SELECT * FROM types_compare('types_coll', 'types_coll_b');
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM types_coll_b WHERE t = 'ABC';
 SELECT id, t FROM types_coll_b WHERE t = 'ABC';
-SELECT rows FROM sharedbuf_build('types_coll_k', 'SELECT * FROM types_coll', key => 'ci');  -- error
-SELECT rows FROM sharedbuf_build('types_coll_k', 'SELECT t COLLATE types_ci AS t FROM types_coll', key => 't');  -- error
+SELECT rows FROM sharedbuf_build('types_coll_k', 'SELECT * FROM types_coll', key => 'ci');
+SELECT rows FROM sharedbuf_build('types_coll_k', 'SELECT t COLLATE types_ci AS t FROM types_coll', key => 't');
 SELECT rows FROM sharedbuf_build('types_coll_k', 'SELECT ci COLLATE "C" AS ci FROM types_coll', key => 'ci');
 CREATE FOREIGN TABLE types_coll_ci (id int4, t text COLLATE types_ci)
   SERVER sharedbuf OPTIONS (bundle 'types_coll_b');
@@ -550,16 +551,9 @@ SELECT id, t FROM types_coll_b WHERE t = 'ABC' COLLATE types_ci ORDER BY id;
 --
 -- Errors
 --
--- types whose equal values can differ in their bytes cannot be keys
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT 1.5::numeric AS n', key => 'n');  -- error
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''{}''::jsonb AS j', key => 'j');  -- error
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''1 day''::interval AS i', key => 'i');  -- error
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''12:00+01''::timetz AS t', key => 't');  -- error
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''{1}''::int4[] AS a', key => 'a');  -- error
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT p FROM types_user', key => 'p');  -- error
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''[1,2)''::int4range AS r', key => 'r');  -- error
+-- types without a default hash operator class cannot be keys (the
+-- others can: keytypes)
 SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''(1,2)''::point AS p', key => 'p');  -- error
-SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''10.0.0.1''::inet AS i', key => 'i');  -- error
 -- pseudo-types cannot be stored
 SELECT rows FROM sharedbuf_build('types_err', 'SELECT ROW(1, ''a'') AS r');  -- error
 SELECT rows FROM sharedbuf_build('types_err', 'SELECT ''x''::cstring AS c');  -- error

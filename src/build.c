@@ -52,10 +52,14 @@ typedef struct SbBuildState
 	int			natts;
 	SbTypeInfo *types;
 	FmgrInfo   *sendfns;
+	uint8	   *keypos;			/* per column: key position, or 0 */
+	SbKeyHash  *keyhash;		/* per column: how a hashed key is hashed */
+	FmgrInfo   *hashfns;		/* per column: a hashed key's hash function */
 	MemoryContext row_cxt;
 	MemoryContextCallback cleanup;
 	SbBuildResult *result;
 	MemoryContext caller_cxt;	/* where the result lives */
+	MemoryContext build_cxt;	/* the build's own, for what outlives SPI */
 	char	   *progress;		/* progress file, for sharedbuf_progress() */
 	int			progress_fd;
 	TimestampTz started;
@@ -157,6 +161,14 @@ parse_key(SbBuildState *bs, TupleDesc desc, sb_column *cols)
 		cols[i].key_kind = SbKeyKindForType(TupleDescAttr(desc, i)->atttypid,
 											TupleDescAttr(desc, i)->attcollation,
 											kname);
+		bs->keypos[i] = cols[i].key_position;
+		if (cols[i].key_kind == SB_KEY_HASHED)
+		{
+			(void) SbKeyHashFor(TupleDescAttr(desc, i)->atttypid,
+								TupleDescAttr(desc, i)->attcollation,
+								&bs->keyhash[i]);
+			fmgr_info(bs->keyhash[i].proc, &bs->hashfns[i]);
+		}
 	}
 }
 
@@ -174,6 +186,9 @@ describe_columns(SbBuildState *bs, TupleDesc desc)
 	bs->natts = desc->natts;
 	bs->types = palloc0(sizeof(SbTypeInfo) * desc->natts);
 	bs->sendfns = palloc0(sizeof(FmgrInfo) * desc->natts);
+	bs->keypos = palloc0(sizeof(uint8) * desc->natts);
+	bs->keyhash = palloc0(sizeof(SbKeyHash) * desc->natts);
+	bs->hashfns = palloc0(sizeof(FmgrInfo) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -296,6 +311,19 @@ add_metadata(SbBuildState *bs, const char *query)
 	for (int i = 0; i < lengthof(entries); i++)
 		if (sb_writer_add_meta(bs->writer, entries[i][0], entries[i][1], &err) != SB_OK)
 			SbReportBuildError(&err, bs->name);
+	/* how each hashed key was hashed, for readers to check */
+	for (int i = 0; i < bs->natts; i++)
+	{
+		const char *values[SB_KEY_HASH_FIELDS];
+
+		if (!OidIsValid(bs->keyhash[i].proc))
+			continue;
+		SbKeyHashValues(&bs->keyhash[i], values);
+		for (int f = 0; f < SB_KEY_HASH_FIELDS; f++)
+			if (sb_writer_add_meta(bs->writer, SbKeyHashMetaKey(bs->keypos[i], f),
+								   values[f], &err) != SB_OK)
+				SbReportBuildError(&err, bs->name);
+	}
 }
 
 /* DestReceiver startup: the result's shape is known; create the writer. */
@@ -304,10 +332,12 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
 	SbBuildState *bs = (SbBuildState *) self;
 	sb_writer_options opts = {0};
+	MemoryContext old = MemoryContextSwitchTo(bs->build_cxt);
 	sb_column  *cols = describe_columns(bs, desc);
 	sb_error	err;
 	uint64		seed = 0;
 
+	MemoryContextSwitchTo(old);
 	remember_columns(bs, desc);
 	if (!pg_strong_random(&seed, sizeof(seed)))
 		seed = (uint64) GetCurrentTimestamp();
@@ -336,9 +366,22 @@ build_receive(TupleTableSlot *slot, DestReceiver *self)
 	slot_getallattrs(slot);
 	sb_writer_begin_row(bs->writer);
 	for (int i = 0; i < bs->natts; i++)
-		if (!slot->tts_isnull[i])
-			SbStoreDatum(bs->writer, i, &bs->types[i], slot->tts_values[i],
-						 &bs->sendfns[i], bs->name);
+	{
+		if (slot->tts_isnull[i])
+			continue;
+		SbStoreDatum(bs->writer, i, &bs->types[i], slot->tts_values[i],
+					 &bs->sendfns[i], bs->name);
+		if (OidIsValid(bs->keyhash[i].proc))
+		{
+			/* as lookups hash their probes */
+			uint64		h = SbKeyHashValue(&bs->hashfns[i], bs->keyhash[i].collation,
+										   bs->keyhash[i].trim_blanks,
+										   slot->tts_values[i]);
+
+			if (sb_writer_set_key_hash(bs->writer, i, h, &err) != SB_OK)
+				SbReportBuildError(&err, bs->name);
+		}
+	}
 	if (sb_writer_end_row(bs->writer, &err) != SB_OK)
 		SbReportBuildError(&err, bs->name);
 	MemoryContextSwitchTo(old);
@@ -434,6 +477,7 @@ start_build(MemoryContext cxt, const char *name, const char *keyspec,
 	bs->approximate = approximate;
 	bs->result = result;
 	bs->caller_cxt = old;
+	bs->build_cxt = cxt;
 	bs->row_cxt = AllocSetContextCreate(cxt, "sharedbuf build row",
 										ALLOCSET_DEFAULT_SIZES);
 	bs->progress_fd = -1;

@@ -7,8 +7,10 @@
  * The first use of a bundle in a statement checks, with one stat(), that
  * the file at its path is still the mapped one (same device and inode); a
  * refresh renames a new file over it, so a new inode means a new
- * generation, which is then mapped.  Later uses in the same statement, and
- * every row and rescan, make no system call.  Scans pin the mapping they
+ * generation, which is then mapped.  Later uses in the same statement
+ * with the same snapshot, and every row and rescan, make no system call
+ * (execution takes a new snapshot after planning; if a transaction ended
+ * in between, the check runs again).  Scans pin the mapping they
  * use: an older generation stays mapped while any scan that may hand out
  * pointers into it is open, and is unmapped when the last pin goes.  Pins
  * are released by memory-context reset callbacks, so an error anywhere
@@ -40,6 +42,7 @@
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 struct SbMapping
@@ -57,6 +60,19 @@ struct SbMapping
 	SbMapping  *next_old;		/* in the list of replaced mappings */
 };
 
+/*
+ * What a snapshot sees: one taken after a transaction that another sees
+ * running has completed has a later xmax or fewer running XIDs.
+ */
+typedef struct SbSnapshotKey
+{
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	int32		subxcnt;
+	CommandId	curcid;
+} SbSnapshotKey;
+
 typedef struct SbCacheEntry
 {
 	char		path[MAXPGPATH];	/* hash key */
@@ -65,6 +81,7 @@ typedef struct SbCacheEntry
 	LocalTransactionId checked_lxid;	/* statement of the last stat() */
 	TimestampTz checked_ts;
 	uint64		checked_swaps;
+	SbSnapshotKey checked_snapshot; /* the snapshot it was checked with */
 } SbCacheEntry;
 
 static HTAB *sb_cache = NULL;
@@ -123,14 +140,40 @@ forget_old_mapping(SbMapping *m)
 	free_mapping(m);
 }
 
-/* Has this entry been checked in the current statement? */
+/*
+ * The key of the active snapshot.  A statement is planned with one
+ * snapshot and executed with another, taken later: a check made while
+ * planning does not hold for the execution if a transaction completed in
+ * between.
+ */
+static void
+snapshot_key(SbSnapshotKey *key)
+{
+	memset(key, 0, sizeof(*key));
+	if (ActiveSnapshotSet())
+	{
+		Snapshot	snap = GetActiveSnapshot();
+
+		key->xmin = snap->xmin;
+		key->xmax = snap->xmax;
+		key->xcnt = snap->xcnt;
+		key->subxcnt = snap->subxcnt;
+		key->curcid = snap->curcid;
+	}
+}
+
+/* Has this entry been checked in the current statement, with its snapshot? */
 static bool
 checked_this_statement(const SbCacheEntry *e)
 {
+	SbSnapshotKey key;
+
+	snapshot_key(&key);
 	return e->mapping != NULL &&
-		e->checked_lxid == MyProc->lxid &&
+		e->checked_lxid == SB_MY_LOCAL_XID &&
 		e->checked_ts == GetCurrentStatementStartTimestamp() &&
-		e->checked_swaps == sb_swap_generation;
+		e->checked_swaps == sb_swap_generation &&
+		memcmp(&e->checked_snapshot, &key, sizeof(key)) == 0;
 }
 
 /* Does metadata 'key' of the bundle hold exactly 'value'? */
@@ -354,9 +397,10 @@ refresh_entry(SbCacheEntry *e, const char *label)
 		check_committed(e, label);
 	else if (e->mapping == NULL)
 		report_missing(changing ? pending : e->path, label);
-	e->checked_lxid = MyProc->lxid;
+	e->checked_lxid = SB_MY_LOCAL_XID;
 	e->checked_ts = GetCurrentStatementStartTimestamp();
 	e->checked_swaps = sb_swap_generation;
+	snapshot_key(&e->checked_snapshot);
 }
 
 /* The bundle of this database at 'path' (with name 'label'), or NULL. */

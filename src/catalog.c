@@ -383,7 +383,7 @@ sharedbuf_alter_owner(PG_FUNCTION_ARGS)
 													RelationGetDescr(rel),
 													&isnull)));
 	if (!superuser())
-		check_is_member_of_role(GetUserId(), newowner);
+		sb_check_can_own(GetUserId(), newowner);
 	values[Anum_sb_owner - 1] = ObjectIdGetDatum(newowner);
 	replace[Anum_sb_owner - 1] = true;
 	tup = heap_modify_tuple(old, RelationGetDescr(rel), values, nulls, replace);

@@ -76,23 +76,6 @@ sharedbuf_build(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
 }
 
-/* A collation's name, always schema-qualified and quoted. */
-static char *
-qualified_collation_name(Oid coll)
-{
-	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(coll));
-	Form_pg_collation c;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for collation %u", coll);
-	c = (Form_pg_collation) GETSTRUCT(tup);
-	result = quote_qualified_identifier(get_namespace_name(c->collnamespace),
-										NameStr(c->collname));
-	ReleaseSysCache(tup);
-	return result;
-}
-
 /* Column definitions for CREATE FOREIGN TABLE from a build's result. */
 static char *
 column_definitions(const SbBuildResult *r)
@@ -114,7 +97,7 @@ column_definitions(const SbBuildResult *r)
 											  FORMAT_TYPE_TYPEMOD_GIVEN |
 											  FORMAT_TYPE_FORCE_QUALIFY));
 		if (OidIsValid(coll) && coll != get_typcollation(lfirst_oid(lt)))
-			appendStringInfo(&buf, " COLLATE %s", qualified_collation_name(coll));
+			appendStringInfo(&buf, " COLLATE %s", SbQualifiedCollationName(coll));
 	}
 	return buf.data;
 }
@@ -168,7 +151,7 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "table name");
 	require_arg(fcinfo, 1, "query");
 	require_arg(fcinfo, 3, "server name");
-	names = stringToQualifiedNameList(text_arg(fcinfo, 0));
+	names = sb_stringToQualifiedNameList(text_arg(fcinfo, 0));
 	rv = makeRangeVarFromNameList(names);
 	if (rv->schemaname == NULL)
 		rv->schemaname = get_namespace_name(RangeVarGetCreationNamespace(rv));
@@ -299,7 +282,7 @@ SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
 	SbTableOptions *opts = SbOpenTable(relid, &rel);
 	const char *use;
 
-	if (!pg_class_ownercheck(relid, GetUserId()))
+	if (!sb_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE,
 					   RelationGetRelationName(rel));
 	if (opts->bundle == NULL)

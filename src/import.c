@@ -8,7 +8,8 @@
  * table per bundle file in this database's directory (the remote schema's
  * name is not used), named after the bundle, with the bundle's columns
  * and types, and the key and query recorded in the bundle, so that
- * sharedbuf_refresh works on the new tables.  LIMIT TO and EXCEPT select
+ * sharedbuf_refresh works on the new tables; a hashed key column gets the
+ * collation it was hashed with, if this database has one of its name.  LIMIT TO and EXCEPT select
  * bundles by name.  A bundle that cannot be described here (a damaged
  * file, a column of a type this database lacks) is skipped with a warning.
  *
@@ -16,10 +17,12 @@
  */
 #include "sharedbuf.h"
 
+#include "catalog/namespace.h"
 #include "foreign/foreign.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_type.h"
 #include "utils/builtins.h"
+#include "utils/varlena.h"
 
 /* Does the statement's LIMIT TO / EXCEPT list select this bundle? */
 static bool
@@ -69,6 +72,36 @@ column_type(const sb_column *c, const char *bundle)
 								FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 }
 
+/*
+ * The collation a hashed key column was hashed with, as " COLLATE name",
+ * if the bundle names one (other than the default) and this database has
+ * a collation of that name; else "".  A table under another collation
+ * does not look the key up (planner.c).
+ */
+static const char *
+key_collation(const sb_bundle *b, const sb_column *c)
+{
+	size_t		len;
+	const char *v;
+	char	   *name;
+	List	   *names;
+
+	if (c->key_kind != SB_KEY_HASHED)
+		return "";
+	v = sb_meta_get(b, SbKeyHashMetaKey(c->key_position, 2), &len);
+	if (v == NULL || len == 0)
+		return "";
+	name = pnstrdup(v, len);
+	if (strcmp(name, "pg_catalog.\"default\"") == 0 ||
+		!SplitIdentifierString(pstrdup(name), '.', &names) ||
+		list_length(names) != 2)
+		return "";
+	names = list_make2(makeString(linitial(names)), makeString(lsecond(names)));
+	if (!OidIsValid(get_collation_oid(names, true)))
+		return "";
+	return psprintf(" COLLATE %s", name);
+}
+
 /* Append ", name 'value'" for a metadata entry of the bundle, if present. */
 static void
 append_meta_option(StringInfo buf, const sb_bundle *b, const char *key)
@@ -113,8 +146,9 @@ table_command(const char *name, const char *path, const char *server)
 			sb_close(b);
 			return NULL;
 		}
-		appendStringInfo(&buf, "%s%s %s", i ? ", " : "",
-						 quote_identifier(bi->columns[i].name), type);
+		appendStringInfo(&buf, "%s%s %s%s", i ? ", " : "",
+						 quote_identifier(bi->columns[i].name), type,
+						 key_collation(b, &bi->columns[i]));
 	}
 	appendStringInfo(&buf, ") SERVER %s OPTIONS (bundle %s",
 					 quote_identifier(server), quote_literal_cstr(name));

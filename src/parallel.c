@@ -76,11 +76,11 @@ SbAddPartialPath(PlannerInfo *root, RelOptInfo *baserel, double pages, double ro
 		return;
 	divisor = parallel_divisor(workers);
 	cpu = rows * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple) / divisor;
-	path = create_foreignscan_path(root, baserel, NULL,
-								   clamp_row_est(baserel->rows / divisor),
-								   startup, startup + pages * seq_page_cost + cpu,
-								   NIL, NULL, NULL,
-								   list_make1(makeInteger(SB_SCAN_SEQ)));
+	path = sb_create_foreignscan_path(root, baserel, NULL,
+									  clamp_row_est(baserel->rows / divisor),
+									  startup, startup + pages * seq_page_cost + cpu,
+									  NIL, NULL, NULL,
+									  list_make1(makeInteger(SB_SCAN_SEQ)));
 	path->path.parallel_aware = true;
 	path->path.parallel_safe = true;
 	path->path.parallel_workers = workers;

@@ -9,8 +9,12 @@
  * relations (a parameterized path: a nested loop probes the bundle once
  * per outer row).  Sizes and costs come from the bundle's header: rows,
  * rows per distinct key, bytes.  The clauses a lookup enforces are not
- * rechecked on its rows; they are kept aside so that a plan stays correct
+ * rechecked on its rows (the rows of a hashed key the scan confirms with
+ * the clause's operator); they are kept aside so that a plan stays correct
  * when a refresh changes the bundle's key under a prepared statement.
+ * A hashed key is looked up only where the table's column hashes as the
+ * bundle records and the clause is its hash family's equality under the
+ * key's collation (keys.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -55,6 +59,8 @@ typedef struct SbRelInfo
 	Oid			keytype[SB_MAX_KEY_COLUMNS];	/* table column's type */
 	uint8		keykind[SB_MAX_KEY_COLUMNS];
 	char	   *keyname[SB_MAX_KEY_COLUMNS];
+	SbKeyHash	keyhash[SB_MAX_KEY_COLUMNS];	/* hashed keys: the column's */
+	char	   *keysig[SB_MAX_KEY_COLUMNS];	/* hashed keys: the bundle's */
 } SbRelInfo;
 
 /* A clause usable for a lookup on key column 'keypos'. */
@@ -64,6 +70,10 @@ typedef struct SbKeyClause
 	int			keypos;
 	Expr	   *probe;			/* the value side */
 	bool		is_any;			/* "key = ANY(probe)" */
+	Oid			opno;			/* the clause's operator */
+	Oid			collid;			/* its input collation */
+	bool		key_left;		/* the key is its left input */
+	Oid			hashtype;		/* hashed keys: the probe side's type */
 } SbKeyClause;
 
 /* Find the table column that reads bundle column 'name', or 0. */
@@ -94,6 +104,7 @@ describe_relation(Oid relid)
 	SbMappingRef *ref;
 	const sb_info *b;
 	Relation	rel;
+	Form_pg_attribute att;
 
 	info->opts = SbGetTableOptions(relid);
 	info->label = info->opts->label;
@@ -115,10 +126,25 @@ describe_relation(Oid relid)
 		info->keykind[k] = c->key_kind;
 		info->keyattno[k] = table_column_for(rel, c->name);
 		if (info->keyattno[k] == 0)
+		{
 			info->keyed = false;
-		else
-			info->keytype[k] = TupleDescAttr(RelationGetDescr(rel),
-											 info->keyattno[k] - 1)->atttypid;
+			continue;
+		}
+		att = TupleDescAttr(RelationGetDescr(rel), info->keyattno[k] - 1);
+		info->keytype[k] = att->atttypid;
+
+		/*
+		 * A hashed key is looked up only if the table's column hashes its
+		 * values as the bundle's build did: same function, family,
+		 * collation locale and PostgreSQL major version.
+		 */
+		if (c->key_kind == SB_KEY_HASHED)
+		{
+			info->keysig[k] = SbBundleKeyHashSignature(ref->bundle, k);
+			if (!SbKeyHashFor(att->atttypid, att->attcollation, &info->keyhash[k]) ||
+				strcmp(SbKeyHashSignature(&info->keyhash[k]), info->keysig[k]) != 0)
+				info->keyed = false;
+		}
 	}
 	table_close(rel, NoLock);
 	MemoryContextDelete(tmp);
@@ -140,17 +166,26 @@ key_position_of(const SbRelInfo *info, Index relid, Node *node)
 	return -1;
 }
 
-/* Can 'probe' be evaluated once per scan and used as key 'keypos'? */
+/*
+ * Can 'probe' be evaluated once per scan and used as key 'keypos' of the
+ * clause 'kc' (whose operator, collation and sides are filled in)?  For a
+ * hashed key, sets the probe side's type to hash.
+ */
 static bool
 probe_usable(PlannerInfo *root, const SbRelInfo *info, RelOptInfo *rel,
-			 int keypos, Oid opno, Oid inputcollid, Expr *probe, Oid probetype)
+			 SbKeyClause *kc, Oid probetype)
 {
-	return !bms_is_member(rel->relid, pull_varnos(root, (Node *) probe)) &&
-		!contain_volatile_functions((Node *) probe) &&
-		!contain_subplans((Node *) probe) &&
-		SbIsKeyEqualityOperator(opno, info->keytype[keypos], inputcollid) &&
-		SbProbeTypeAccepted(info->keykind[keypos], info->keytype[keypos],
-							probetype);
+	int			k = kc->keypos;
+
+	if (bms_is_member(rel->relid, pull_varnos(root, (Node *) kc->probe)) ||
+		contain_volatile_functions((Node *) kc->probe) ||
+		contain_subplans((Node *) kc->probe))
+		return false;
+	if (info->keykind[k] == SB_KEY_HASHED)
+		return SbHashedOperatorUsable(&info->keyhash[k], kc->opno, kc->collid,
+									  kc->key_left, kc->is_any, &kc->hashtype);
+	return SbIsKeyEqualityOperator(kc->opno, info->keytype[k], kc->collid) &&
+		SbProbeTypeAccepted(info->keykind[k], info->keytype[k], probetype);
 }
 
 /* Is the clause "key = value" or "key = ANY(values)" for this rel? */
@@ -170,12 +205,10 @@ match_key_clause(PlannerInfo *root, const SbRelInfo *info, RelOptInfo *rel,
 											list_nth(op->args, side));
 			Expr	   *probe = list_nth(op->args, 1 - side);
 
-			if (k >= 0 && probe_usable(root, info, rel, k, op->opno,
-									   op->inputcollid, probe, exprType((Node *) probe)))
-			{
-				*out = (SbKeyClause) {ri, k, probe, false};
+			*out = (SbKeyClause) {ri, k, probe, false, op->opno, op->inputcollid,
+			side == 0, InvalidOid};
+			if (k >= 0 && probe_usable(root, info, rel, out, exprType((Node *) probe)))
 				return true;
-			}
 		}
 	}
 	else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr &&
@@ -185,14 +218,11 @@ match_key_clause(PlannerInfo *root, const SbRelInfo *info, RelOptInfo *rel,
 		Expr	   *array = lsecond(saop->args);
 		Oid			elemtype = get_element_type(exprType((Node *) array));
 
+		*out = (SbKeyClause) {ri, 0, array, true, saop->opno, saop->inputcollid,
+		true, InvalidOid};
 		if (key_position_of(info, rel->relid, linitial(saop->args)) == 0 &&
-			OidIsValid(elemtype) &&
-			probe_usable(root, info, rel, 0, saop->opno, saop->inputcollid,
-						 array, elemtype))
-		{
-			*out = (SbKeyClause) {ri, 0, array, true};
+			OidIsValid(elemtype) && probe_usable(root, info, rel, out, elemtype))
 			return true;
-		}
 	}
 	return false;
 }
@@ -316,9 +346,9 @@ add_lookup_path(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info,
 		rows * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple) +
 		baserel->baserestrictcost.startup;
 	add_unshared_path(baserel, (Path *)
-					  create_foreignscan_path(root, baserel, NULL, rows, startup,
-											  total, NIL, required_outer, NULL,
-											  list_make1(makeInteger(mode))));
+					  sb_create_foreignscan_path(root, baserel, NULL, rows, startup,
+												 total, NIL, required_outer, NULL,
+												 list_make1(makeInteger(mode))));
 }
 
 /* Add the sequential path: reads every row slot and value. */
@@ -330,10 +360,10 @@ add_seq_path(PlannerInfo *root, RelOptInfo *baserel, SbRelInfo *info)
 		info->rows * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple);
 
 	add_unshared_path(baserel, (Path *)
-					  create_foreignscan_path(root, baserel, NULL, baserel->rows,
-											  startup, total, NIL,
-											  baserel->lateral_relids, NULL,
-											  list_make1(makeInteger(SB_SCAN_SEQ))));
+					  sb_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+												 startup, total, NIL,
+												 baserel->lateral_relids, NULL,
+												 list_make1(makeInteger(SB_SCAN_SEQ))));
 }
 
 /* Callback for generate_implied_equalities_for_column: our key column? */
@@ -341,8 +371,13 @@ static bool
 ec_member_is_key(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
 				 EquivalenceMember *em, void *arg)
 {
-	Var		   *var = (Var *) em->em_expr;
+	Node	   *node = (Node *) em->em_expr;
+	Var		   *var;
 
+	/* a key of a domain type, or of varchar, appears relabeled */
+	while (IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	var = (Var *) node;
 	return IsA(var, Var) && var->varno == rel->relid && var->varlevelsup == 0 &&
 		var->varattno == *(AttrNumber *) arg;
 }
@@ -478,14 +513,39 @@ needed_attributes(RelOptInfo *baserel, List *quals)
 }
 
 /*
+ * What the scan needs to know of a lookup's key part, as a list (see
+ * SbPrivKeyProbes): the key kind planned for, and for a hashed key the
+ * bundle's hash signature and the SbHashedProbe to hash probe values with
+ * and to confirm rows by.
+ */
+static List *
+key_probe_private(const SbRelInfo *info, const SbKeyClause *kc)
+{
+	int			k = kc->keypos;
+
+	if (info->keykind[k] != SB_KEY_HASHED)
+		return list_make1(makeInteger(info->keykind[k]));
+	return list_make4(makeInteger(SB_KEY_HASHED),
+					  makeString(info->keysig[k]),
+					  list_make3(makeInteger((int) info->keyhash[k].opfamily),
+								 makeInteger((int) kc->opno),
+								 makeInteger((int) kc->key_left)),
+					  list_make3(makeInteger((int) kc->collid),
+								 makeInteger((int) kc->hashtype),
+								 makeInteger((int) info->keyattno[k])));
+}
+
+/*
  * sbGetForeignPlan
  *		Make the ForeignScan.  The lookup's probe expressions go to
  *		fdw_exprs, and its own clauses leave the qual: a lookup compares
  *		canonical keys, which for key types is SQL equality, so rechecking
  *		them would only cost time (an "= ANY" of n values, n comparisons a
- *		row).  They go to fdw_recheck_quals instead, for EvalPlanQual, and
- *		for the scan itself if a refresh changed the bundle's key after
- *		planning (it then reads every row and filters).
+ *		row); the rows of a hashed key the scan confirms itself, with the
+ *		clause's operator against the probe that found them.  The clauses
+ *		go to fdw_recheck_quals instead, for EvalPlanQual, and for the scan
+ *		itself if a refresh changed the bundle's key after planning (it
+ *		then reads every row and filters).
  */
 ForeignScan *
 sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
@@ -497,6 +557,7 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	SbKeyClause chosen[SB_MAX_KEY_COLUMNS];
 	List	   *fdw_exprs = NIL;
 	List	   *keynames = NIL;
+	List	   *keyprobes = NIL;
 	List	   *recheck = NIL;
 	List	   *qual_rinfos = list_copy(scan_clauses);
 	List	   *private;
@@ -511,6 +572,7 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		{
 			fdw_exprs = lappend(fdw_exprs, chosen[k].probe);
 			keynames = lappend(keynames, makeString(info->keyname[k]));
+			keyprobes = lappend(keyprobes, key_probe_private(info, &chosen[k]));
 			qual_rinfos = list_delete_ptr(qual_rinfos, chosen[k].rinfo);
 			if (!info->approximate)
 				recheck = lappend(recheck, chosen[k].rinfo->clause);
@@ -524,6 +586,7 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						 keynames,
 						 needed_attributes(baserel, list_concat_copy(scan_clauses, recheck)));
 	private = lappend(private, makeInteger((int) Min(info->rows, PG_INT32_MAX)));
+	private = lappend(private, keyprobes);
 
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, fdw_exprs,
 							private, NIL, recheck, outer_plan);

@@ -9,7 +9,10 @@
  * row.  Only values stored in binary form are rebuilt, in a per-row memory
  * context.  A lookup scan evaluates its probe expressions at the start of
  * each (re)scan; "= ANY" arrays are hashed, sorted and deduplicated first,
- * so that each matching row is returned once.
+ * so that each matching row is returned once.  A lookup of a hashed key
+ * returns the rows whose hash may match: the scan confirms each with the
+ * clause's operator against the probe value that found it, and merges
+ * the equal values of an "= ANY" by the type's equality.
  *
  *-------------------------------------------------------------------------
  */
@@ -71,6 +74,7 @@ typedef struct SbScanState
 	SbProbe    *eq_order;
 	sb_lookup	it;
 	bool		in_lookup;
+	bool		confirm;		/* rows of hashed keys need confirming */
 
 	/* sequential scan; a parallel one takes chunks [next_row, end_row) */
 	uint64		next_row;
@@ -106,6 +110,37 @@ map_columns(SbScanState *st, Relation rel, List *attrs)
 }
 
 /*
+ * Is key column k of the bundle still what the plan's lookup expected: of
+ * the same kind and, if hashed, hashed the same way?
+ */
+static bool
+key_as_planned(const sb_bundle *b, int k, List *probe)
+{
+	const sb_info *in = sb_bundle_info(b);
+	const sb_column *c = &in->columns[in->key_columns[k]];
+
+	if (intVal(linitial(probe)) != c->key_kind)
+		return false;
+	return c->key_kind != SB_KEY_HASHED ||
+		strcmp(strVal(lsecond(probe)), SbBundleKeyHashSignature(b, k)) == 0;
+}
+
+/* The SbHashedProbe a plan recorded for a hashed key part. */
+static void
+planned_hashed_probe(List *probe, SbHashedProbe *hp)
+{
+	List	   *how = lthird(probe),
+			   *what = lfourth(probe);
+
+	hp->opfamily = (Oid) intVal(linitial(how));
+	hp->opno = (Oid) intVal(lsecond(how));
+	hp->key_left = intVal(lthird(how)) != 0;
+	hp->collation = (Oid) intVal(linitial(what));
+	hp->probetype = (Oid) intVal(lsecond(what));
+	hp->attno = (AttrNumber) intVal(lthird(what));
+}
+
+/*
  * Set up lookups: the plan's key columns must still be the bundle's key
  * (a refresh may have changed it); otherwise scan every row, which the
  * plan's qual then filters.
@@ -114,6 +149,7 @@ static void
 init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 {
 	const sb_info *b = st->info;
+	List	   *probes = list_nth(plan->fdw_private, SbPrivKeyProbes);
 	ListCell   *lc;
 	int			k = 0;
 	bool		same = list_length(keynames) == (st->mode == SB_SCAN_ANY ? 1 : b->nkeys) &&
@@ -121,7 +157,8 @@ init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 
 	foreach(lc, keynames)
 	{
-		if (same && strcmp(b->columns[b->key_columns[k]].name, strVal(lfirst(lc))) != 0)
+		if (same && (strcmp(b->columns[b->key_columns[k]].name, strVal(lfirst(lc))) != 0 ||
+					 !key_as_planned(st->bundle, k, list_nth(probes, k))))
 			same = false;
 		k++;
 	}
@@ -147,6 +184,15 @@ init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 		if (st->mode == SB_SCAN_ANY)
 			type = get_element_type(type);
 		SbInitProbeInfo(&st->probe_info[k], &b->columns[b->key_columns[k]], type);
+		if (st->probe_info[k].kind == SB_KEY_HASHED)
+		{
+			SbHashedProbe hp;
+
+			planned_hashed_probe(list_nth(probes, k), &hp);
+			SbInitHashedProbe(&st->probe_info[k], &hp);
+			/* an approximate bundle's rows match on the hash */
+			st->confirm = !b->approximate;
+		}
 		st->probe_types[k] = type;
 		st->key_states = lappend(st->key_states, ExecInitExpr(expr, ps));
 		k++;
@@ -259,8 +305,28 @@ same_key(const SbProbe *a, const SbProbe *b, uint8 kind)
 }
 
 /*
+ * Is probe i of the sorted probes the key of one kept before it?  Equal
+ * hashed keys have equal hashes, so only the kept probes of its hash can
+ * be, but a hash does not tell them apart: their values are compared.
+ */
+static bool
+repeated_probe(const SbScanState *st, int kept, int i)
+{
+	const SbProbeInfo *pi = &st->probe_info[0];
+	SbProbe    *p = st->order[i];
+
+	if (pi->kind != SB_KEY_HASHED)
+		return kept > 0 && same_key(st->order[kept - 1], p, pi->kind);
+	for (int j = kept - 1; j >= 0 && st->order[j]->hash == p->hash; j--)
+		if (SbProbesEqual(pi, st->order[j]->values[0], p->values[0]))
+			return true;
+	return false;
+}
+
+/*
  * Build the probes of an "= ANY(array)" lookup: NULLs dropped, sorted by
- * hash (which also groups the index reads), repeated keys once.
+ * hash (which also groups the index reads), repeated keys once.  So each
+ * row is found once: by the one probe of its key.
  */
 static void
 build_any_probes(SbScanState *st, ExprContext *econtext)
@@ -296,8 +362,7 @@ build_any_probes(SbScanState *st, ExprContext *econtext)
 	n = out;
 	out = 0;
 	for (int i = 0; i < n; i++)
-		if (out == 0 || !same_key(st->order[out - 1], st->order[i],
-								  st->probe_info[0].kind))
+		if (!repeated_probe(st, out, i))
 			st->order[out++] = st->order[i];
 	st->nprobes = out;
 }
@@ -337,10 +402,7 @@ next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 			if (r < 0)
 				SbReportError(&err, st->label);
 			if (r == 1)
-			{
-				st->nfound++;
 				return true;
-			}
 			st->in_lookup = false;
 		}
 		if (st->next_probe >= st->nprobes)
@@ -479,6 +541,29 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 }
 
 /*
+ * Does a row a lookup found hold the probe's key?  The library compared
+ * every part but the hashed ones, whose values are compared here with the
+ * clause's operator (the key column is among the fetched ones: the plan's
+ * recheck clauses name it).
+ */
+static bool
+confirm_row(const SbScanState *st, TupleTableSlot *slot)
+{
+	for (int k = 0; k < st->nkeyparts; k++)
+	{
+		const SbProbeInfo *pi = &st->probe_info[k];
+		int			a = pi->hashed.attno - 1;
+
+		if (pi->kind != SB_KEY_HASHED)
+			continue;
+		if (slot->tts_isnull[a] ||
+			!SbConfirmHashed(pi, slot->tts_values[a], st->current->values[k]))
+			return false;
+	}
+	return true;
+}
+
+/*
  * sbIterateForeignScan
  *		Return the next row as a virtual tuple pointing into the mapping.
  */
@@ -494,7 +579,21 @@ sbIterateForeignScan(ForeignScanState *node)
 	{
 		ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
-		fill_slot(node, st, slot, row);
+		if (st->confirm && st->mode != SB_SCAN_SEQ)
+		{
+			/* what comparisons allocate, freed per candidate */
+			ResetExprContext(econtext);
+			fill_slot(node, st, slot, row);
+			if (!confirm_row(st, slot))
+			{
+				ExecClearTuple(slot);
+				continue;
+			}
+		}
+		else
+			fill_slot(node, st, slot, row);
+		if (st->mode != SB_SCAN_SEQ)
+			st->nfound++;
 		if (!st->filter_recheck)
 			return slot;
 		ResetExprContext(econtext);
@@ -539,6 +638,28 @@ sbEndForeignScan(ForeignScanState *node)
 }
 
 /*
+ * A copy of a probe expression whose executor parameters (PARAM_EXEC: from
+ * an outer row, an InitPlan) deparse as "$n".  An FDW's EXPLAIN is not
+ * told the plan node's ancestors, without which ruleutils cannot name
+ * what such a parameter stands for: it prints "$n", and from
+ * PostgreSQL 17 on fails an assertion first.
+ */
+static Node *
+exec_params_as_numbers(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	{
+		Param	   *param = copyObject((Param *) node);
+
+		param->paramkind = PARAM_EXTERN;
+		return (Node *) param;
+	}
+	return expression_tree_mutator(node, exec_params_as_numbers, context);
+}
+
+/*
  * The lookup keys of a scan as text: the key columns, and with VERBOSE the
  * values probed, "id = $1" or "id = ANY (...)".
  */
@@ -561,7 +682,8 @@ lookup_keys_text(ForeignScanState *node, ExplainState *es)
 						 quote_identifier(strVal(lfirst(ln))));
 		if (es->verbose)
 			appendStringInfo(&buf, " = %s%s%s", mode == SB_SCAN_ANY ? "ANY (" : "",
-							 deparse_expression(lfirst(le), context, true, false),
+							 deparse_expression(exec_params_as_numbers(lfirst(le), NULL),
+												context, true, false),
 							 mode == SB_SCAN_ANY ? ")" : "");
 	}
 	return buf.data;

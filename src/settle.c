@@ -18,8 +18,9 @@
  * new file or removes a dropped one, on every server: the committing
  * backend settles right after its commit; WAL replay settles when it
  * replays a build's start, its install and at the end of recovery (where
- * a transaction that neither committed nor aborted died with the server,
- * whereas during replay it may still be running on the primary); a
+ * a transaction that neither committed nor aborted died with the server;
+ * during replay it may still be running on the primary, which replay
+ * knows once it tracks running transactions for hot standby); a
  * reader settles when the catalog says the bundle's file is not the
  * committed one, which also finishes the work of a backend that died
  * after its commit.  Settling runs after commit and inside WAL replay,
@@ -39,6 +40,7 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlogutils.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
 #include "storage/procarray.h"
@@ -104,10 +106,19 @@ static int
 flight_state(TransactionId xid, SbSettleMode mode)
 {
 	if (!TransactionIdIsNormal(xid) ||
-		TransactionIdPrecedes(xid, ShmemVariableCache->oldestClogXid))
+		TransactionIdPrecedes(xid, TransamVariables->oldestClogXid))
 		return -1;
 	if (mode == SB_SETTLE_REDO)
-		return TransactionIdDidCommit(xid) ? 1 : TransactionIdDidAbort(xid) ? -1 : 0;
+	{
+		if (TransactionIdDidCommit(xid))
+			return 1;
+		if (TransactionIdDidAbort(xid))
+			return -1;
+		/* once replay tracks running transactions, one that died is gone */
+		if (standbyState == STANDBY_SNAPSHOT_READY && !TransactionIdIsInProgress(xid))
+			return -1;
+		return 0;
+	}
 	if (mode == SB_SETTLE_RECOVERY_END)
 		return TransactionIdDidCommit(xid) ? 1 : -1;
 	if (TransactionIdIsCurrentTransactionId(xid))

@@ -14,6 +14,8 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "compat.h"
+
 #include "access/tupdesc.h"
 #include "access/xlogdefs.h"
 #include "catalog/pg_attribute.h"
@@ -119,10 +121,8 @@ extern char *SbColumnName(Oid relid, AttrNumber attnum);
 extern SbTableOptions *SbOpenTable(Oid relid, Relation *relp);
 
 /* in errors.c */
-extern void SbReportError(const sb_error *err, const char *what)
-			pg_attribute_noreturn();
-extern void SbReportBuildError(const sb_error *err, const char *what)
-			pg_attribute_noreturn();
+pg_noreturn extern void SbReportError(const sb_error *err, const char *what);
+pg_noreturn extern void SbReportBuildError(const sb_error *err, const char *what);
 
 /* in cache.c */
 typedef struct SbMapping SbMapping;
@@ -171,8 +171,29 @@ typedef union SbKeyScratch
 {
 	float4		f4;
 	float8		f8;
+	uint64		hash;
 	char		bytes[8];
 } SbKeyScratch;
+
+/* How a hashed key column's values are hashed (SB_KEY_HASHED). */
+typedef struct SbKeyHash
+{
+	Oid			opfamily;		/* hash family of the type's default class */
+	Oid			proc;			/* its extended hash function for the type */
+	Oid			collation;		/* InvalidOid if the type has none */
+	bool		trim_blanks;	/* character(n): hash without trailing blanks */
+} SbKeyHash;
+
+/* A lookup's probe of a hashed key part, as the plan chose it. */
+typedef struct SbHashedProbe
+{
+	Oid			opfamily;		/* the key's hash family */
+	Oid			opno;			/* the clause's equality */
+	bool		key_left;		/* the key is the operator's left input */
+	Oid			collation;		/* the clause's input collation */
+	Oid			probetype;		/* the operator's type on the probe side */
+	AttrNumber	attno;			/* the table's key column */
+} SbHashedProbe;
 
 /* How to turn probe values of one key column into key parts. */
 typedef struct SbProbeInfo
@@ -184,13 +205,35 @@ typedef struct SbProbeInfo
 	int16		probelen;
 	bool		probebyval;
 	FmgrInfo	sendfn;			/* for binary-form keys */
+	/* hashed keys */
+	SbHashedProbe hashed;
+	FmgrInfo	hashfn;			/* hashes probe values */
+	FmgrInfo	confirmfn;		/* the clause's equality */
+	FmgrInfo	probe_eqfn;		/* equality of two probe values */
+	bool		have_probe_eq;
 } SbProbeInfo;
+
+#define SB_KEY_HASH_FIELDS	4
 
 extern void SbInitProbeInfo(SbProbeInfo *pi, const sb_column *keycol,
 							Oid probetype);
+extern void SbInitHashedProbe(SbProbeInfo *pi, const SbHashedProbe *hp);
+extern bool SbConfirmHashed(const SbProbeInfo *pi, Datum rowvalue, Datum probe);
+extern bool SbProbesEqual(const SbProbeInfo *pi, Datum a, Datum b);
+extern bool SbKeyHashFor(Oid typid, Oid collation, SbKeyHash *kh);
+extern uint64 SbKeyHashValue(FmgrInfo *fn, Oid collation, bool trim_blanks,
+							 Datum value);
+extern void SbKeyHashValues(const SbKeyHash *kh, const char **values);
+extern char *SbKeyHashMetaKey(int keypos, int field);
+extern char *SbKeyHashSignature(const SbKeyHash *kh);
+extern char *SbBundleKeyHashSignature(const sb_bundle *b, int k);
+extern bool SbHashedOperatorUsable(const SbKeyHash *kh, Oid opno,
+								   Oid inputcollid, bool key_left, bool is_any,
+								   Oid *probetype);
 extern bool SbProbeToKeyPart(const SbProbeInfo *pi, Datum value,
 							 sb_key_part *part, SbKeyScratch *scratch);
 extern bool SbProbeTypeAccepted(uint8 kind, Oid coltype, Oid probetype);
+extern char *SbQualifiedCollationName(Oid collation);
 extern bool SbIsKeyEqualityOperator(Oid opno, Oid coltype, Oid inputcollid);
 
 /* in build.c */
@@ -261,7 +304,9 @@ enum SbScanPrivateIndex
 	SbPrivMode,					/* Integer: SbScanMode */
 	SbPrivKeyNames,				/* List of String: bundle key columns probed */
 	SbPrivAttrs,				/* List of Integer: attnums to fetch */
-	SbPrivRows					/* Integer: rows in the bundle at plan time */
+	SbPrivRows,					/* Integer: rows in the bundle at plan time */
+	SbPrivKeyProbes				/* List of List: per key probed, its kind and,
+								 * if hashed, how (planner.c) */
 };
 
 typedef enum SbScanMode

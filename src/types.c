@@ -7,10 +7,11 @@
  * so scans can hand out pointers into the mapping.  Types whose images
  * embed OIDs that differ between databases (enums, composite types, arrays
  * of non-built-in types, ranges over non-built-in types) are stored in
- * their binary send form and rebuilt with their receive function.  Keys
- * must compare by bytes, so only types whose equality is byte equality of
- * a canonical form can be keys; types matched by name
- * ("schema.type") bind a bundle column to a table column.
+ * their binary send form and rebuilt with their receive function.  A key
+ * whose equality is byte equality of a canonical form is compared by those
+ * bytes; any other key with a default hash operator class is hashed by it
+ * (keys.c).  Types matched by name ("schema.type") bind a bundle column to
+ * a table column.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,12 +20,16 @@
 #include "access/detoast.h"
 #include "access/transam.h"
 #include "access/tupmacs.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "commands/defrem.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "miscadmin.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 /* "schema.type" for a type, as recorded in bundles. */
 char *
@@ -107,27 +112,58 @@ SbDescribeType(Oid typid, int32 typmod, SbTypeInfo *info)
 		info->flags = SB_COLF_SHORT_VARLENA;
 }
 
-/* Refuse a key column whose collation is not deterministic. */
-static void
-check_key_collation(Oid collation, const char *colname, Oid typid)
+/* Is a collation one under which equality is byte equality? */
+static bool
+bytewise_collation(Oid collation)
 {
-	if (OidIsValid(collation) && !get_collation_isdeterministic(collation))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("key column \"%s\" of type %s uses a nondeterministic collation",
-						colname, format_type_be(typid)),
-				 errdetail("Keys are compared by their bytes, which only a deterministic collation allows."),
-				 errhint("Use COLLATE \"C\" or another deterministic collation for the key.")));
+	return !OidIsValid(collation) || get_collation_isdeterministic(collation);
 }
 
 /*
- * The key kind of a key column's type; refuses a type whose values can be
- * equal without being byte-equal, naming the type.
+ * Does a value of the type hold, inside a container (an array, composite,
+ * range or multirange), character(n) values compared under a
+ * nondeterministic collation?  'collation' applies to the type's values.
+ */
+static bool
+holds_padded_text(Oid typid, Oid collation, bool inside)
+{
+	Oid			base = getBaseType(typid);
+	Oid			elem = get_element_type(base);
+	char		typtype = get_typtype(base);
+	bool		result = false;
+
+	check_stack_depth();
+	if (base == BPCHAROID)
+		return inside && !bytewise_collation(collation);
+	if (OidIsValid(elem))
+		return holds_padded_text(elem, collation, true);
+	if (typtype == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+
+		for (int i = 0; i < desc->natts && !result; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				result = holds_padded_text(TupleDescAttr(desc, i)->atttypid,
+										   TupleDescAttr(desc, i)->attcollation, true);
+		ReleaseTupleDesc(desc);
+	}
+	else if (typtype == TYPTYPE_RANGE)
+		result = holds_padded_text(get_range_subtype(base), get_range_collation(base), true);
+	else if (typtype == TYPTYPE_MULTIRANGE)
+		result = holds_padded_text(get_multirange_range(base), InvalidOid, true);
+	return result;
+}
+
+/*
+ * The key kind of a key column's type: the fast canonical forms where
+ * equality is equality of those bytes, else a hash of the value with the
+ * type's hash function (SbKeyHashFor); refuses a type that has none.
  */
 uint8
 SbKeyKindForType(Oid typid, Oid collation, const char *colname)
 {
 	Oid			base = getBaseType(typid);
+	SbKeyHash	kh;
 
 	switch (base)
 	{
@@ -140,15 +176,17 @@ SbKeyKindForType(Oid typid, Oid collation, const char *colname)
 			return SB_KEY_FLOAT;
 		case TEXTOID:
 		case VARCHAROID:
-			check_key_collation(collation, colname, typid);
-			return SB_KEY_VARLENA;
+			if (bytewise_collation(collation))
+				return SB_KEY_VARLENA;
+			break;
 		case BPCHAROID:
-			check_key_collation(collation, colname, typid);
-			return SB_KEY_BPCHAR;
+			if (bytewise_collation(collation))
+				return SB_KEY_BPCHAR;
+			break;
 		case BYTEAOID:
 			return SB_KEY_VARLENA;
 		case NAMEOID:
-			check_key_collation(collation, colname, typid);
+			/* name equality is byte equality under every collation */
 			return SB_KEY_BYTES;
 		case BOOLOID:
 		case CHAROID:
@@ -165,13 +203,31 @@ SbKeyKindForType(Oid typid, Oid collation, const char *colname)
 	}
 	if (get_typtype(base) == TYPTYPE_ENUM)
 		return SB_KEY_VARLENA;	/* compared by label, in binary form */
+	if (SbKeyHashFor(typid, collation, &kh))
+	{
+		if (holds_padded_text(typid, collation, false))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("key column \"%s\" has type %s, which holds character(n) values under a nondeterministic collation",
+							colname, format_type_be(typid)),
+					 errdetail("PostgreSQL's hash of such values does not ignore their trailing blanks, as their equality does."),
+					 errhint("Cast the key in the query to a type of text values, or key the bundle on other columns.")));
+		return SB_KEY_HASHED;
+	}
+	if (OidIsValid(GetDefaultOpClass(base, HASH_AM_OID)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("key column \"%s\" has type %s, whose values cannot be hashed",
+						colname, format_type_be(typid)),
+				 errdetail("Type %s, or a type it is made of, has no default hash operator class with an extended hash function.",
+						   format_type_be(typid)),
+				 errhint("Cast the key in the query to a type that can be hashed, or key the bundle on other columns.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("key column \"%s\" has type %s, which cannot be a bundle key",
+			 errmsg("key column \"%s\" has type %s, which has no default hash operator class",
 					colname, format_type_be(typid)),
-			 errdetail("Bundle keys are compared by their bytes, and equal values of type %s can differ in their bytes.",
-					   format_type_be(typid)),
-			 errhint("Use a key of an integer, text, bytea, uuid, date or timestamp type, or cast the key in the query.")));
+			 errdetail("Bundle keys are looked up by a hash consistent with their type's equality, which only a hash operator class provides."),
+			 errhint("Cast the key in the query to a type that has one (text, for example), or key the bundle on other columns.")));
 	return SB_KEY_NONE;			/* keep compiler quiet */
 }
 

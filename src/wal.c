@@ -144,7 +144,7 @@ SbLogStart(const char *name, bool drop)
 					 errdetail("sharedbuf is not in shared_preload_libraries, so it cannot write bundles to the WAL."),
 					 errhint("Add sharedbuf to shared_preload_libraries on this server and its standbys, or set sharedbuf.wal_log to off.")));
 		(void) GetCurrentTransactionId();
-		lsn = LogLogicalMessage("sharedbuf", name, strlen(name), true);
+		lsn = sb_LogLogicalMessage("sharedbuf", name, strlen(name), true);
 	}
 	else
 	{

@@ -9,6 +9,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use SbStandby;
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
@@ -31,31 +34,17 @@ my $cascade = PostgreSQL::Test::Cluster->new('cascade');
 $cascade->init_from_backup($standby, 'b2', has_streaming => 1);
 $cascade->start;
 
-# Wait until both standbys have replayed everything the primary wrote.
-sub catch_up
-{
-	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
-	$standby->wait_for_catchup($cascade, 'replay', $standby->lsn('replay'));
-}
 
 # Run a query on every node; the standbys must answer as the primary does.
 sub same_everywhere
 {
 	my ($query, $what) = @_;
-	catch_up();
+	catch_up($primary, $standby);
+	catch_up($standby, $cascade);
 	my $want = $primary->safe_psql('postgres', $query);
 	is($standby->safe_psql('postgres', $query), $want, "standby: $what");
 	is($cascade->safe_psql('postgres', $query), $want, "cascading standby: $what");
 	return $want;
-}
-
-# The files of builds and drops in flight on a node.
-sub flight_files
-{
-	my ($node) = @_;
-	my $dir = $node->data_dir . '/sharedbuf';
-	my @files = grep { /\.(tmp|drop)$/ } glob("$dir/*/.*");
-	return scalar @files;
 }
 
 my $probe = q{SELECT v FROM prof WHERE id = 7};
@@ -81,7 +70,8 @@ $primary->safe_psql('postgres', q{
 	ROLLBACK;
 });
 is(same_everywhere($probe, 'rollback'), 'changed', 'a rollback keeps the old rows');
-catch_up();
+catch_up($primary, $standby);
+catch_up($standby, $cascade);
 is(flight_files($_), 0, $_->name . ': no file left by the rollback')
   for ($primary, $standby, $cascade);
 
@@ -99,7 +89,8 @@ $primary->safe_psql('postgres', q{
 is(same_everywhere($probe, 'subtransaction abort'), 'outer',
 	'the outer build wins over the rolled-back one');
 same_everywhere(q{SELECT ok FROM sharedbuf_verify('prof')}, 'verify after a subtransaction');
-catch_up();
+catch_up($primary, $standby);
+catch_up($standby, $cascade);
 is(flight_files($_), 0, $_->name . ': no file left by the subtransaction')
   for ($primary, $standby, $cascade);
 
@@ -137,7 +128,8 @@ $primary->safe_psql('postgres', q{
 });
 is(same_everywhere(q{SELECT count(*) FROM prof3}, 'rolled-back drop'), '10',
 	'a rolled-back drop keeps the bundle');
-catch_up();
+catch_up($primary, $standby);
+catch_up($standby, $cascade);
 is(flight_files($_), 0, $_->name . ': no file left by builds and drops')
   for ($primary, $standby, $cascade);
 
@@ -154,7 +146,8 @@ $primary->safe_psql('postgres', q{
 	UPDATE src SET v = 'during' WHERE id = 7;
 	SELECT rows FROM sharedbuf_refresh('prof');
 });
-catch_up();
+catch_up($primary, $standby);
+catch_up($standby, $cascade);
 like($first, qr/second$/, 'the cursor read the old generation');
 like($reader->query_safe(q{FETCH ALL FROM c}), qr/^n8/,
 	'the cursor keeps its generation while a new one is replayed');
@@ -169,7 +162,9 @@ my $bytes = $primary->safe_psql('postgres', q{
 	CREATE TABLE big_src AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 200000) g;
 	SELECT bytes FROM sharedbuf_create('big', 'SELECT id, h FROM big_src', key => 'id');
 });
-my $end = $primary->lsn('insert');
+# pg_walinspect reads only flushed WAL: a commit flushes the INSTALL record
+$primary->safe_psql('postgres', 'SELECT pg_current_xact_id()');
+my $end = $primary->lsn('flush');
 my $types = $primary->safe_psql('postgres', qq{
 	SELECT string_agg(DISTINCT record_type, ',' ORDER BY record_type)
 	  FROM pg_get_wal_records_info('$start', '$end') WHERE resource_manager = 'sharedbuf'});

@@ -14,7 +14,7 @@
 
 /* Names of the key kinds (sb_key_kind). */
 static const char *const key_kind_names[] = {
-	"-", "bytes", "integer", "float", "varlena", "bpchar"
+	"-", "bytes", "integer", "float", "varlena", "bpchar", "hashed"
 };
 
 /* Print the general facts: version, sizes, build time. */

@@ -161,7 +161,9 @@ get_usage(void)
 		   "one CSV record holding the key columns' values in key order, e.g. '42,abc'\n"
 		   "or '42,\"a,b\"'; an empty unquoted field is NULL, which matches nothing.\n"
 		   "Put -- before keys that start with '-'.  In an approximate bundle, rows\n"
-		   "whose key has the same hash also match.\n\n"
+		   "whose key has the same hash also match.  A bundle whose key is hashed\n"
+		   "with a PostgreSQL hash function (numeric, jsonb, text under a\n"
+		   "nondeterministic collation, ...) cannot be probed here.\n\n"
 		   PRINT_OPTIONS,
 		   progname);
 }
@@ -267,7 +269,22 @@ get_keys(printer *p, char **keys, int nkeys, bool header)
 	for (int k = 0; k < p->info->nkeys; k++)
 	{
 		const sb_column *c = &p->info->columns[p->info->key_columns[k]];
+		char		name[64];
+		size_t		len = 0;
+		const char *fn;
 
+		if (c->key_kind == SB_KEY_HASHED)
+		{
+			/* the hash function the bundle records, which we cannot run */
+			snprintf(name, sizeof(name), "key.%d.hash_function", k + 1);
+			if ((fn = sb_meta_get(p->b, name, &len)) == NULL)
+				len = strlen(fn = "not recorded");
+			tool_error("%s: cannot look keys up: key column \"%s\" is hashed with PostgreSQL's %.*s, which this tool cannot compute",
+					   p->path, c->name, (int) len, fn);
+			fprintf(stderr, "Look keys up in PostgreSQL, or print every row with \"%s dump\".\n",
+					progname);
+			return EXIT_INVALID;
+		}
 		if (p->types[p->info->key_columns[k]] == NULL)
 		{
 			tool_error("%s: key column \"%s\" has type %s, which this tool cannot read",

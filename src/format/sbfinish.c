@@ -210,7 +210,9 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 
 	gettimeofday(&tv, NULL);
 	memcpy(hdr + SB_HDR_MAGIC, SB_MAGIC, SB_MAGIC_LEN);
-	sb_store16(hdr + SB_HDR_MAJOR, SB_FORMAT_MAJOR);
+	/* 4 only with a hashed key, so that readers of major 3 read the rest */
+	sb_store16(hdr + SB_HDR_MAJOR,
+			   w->hashed_key ? SB_HASHED_MAJOR : SB_LINES_MAJOR);
 	sb_store16(hdr + SB_HDR_MINOR, SB_FORMAT_MINOR);
 	sb_store32(hdr + SB_HDR_BYTE_ORDER, SB_BYTE_ORDER_MARK);
 	sb_store32(hdr + SB_HDR_HEADER_SIZE, w->header_size);

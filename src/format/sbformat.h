@@ -33,11 +33,12 @@
 #include <stdint.h>
 
 /*
- * Format version: the writer writes 3.0 and the reader reads major 3, any
- * minor.  Files of majors 1 and 2, whose index kinds are gone, are refused
- * with SB_ERR_OBSOLETE: they must be rebuilt.
+ * Format versions: the reader reads majors 3 and 4, any minor.  The
+ * writer writes 4.0 when the key has a hashed column (SB_KEY_HASHED),
+ * else 3.0.  Files of majors 1 and 2, whose index kinds are gone, are
+ * refused with SB_ERR_OBSOLETE: they must be rebuilt.
  */
-#define SB_FORMAT_MAJOR		3
+#define SB_FORMAT_MAJOR		4
 #define SB_FORMAT_MINOR		0
 
 #define SB_MAX_COLUMNS		1600	/* PostgreSQL's MaxHeapAttributeNumber */
@@ -79,6 +80,10 @@ extern const char *sb_status_message(sb_status code);
 /*
  * How a key column is compared.  Equality of keys is byte equality of a
  * canonical form, so the hash of the canonical form finds every match.
+ * A hashed key column is the exception: its key part is a hash of the
+ * value that the caller computes (with a hash consistent with the type's
+ * equality), so a lookup can only narrow the rows down to those whose
+ * hash may match, and the caller confirms each with the type's equality.
  */
 typedef enum sb_key_kind
 {
@@ -87,7 +92,8 @@ typedef enum sb_key_kind
 	SB_KEY_INTEGER = 2,			/* signed integer of 2, 4 or 8 bytes, as int8 */
 	SB_KEY_FLOAT = 3,			/* float4/float8: -0 is 0, every NaN is one */
 	SB_KEY_VARLENA = 4,			/* variable-length payload compared as bytes */
-	SB_KEY_BPCHAR = 5			/* payload without trailing blanks */
+	SB_KEY_BPCHAR = 5,			/* payload without trailing blanks */
+	SB_KEY_HASHED = 6			/* the caller's 8-byte hash of the value */
 } sb_key_kind;
 
 /* How a column's values are stored. */
@@ -123,7 +129,8 @@ typedef struct sb_column
  * One part of a probe key, in the representation of its key column:
  * SB_KEY_INTEGER reads ival; SB_KEY_FLOAT reads data with len 4 or 8 (the
  * column's width); the other kinds read data and len (for SB_KEY_BYTES,
- * len is typlen; for the variable kinds, the payload without header).
+ * len is typlen; for the variable kinds, the payload without header; for
+ * SB_KEY_HASHED, the value's hash as a uint64_t, len 8).
  */
 typedef struct sb_key_part
 {
@@ -182,6 +189,8 @@ extern sb_status sb_writer_set_fixed(sb_writer *w, int col, const void *image,
 extern sb_status sb_writer_set_varlena(sb_writer *w, int col,
 									   const void *payload, size_t len,
 									   sb_error *err);
+extern sb_status sb_writer_set_key_hash(sb_writer *w, int col, uint64_t hash,
+										sb_error *err);
 extern sb_status sb_writer_end_row(sb_writer *w, sb_error *err);
 extern sb_status sb_writer_finish(sb_writer *w, sb_build_stats *stats,
 								  sb_error *err);
@@ -326,6 +335,12 @@ typedef struct sb_lookup
 	uint64_t	opaque[4];
 } sb_lookup;
 
+/*
+ * A lookup returns the rows whose key equals the probe's.  Where a key
+ * part is SB_KEY_HASHED the rows' values cannot be compared here: such a
+ * lookup returns every row whose index entry matches the probe's hash and
+ * whose other parts equal the probe's, and the caller confirms each row.
+ */
 extern sb_status sb_key_hash(const sb_bundle *b, const sb_key_part *parts,
 							 uint64_t *hash, sb_error *err);
 extern void sb_lookup_start(const sb_bundle *b, const sb_key_part *parts,

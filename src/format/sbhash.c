@@ -185,7 +185,7 @@ sb_key_part_equal(const sb_keycol *col, const sb_key_part *a,
 
 /*
  * Make a key part from a datum image read out of a row.  Returns false if
- * the image does not fit the column's kind.
+ * the image does not fit the column's kind, or the kind is hashed.
  */
 bool
 sb_key_part_from_image(const sb_keycol *col, const unsigned char *image,
@@ -198,6 +198,8 @@ sb_key_part_from_image(const sb_keycol *col, const unsigned char *image,
 				return false;
 			part->ival = sb_load_int(image, (int) len);
 			return true;
+		case SB_KEY_HASHED:
+			return false;		/* a row holds the value, not its hash */
 		case SB_KEY_VARLENA:
 		case SB_KEY_BPCHAR:
 			{

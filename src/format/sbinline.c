@@ -246,6 +246,14 @@ replay(sb_writer *w, sb_error *err)
 			case SB_OP_VARLENA:
 				st = sb_writer_set_varlena(w, rec.col, data, rec.len, err);
 				break;
+			case SB_OP_KEYHASH:
+				{
+					uint64_t	h;
+
+					memcpy(&h, data, sizeof(h));
+					st = sb_writer_set_key_hash(w, rec.col, h, err);
+				}
+				break;
 			default:
 				st = sb_writer_end_row(w, err);
 				break;

@@ -78,6 +78,8 @@
  */
 #define SB_INDEX_LINES		3
 #define SB_OBSOLETE_MAJOR	2	/* majors up to this one are obsolete */
+#define SB_LINES_MAJOR		3	/* the major of a file with no hashed key */
+#define SB_HASHED_MAJOR		4	/* the first major with SB_KEY_HASHED */
 
 #define SB_BLOCK_SHIFT		12	/* block checksums cover 4 KiB blocks */
 
@@ -533,7 +535,7 @@ extern void sb_blocks_recompute(unsigned char *img, size_t len);
 
 /* in sbverify.c */
 extern bool sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
-							sb_error *err, sb_status *st);
+							bool *known, sb_error *err, sb_status *st);
 
 /* in sbaccess.c */
 extern void sb_fill_info(sb_bundle *b);

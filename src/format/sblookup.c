@@ -7,7 +7,7 @@
  * first own entry on are compared by fingerprint, and when the line is
  * full the entries that overflowed into the following lines are too.
  * Each candidate's row is then compared with the probe key (approximate
- * bundles skip that).
+ * bundles skip that, and hashed key parts are left to the caller).
  *
  * Every line read is bounded by the sizes checked at open; a damaged
  * index can make a lookup miss, never read out of bounds.
@@ -64,6 +64,10 @@ sb_key_hash(const sb_bundle *b, const sb_key_part *parts, uint64_t *hash,
 			return sb_fail(err, SB_ERR_INVALID,
 						   "key part %d has %zu bytes, not %d", k + 1,
 						   parts[k].len, cols[k].typlen);
+		if (cols[k].kind == SB_KEY_HASHED && parts[k].len != sizeof(uint64_t))
+			return sb_fail(err, SB_ERR_INVALID,
+						   "key part %d has %zu bytes, not a hash's 8", k + 1,
+						   parts[k].len);
 	}
 	*hash = sb_hash_parts(cols, b->nkeys, parts, b->hash_seed);
 	return SB_OK;
@@ -248,12 +252,20 @@ int_key_matches(const sb_bundle *b, const unsigned char *slot, int64_t ival)
 					b->columns[b->int_key].typlen) == ival;
 }
 
-/* Does a row slot hold the probe key?  Returns 1, 0 or an error. */
+/* row_matches: the row holds the probe key except for its hashed parts */
+#define SB_CANDIDATE	2
+
+/*
+ * Does a row slot hold the probe key?  Returns 1, 0 or an error; or
+ * SB_CANDIDATE where the key has hashed parts, which the row holds as
+ * values, not hashes: the caller compares those.
+ */
 static int
 row_matches(sb_bundle *b, const unsigned char *slot,
 			const sb_key_part *parts, sb_error *err)
 {
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
+	int			match = 1;
 
 	bundle_keycols(b, cols);
 	for (int k = 0; k < b->nkeys; k++)
@@ -265,6 +277,11 @@ row_matches(sb_bundle *b, const unsigned char *slot,
 
 		if (sb_slot_isnull(&b->info, slot, col))
 			return 0;
+		if (cols[k].kind == SB_KEY_HASHED)
+		{
+			match = SB_CANDIDATE;
+			continue;
+		}
 		if ((st = sb_slot_value(b, slot, col, &v, err)) != SB_OK)
 			return st;
 		if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &part))
@@ -273,13 +290,14 @@ row_matches(sb_bundle *b, const unsigned char *slot,
 		if (!sb_key_part_equal(&cols[k], &part, &parts[k]))
 			return 0;
 	}
-	return 1;
+	return match;
 }
 
 /*
- * Is the row an entry refers to the key's?  Returns 1, 0 or an error.  An
- * approximate bundle's rows match on the hash alone; otherwise the row's
- * slot is checked and its key compared.
+ * Is the row an entry refers to the key's?  Returns 1, 0, SB_CANDIDATE
+ * (see row_matches) or an error.  An approximate bundle's rows match on
+ * the hash alone; otherwise the row's slot is checked and its key
+ * compared.
  */
 static int
 accept_row(sb_bundle *b, const sb_lookup_state *it, uint64_t row,
@@ -335,7 +353,8 @@ next_in_lines(sb_bundle *b, sb_lookup_state *it, uint64_t *row, sb_error *err)
 /*
  * Next row holding the key: returns 1 and sets *row, 0 when there are no
  * more, or a negative sb_status.  When every entry has its own hash, and
- * keys are compared, the first row found is the only one.
+ * keys are compared in full (not a candidate of a hashed key), the first
+ * row found is the only one.
  */
 int
 sb_lookup_next(sb_bundle *b, sb_lookup *lookup, uint64_t *row, sb_error *err)
@@ -346,8 +365,8 @@ sb_lookup_next(sb_bundle *b, sb_lookup *lookup, uint64_t *row, sb_error *err)
 	if (it->phase == SB_LOOKUP_DONE)
 		return 0;
 	m = next_in_lines(b, it, row, err);
-	if (m == 0 || (m > 0 && b->distinct_keys == b->indexed_count &&
+	if (m == 0 || (m == 1 && b->distinct_keys == b->indexed_count &&
 				   !(b->flags & SB_BUNDLE_APPROXIMATE)))
 		it->phase = SB_LOOKUP_DONE;
-	return m;
+	return m == SB_CANDIDATE ? 1 : m;
 }

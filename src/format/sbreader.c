@@ -146,10 +146,10 @@ read_header(sb_bundle *b, unsigned char *hdr, sb_error *err)
 		return sb_fail(err, SB_ERR_OBSOLETE,
 					   "the file has format version %u.%u, whose index is no longer read; rebuild the bundle",
 					   b->major, b->minor);
-	if (b->major != SB_FORMAT_MAJOR)
+	if (b->major < SB_LINES_MAJOR || b->major > SB_FORMAT_MAJOR)
 		return sb_fail(err, SB_ERR_VERSION,
-					   "the file has format version %u.%u; this reader reads major version %d",
-					   b->major, b->minor, SB_FORMAT_MAJOR);
+					   "the file has format version %u.%u; this reader reads major versions %d to %d",
+					   b->major, b->minor, SB_LINES_MAJOR, SB_FORMAT_MAJOR);
 	hsize = sb_load32(b->base + SB_HDR_HEADER_SIZE);
 	nsec = sb_load32(b->base + SB_HDR_NSECTIONS);
 	if (nsec < 1 || nsec > SB_MAX_SECTIONS ||
@@ -436,6 +436,15 @@ read_column(sb_bundle *b, const unsigned char *sec, uint64_t seclen, int i,
 	c->flags = r[SB_COL_FLAGS];
 	if (r[SB_COL_BYVAL] > 1)
 		return sb_fail(err, SB_ERR_CORRUPT, "invalid by-value flag");
+	/* a key this reader cannot hash or compare is never trusted */
+	if (c->key_kind > SB_KEY_HASHED)
+		return sb_fail(err, SB_ERR_UNSUPPORTED,
+					   "key column \"%s\" has key kind %u, which this reader does not know",
+					   c->name, c->key_kind);
+	if (c->key_kind == SB_KEY_HASHED && b->major < SB_HASHED_MAJOR)
+		return sb_fail(err, SB_ERR_CORRUPT,
+					   "key column \"%s\" is hashed in a file of format version %u",
+					   c->name, b->major);
 	if (sb_schema_check_column(c, b->ncolumns, err) != SB_OK)
 	{
 		if (err)

@@ -82,6 +82,8 @@ sb_schema_check_column(const sb_column *c, int ncols, sb_error *err)
 			if (c->typlen == -1)
 				return SB_OK;
 			break;
+		case SB_KEY_HASHED:
+			return SB_OK;		/* any type: the caller hashes the values */
 	}
 	return sb_fail(err, SB_ERR_INVALID,
 				   "column \"%s\" cannot be a key of kind %u", name,

@@ -221,17 +221,19 @@ verify_rows(sb_bundle *b, sb_error *err)
 
 /*
  * Hash of the key stored in a row; false if the key has a NULL (or, with
- * *st set, if the key is invalid).
+ * *st set, if the key is invalid).  A key with a hashed part has a hash
+ * only its writer could compute: then *known is false and *hash unset.
  */
 bool
 sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
-				sb_error *err, sb_status *st)
+				bool *known, sb_error *err, sb_status *st)
 {
 	const unsigned char *slot = b->rows + row * b->row_size;
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
 
 	*st = SB_OK;
+	*known = true;
 	for (int k = 0; k < b->nkeys; k++)
 	{
 		int			c = b->key_columns[k];
@@ -243,22 +245,25 @@ sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
 			return false;
 		if ((*st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
 			return false;
-		if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &parts[k]))
+		if (cols[k].kind == SB_KEY_HASHED)
+			*known = false;
+		else if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &parts[k]))
 		{
 			*st = sb_fail(err, SB_ERR_CORRUPT, "row %llu has an invalid key",
 						  (unsigned long long) row);
 			return false;
 		}
 	}
-	*hash = sb_hash_parts(cols, b->nkeys, parts, b->hash_seed);
+	if (*known)
+		*hash = sb_hash_parts(cols, b->nkeys, parts, b->hash_seed);
 	return true;
 }
 
 /*
  * Check the row index entry i refers to: in range, indexed once ('seen'
  * marks indexed rows), with a key.  *hash gets the row's key hash, unless
- * the bundle is approximate and the key is not stored: then *known is
- * false.
+ * the bundle is approximate and the key is not stored, or the key has a
+ * hashed part: then *known is false.
  */
 static sb_status
 verify_entry_row(sb_bundle *b, uint64_t i, uint64_t row,
@@ -278,11 +283,10 @@ verify_entry_row(sb_bundle *b, uint64_t i, uint64_t row,
 	seen[row >> 3] |= (unsigned char) (1 << (row & 7));
 	if (b->flags & SB_BUNDLE_APPROXIMATE)
 		return SB_OK;
-	if (!sb_row_key_hash(b, row, hash, err, &st))
+	if (!sb_row_key_hash(b, row, hash, known, err, &st))
 		return st != SB_OK ? st :
 			sb_fail(err, SB_ERR_CORRUPT, "row %llu with a NULL key is indexed",
 					(unsigned long long) row);
-	*known = true;
 	return SB_OK;
 }
 
@@ -377,11 +381,12 @@ verify_coverage(sb_bundle *b, const unsigned char *seen, sb_error *err)
 	{
 		uint64_t	h;
 		sb_status	st;
-		bool		keyed;
+		bool		keyed,
+					known;
 
 		if ((seen[r >> 3] >> (r & 7)) & 1)
 			continue;
-		keyed = sb_row_key_hash(b, r, &h, err, &st);
+		keyed = sb_row_key_hash(b, r, &h, &known, err, &st);
 		if (st != SB_OK)
 			return st;
 		if (keyed)

@@ -110,6 +110,8 @@ build_schema(sb_writer *w, const sb_writer_options *o, sb_error *err)
 		w->key_cols[k]--;
 		w->keycols[k].kind = w->cols[w->key_cols[k]].key_kind;
 		w->keycols[k].typlen = w->cols[w->key_cols[k]].typlen;
+		if (w->keycols[k].kind == SB_KEY_HASHED)
+			w->hashed_key = true;
 	}
 	if (w->approximate && w->nkeys == 0)
 		return sb_fail(err, SB_ERR_INVALID, "an approximate bundle needs a key");
@@ -351,7 +353,7 @@ hold_call(sb_writer *w, int op, int col, const void *data, size_t len,
 		return sb_inline_start(w, err);
 	if ((st = sb_sample_add(w, op, col, data, len, err)) != SB_OK)
 		return st;
-	if (op != SB_OP_END)
+	if (op == SB_OP_FIXED || op == SB_OP_VARLENA)
 		w->set[col] = true;
 	*held = true;
 	return SB_OK;
@@ -398,7 +400,7 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 	}
 	else
 		stored = image;
-	if (c->key_position > 0)
+	if (c->key_position > 0 && c->key_kind != SB_KEY_HASHED)
 	{
 		int			k = c->key_position - 1;
 
@@ -552,7 +554,7 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 		sb_store64(w->row + w->slot_offsets[col], ref);
 		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
 	}
-	if (c->key_position > 0)
+	if (c->key_position > 0 && c->key_kind != SB_KEY_HASHED)
 	{
 		int			k = c->key_position - 1;
 
@@ -560,6 +562,43 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 		w->parts[k].len = len;
 		w->key_set[k] = true;
 	}
+	return SB_OK;
+}
+
+/*
+ * Set the key part of a hashed key column (SB_KEY_HASHED): the hash of
+ * the value set in that column of the row, which the caller computes with
+ * a hash consistent with the type's equality.  A row sets both or, when
+ * the value is NULL, neither.
+ */
+sb_status
+sb_writer_set_key_hash(sb_writer *w, int col, uint64_t hash, sb_error *err)
+{
+	sb_column  *c;
+	sb_status	st;
+	bool		held;
+	int			k;
+
+	if (w->failed || !w->in_row)
+		return sb_fail(err, SB_ERR_STATE, "no row is being written");
+	if (col < 0 || col >= w->ncols)
+		return sb_fail(err, SB_ERR_INVALID, "no column %d", col);
+	c = &w->cols[col];
+	if (c->key_kind != SB_KEY_HASHED)
+		return sb_fail(err, SB_ERR_INVALID, "column \"%s\" is not a hashed key column",
+					   c->name);
+	k = c->key_position - 1;
+	if (w->key_set[k])
+		return sb_writer_failed(w, sb_fail(err, SB_ERR_STATE,
+										   "the key hash of column %d is set twice in one row", col));
+	if ((st = hold_call(w, SB_OP_KEYHASH, col, &hash, sizeof(hash), &held, err)) != SB_OK)
+		return sb_writer_failed(w, st);
+	w->key_set[k] = true;
+	if (held)
+		return SB_OK;
+	w->key_hash[k] = hash;
+	w->parts[k].data = &w->key_hash[k];
+	w->parts[k].len = sizeof(hash);
 	return SB_OK;
 }
 
@@ -577,6 +616,14 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 		return sb_writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
 										   "a bundle holds at most %u rows",
 										   (unsigned) SB_MAX_ROWS));
+	for (int k = 0; k < w->nkeys; k++)
+		if (w->keycols[k].kind == SB_KEY_HASHED &&
+			w->key_set[k] != w->set[w->key_cols[k]])
+			return sb_writer_failed(w, sb_fail(err, SB_ERR_STATE,
+											   "key column \"%s\" has a %s but no %s",
+											   w->cols[w->key_cols[k]].name,
+											   w->key_set[k] ? "hash" : "value",
+											   w->key_set[k] ? "value" : "hash"));
 	if ((st = hold_call(w, SB_OP_END, 0, NULL, 0, &held, err)) != SB_OK)
 		return sb_writer_failed(w, st);
 	w->in_row = false;

@@ -54,6 +54,7 @@ struct sb_writer
 	int			nkeys;
 	int			key_cols[SB_MAX_KEY_COLUMNS];
 	sb_keycol	keycols[SB_MAX_KEY_COLUMNS];
+	bool		hashed_key;		/* some key column is SB_KEY_HASHED */
 	uint32_t	row_size;
 	unsigned char *schema;
 	size_t		schema_len;
@@ -67,6 +68,7 @@ struct sb_writer
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
 	bool		key_set[SB_MAX_KEY_COLUMNS];
 	unsigned char *key_image[SB_MAX_KEY_COLUMNS];
+	uint64_t	key_hash[SB_MAX_KEY_COLUMNS];	/* of hashed key columns */
 	unsigned char *key_store;
 	uint64_t	nrows;
 
@@ -131,5 +133,6 @@ extern void sb_inline_free(sb_writer *w);
 #define SB_OP_FIXED		1
 #define SB_OP_VARLENA	2
 #define SB_OP_END		3
+#define SB_OP_KEYHASH	4
 
 #endif							/* SBWRITER_INT_H */

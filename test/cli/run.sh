@@ -19,11 +19,11 @@ case $SB in
   /*) ;;
   *) SB=$PWD/$SB ;;
 esac
+HERE=$(cd "$(dirname "$0")" && pwd)
 if [ ! -x "$SB" ]; then
   echo "Bail out! $SB is not an executable (run \"make sbundle\" first)"
   exit 2
 fi
-HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sbundle-cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 2
@@ -672,6 +672,37 @@ fails_with 1 'format version 1.0, whose index is no longer read; rebuild the bun
   "dump of a format 1.0 bundle asks for a rebuild" "$SB" dump format-1.0.sb
 fails_with 1 'format version 2.0, whose index is no longer read; rebuild the bundle$' \
   "verify of a format 2.0 bundle asks for a rebuild" "$SB" verify format-2.0.sb
+
+###########################################################################
+# A bundle with a hashed key
+###########################################################################
+
+section "A bundle with a hashed key"
+
+# hashed_key.sb was built by the extension (PostgreSQL 15):
+#   CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2',
+#                        deterministic = false);
+#   SELECT sharedbuf_create('fruit', $$SELECT id, name COLLATE ci AS name,
+#     note FROM (VALUES (1, 'Apple', 'red'), (2, 'APPLE', 'green'),
+#     (3, 'pear', NULL), (4, NULL, 'none')) v(id, name, note)$$,
+#     key => 'name');
+# Its key is hashed with PostgreSQL's hash of text under that collation,
+# which get cannot compute: it says so.  info, verify and dump work.
+cp "$HERE/hashed_key.sb" hashed.sb
+run "$SB" info hashed.sb
+[ "$rc" -eq 0 ] && grep -Eq '^ +2 +name +pg_catalog.text .* 1 +hashed$' out &&
+  grep -q '^format version: *4.0$' out &&
+  grep -q '^  key.1.hash_function = pg_catalog.hashtextextended$' out &&
+  grep -q '^  key.1.collation = public.ci$' out
+ok $? "info shows the hashed key and how it was hashed"
+check "verify accepts the bundle" quietly "$SB" verify hashed.sb
+printf '1,Apple,red\n2,APPLE,green\n3,pear,\n4,,none\n' >hashed.csv
+"$SB" dump hashed.sb >hashed.out && same hashed.csv hashed.out
+ok $? "dump prints every row"
+fails_with 1 'cannot look keys up: key column "name" is hashed with PostgreSQL.s pg_catalog.hashtextextended' \
+  "get refuses a hashed key, naming it" "$SB" get hashed.sb Apple
+grep -q 'sbundle dump' err
+ok $? "get points to dump"
 
 ###########################################################################
 # Float output: the shortest digits that read back, as PostgreSQL prints

@@ -88,7 +88,7 @@ check_info(sb_bundle *b)
 	sb_value	v;
 	sb_error	err;
 
-	CHECK(in->major == SB_FORMAT_MAJOR && in->row_count == 1 && in->ncolumns == 3 &&
+	CHECK(in->major == SB_LINES_MAJOR && in->row_count == 1 && in->ncolumns == 3 &&
 		  in->nkeys == 1 && in->key_columns[0] == 0 && !in->approximate);
 	CHECK(in->columns == b->columns && in->slot_offsets == b->slot_offsets &&
 		  in->file_size == b->size && in->row_size == b->row_size);
@@ -143,7 +143,7 @@ test_one_row(void)
 	CHECK_EQ(b->distinct_keys, 1);
 	CHECK_EQ(b->pg_major, 15);
 	CHECK_EQ(b->hash_seed, o.hash_seed);
-	CHECK_EQ(b->major, SB_FORMAT_MAJOR);
+	CHECK_EQ(b->major, SB_LINES_MAJOR);
 	CHECK_EQ(b->minor, SB_FORMAT_MINOR);
 	CHECKF(b->build_time > (uint64_t) (time(NULL) - 3600) * 1000000 &&
 		   b->build_time <= (uint64_t) (time(NULL) + 1) * 1000000,

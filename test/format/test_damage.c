@@ -559,7 +559,8 @@ static const field_case column_cases[] = {
 	COL_CASE(2, SB_COL_KEYPOS, 1, false, 1, "key position without kind"),
 	COL_CASE(0, SB_COL_KEYPOS, 1, false, 2, "key position 2 of 1"),
 	COL_CASE(0, SB_COL_KEYKIND, 1, false, SB_KEY_VARLENA, "varlena key on int4"),
-	COL_CASE(0, SB_COL_KEYKIND, 1, false, 9, "key kind 9"),
+	{P_COLUMN, 0, SB_COL_KEYKIND, 1, false, 9, true, C_UNSUPP, "key kind 9"},
+	COL_CASE(0, SB_COL_KEYKIND, 1, false, SB_KEY_HASHED, "hashed key in a version 3 file"),
 	COL_CASE(0, SB_COL_NAME_LEN, 4, false, 5000, "name length"),
 	COL_CASE(0, SB_COL_NAME_LEN, 4, true, 1, "NUL in name"),
 	COL_CASE(0, SB_COL_NAME_OFF, 4, false, 100000, "name offset"),
@@ -1080,6 +1081,8 @@ test_damage_magic_version_order(void)
 	expect(&d, put16(&d, SB_HDR_MAJOR, 2), false, SB_ERR_OBSOLETE, "major 2");
 	expect(&d, put16(&d, SB_HDR_MAJOR, 2), true, SB_ERR_OBSOLETE, "major 2");
 	expect(&d, put16(&d, SB_HDR_MAJOR, 0), true, SB_ERR_VERSION, "major 0");
+	/* a reader of major 4 reads 3 and 4, with a hashed key or not */
+	expect(&d, put16(&d, SB_HDR_MAJOR, 4), true, SB_OK, "major 4");
 	expect(&d, put16(&d, SB_HDR_MAJOR, 0x100), true, SB_ERR_VERSION, "major byte-swapped");
 	expect(&d, put16(&d, SB_HDR_MINOR, 7), true, SB_OK, "minor 7");
 	expect(&d, put16(&d, SB_HDR_MINOR, 7), false, SB_ERR_CHECKSUM, "minor 7");

@@ -61,6 +61,15 @@ TF_TEST(text_key_lookups, false)
 TF_TEST(staged_lookups, false)
 TF_TEST(hash_collisions, false)
 
+/* test_hashed.c */
+TF_TEST(hashed_keys, false)
+TF_TEST(hashed_collisions, false)
+TF_TEST(hashed_composite, false)
+TF_TEST(hashed_approximate, false)
+TF_TEST(hashed_writer_errors, false)
+TF_TEST(hashed_version, false)
+TF_TEST(hashed_reader_refuses, false)
+
 /* test_large.c */
 TF_TEST(million_keys, true)
 TF_TEST(spill_index_sort, true)

@@ -38,11 +38,24 @@ static const uint32_t file_order[2][SB_NSECTIONS] = {
 
 static uint64_t fields_end(sb_bundle *b);
 
-/* Header fields fixed by the writer's rules. */
+/* Is some key column hashed (which makes the file version 4)? */
+static bool
+hashed_key(const sb_bundle *b)
+{
+	for (int c = 0; c < b->ncolumns; c++)
+		if (b->columns[c].key_kind == SB_KEY_HASHED)
+			return true;
+	return false;
+}
+
+/*
+ * Header fields fixed by the writer's rules: version 4.0 with a hashed
+ * key, else 3.0 (section 3).
+ */
 static bool
 conform_header(sb_bundle *b, const unsigned char *img)
 {
-	return CHECK_EQ(b->major, 3) & CHECK_EQ(b->minor, 0) &
+	return CHECK_EQ(b->major, hashed_key(b) ? 4 : 3) & CHECK_EQ(b->minor, 0) &
 		CHECK_EQ(img[SB_HDR_BLOCK_SHIFT], SB_BLOCK_SHIFT) &
 		CHECK_EQ(img[SB_HDR_BUCKET_BITS], 0) &
 		CHECK_EQ(b->nsections, SB_NSECTIONS) &
@@ -373,6 +386,9 @@ conform_lines(sb_bundle *b)
 
 	if (!ok || (b->flags & SB_BUNDLE_APPROXIMATE))
 		return ok;
+	/* the hashes of hashed keys are the writer's caller's */
+	if (hashed_key(b))
+		return ok;
 	pairs = malloc((n + 1) * 16);
 	img = calloc(b->home_lines + n / cap + 2, 64);
 	if (!CHECK(pairs != NULL && img != NULL))
@@ -380,8 +396,9 @@ conform_lines(sb_bundle *b)
 	for (uint64_t r = 0; r < b->row_count; r++)
 	{
 		sb_status	st;
+		bool		known;
 
-		if (sb_row_key_hash(b, r, &pairs[2 * k], NULL, &st) && k < n)
+		if (sb_row_key_hash(b, r, &pairs[2 * k], &known, NULL, &st) && k < n)
 			pairs[2 * k++ + 1] = r;
 	}
 	qsort(pairs, k, 16, pair_cmp);

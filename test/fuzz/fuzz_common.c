@@ -392,6 +392,8 @@ row_key_parts(fuzz_ctx *fc, const unsigned char *slot, sb_key_part *parts)
 				parts[k].data = v.ptr + hdr;
 				parts[k].len = v.len - hdr;
 				break;
+			case SB_KEY_HASHED:
+				return false;	/* the row holds the value, not its hash */
 			default:
 				FUZZ_CHECK(false, "key column %d has kind %u", c, col->key_kind);
 		}
@@ -520,6 +522,9 @@ make_part(const fuzz_ctx *fc, const sb_column *col, int v, sb_key_part *part,
 		case SB_KEY_BYTES:
 			len = (size_t) col->typlen;
 			break;
+		case SB_KEY_HASHED:
+			len = sizeof(uint64_t);
+			break;
 		default:
 			len = texts[v] ? strlen(texts[v]) : v == 4 ? 300 : fc->size % 97;
 			break;
@@ -538,7 +543,7 @@ make_part(const fuzz_ctx *fc, const sb_column *col, int v, sb_key_part *part,
 
 		memcpy(p, &db[v], 8);
 	}
-	else if (col->key_kind == SB_KEY_BYTES)
+	else if (col->key_kind == SB_KEY_BYTES || col->key_kind == SB_KEY_HASHED)
 	{
 		if (v < 4)
 			memset(p, (const int[]) {0x00, 0xFF, ' ', 'a'}[v], len);
@@ -583,7 +588,8 @@ lookup_synthetic(fuzz_ctx *fc)
 		{
 			const sb_column *col = &b->columns[b->key_columns[k]];
 
-			if (col->key_kind != SB_KEY_BYTES && col->key_kind != SB_KEY_FLOAT)
+			if (col->key_kind != SB_KEY_BYTES && col->key_kind != SB_KEY_FLOAT &&
+				col->key_kind != SB_KEY_HASHED)
 				continue;
 			parts[k].len++;
 			memset(&err, 0, sizeof(err));

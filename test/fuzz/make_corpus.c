@@ -8,10 +8,11 @@
  * Each bundle is made with the library's writer from a small description
  * (columns, options, rows) and generated values that cover what the
  * reader distinguishes: 0, 1 and many rows, integer, float, text, bpchar,
- * fixed-width byte and composite keys, approximate bundles, NULLs,
+ * fixed-width byte, hashed and composite keys, approximate bundles, NULLs,
  * deduplicated values, values inside their row slot, metadata, and 1-byte
- * and 4-byte varlena headers.  The build time in the header is set to a fixed value
- * (and the header checksum recomputed) so that the output is reproducible.
+ * and 4-byte varlena headers.  The build time in the header is set to a
+ * fixed value (and the header checksum recomputed) so that the output is
+ * reproducible.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +42,7 @@
 #define UUID(n, kp)		COL(n, "pg_catalog.uuid", 16, false, 'c', kp, SB_KEY_BYTES, 0, 0)
 #define TEXT(n, kp)		COL(n, "pg_catalog.text", -1, false, 'i', kp, SB_KEY_VARLENA, 0, SB_COLF_SHORT_VARLENA)
 #define TEXT4(n, kp)	COL(n, "pg_catalog.text", -1, false, 'i', kp, SB_KEY_VARLENA, 0, 0)
+#define NUMERIC(n, kp)	COL(n, "pg_catalog.numeric", -1, false, 'i', kp, SB_KEY_HASHED, 0, SB_COLF_SHORT_VARLENA)
 #define ARR8(n)			COL(n, "pg_catalog._float8", -1, false, 'd', 0, 0, 0, 0)
 #define BYTEA_BIN(n)	COL(n, "public.point", -1, false, 'i', 0, 0, SB_STORAGE_BINARY, SB_COLF_SHORT_VARLENA)
 #define BPCHAR(n, kp) \
@@ -134,6 +136,10 @@ static const bundle_spec specs[] = {
 	2, {TEXT("code", 1), TEXT("label", 0)}, 0, true},
 	{"inline_approx_many.sb", true, false, 27, 120, 0, 0, 0,
 	3, {INT4("a", 1), TEXT("b", 2), TEXT("c", 0)}, 64},
+	{"hashed_key_nulls.sb", false, false, 28, 90, 30, 8, 1,
+	2, {NUMERIC("n", 1), TEXT("t", 0)}, 64},
+	{"hashed_composite.sb", false, true, 29, 60, 20, 0, 0,
+	3, {INT4("a", 1), NUMERIC("n", 2), TEXT4("c", 0)}},
 };
 
 /* Is value (row, col) NULL in this spec? */
@@ -172,6 +178,7 @@ set_value(sb_writer *w, const bundle_spec *s, int row, int col, char *buf,
 	int			key = c->key_position > 0 ? k : -1;
 	int			v = key >= 0 ? key : row;
 	size_t		len;
+	int			st;
 
 	switch (c->typlen)
 	{
@@ -241,7 +248,13 @@ set_value(sb_writer *w, const bundle_spec *s, int row, int col, char *buf,
 			}
 			else
 				len = make_text(row, col, key, buf, cap);
-			return sb_writer_set_varlena(w, col, buf, len, err);
+			if (c->key_kind != SB_KEY_HASHED)
+				return sb_writer_set_varlena(w, col, buf, len, err);
+			/* a hashed key: the caller's hash of the value */
+			if ((st = sb_writer_set_varlena(w, col, buf, len, err)) != SB_OK)
+				return st;
+			return sb_writer_set_key_hash(w, col, (uint64_t) key * UINT64_C(0x9E3779B97F4A7C15),
+										  err);
 		default:
 			return SB_ERR_INVALID;
 	}
