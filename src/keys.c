@@ -234,34 +234,16 @@ qualified_function_name(Oid proc)
 static char *
 qualified_opfamily_name(Oid opfamily)
 {
-	HeapTuple	tup = SearchSysCache1(OPFAMILYOID, ObjectIdGetDatum(opfamily));
-	Form_pg_opfamily f;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator family %u", opfamily);
-	f = (Form_pg_opfamily) GETSTRUCT(tup);
-	result = psprintf("%s.%s", get_namespace_name(f->opfnamespace),
-					  NameStr(f->opfname));
-	ReleaseSysCache(tup);
-	return result;
+	return SbQualifiedObjectName(OPFAMILYOID, opfamily, Anum_pg_opfamily_opfnamespace,
+								 Anum_pg_opfamily_opfname, false);
 }
 
 /* A collation's SQL name, always schema-qualified and quoted. */
 char *
 SbQualifiedCollationName(Oid collation)
 {
-	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
-	Form_pg_collation c;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for collation %u", collation);
-	c = (Form_pg_collation) GETSTRUCT(tup);
-	result = quote_qualified_identifier(get_namespace_name(c->collnamespace),
-										NameStr(c->collname));
-	ReleaseSysCache(tup);
-	return result;
+	return SbQualifiedObjectName(COLLOID, collation, Anum_pg_collation_collnamespace,
+								 Anum_pg_collation_collname, true);
 }
 
 /* A text attribute of a syscache tuple, or "" if NULL. */
@@ -275,6 +257,46 @@ syscache_text(int cacheid, HeapTuple tup, AttrNumber attno)
 }
 
 /*
+ * The columns of a catalog row that describe a locale: pg_database's for
+ * the database's default collation, pg_collation's for the others.  ICU
+ * rules exist from PostgreSQL 16 (0: none).
+ */
+typedef struct SbLocaleColumns
+{
+	int			cacheid;
+	AttrNumber	provider,
+				deterministic,	/* 0: always deterministic */
+				collate,
+				ctype,
+				icu,
+				rules;
+} SbLocaleColumns;
+
+#if PG_VERSION_NUM >= 170000
+#define DAT_ICU Anum_pg_database_datlocale
+#define COLL_ICU Anum_pg_collation_colllocale
+#else
+#define DAT_ICU Anum_pg_database_daticulocale
+#define COLL_ICU Anum_pg_collation_colliculocale
+#endif
+#if PG_VERSION_NUM >= 160000
+#define DAT_RULES Anum_pg_database_daticurules
+#define COLL_RULES Anum_pg_collation_collicurules
+#else
+#define DAT_RULES 0
+#define COLL_RULES 0
+#endif
+
+static const SbLocaleColumns database_locale = {
+	DATABASEOID, Anum_pg_database_datlocprovider, 0,
+	Anum_pg_database_datcollate, Anum_pg_database_datctype, DAT_ICU, DAT_RULES
+};
+static const SbLocaleColumns collation_locale = {
+	COLLOID, Anum_pg_collation_collprovider, Anum_pg_collation_collisdeterministic,
+	Anum_pg_collation_collcollate, Anum_pg_collation_collctype, COLL_ICU, COLL_RULES
+};
+
+/*
  * What decides how a collation hashes and compares: its provider, locale,
  * determinism and the provider's version of the locale, e.g. "icu
  * und-u-ks-level2 nondeterministic 153.120" (and ICU rules, which
@@ -285,7 +307,11 @@ syscache_text(int cacheid, HeapTuple tup, AttrNumber attno)
 static char *
 collation_identity(Oid collation)
 {
-	HeapTuple	tup;
+	bool		is_default = collation == DEFAULT_COLLATION_OID;
+	const SbLocaleColumns *lc = is_default ? &database_locale : &collation_locale;
+	Oid			oid = is_default ? MyDatabaseId : collation;
+	HeapTuple	tup = SearchSysCache1(lc->cacheid, ObjectIdGetDatum(oid));
+	bool		isnull;
 	char		provider;
 	bool		deterministic = true;
 	char	   *collate,
@@ -294,46 +320,19 @@ collation_identity(Oid collation)
 			   *rules = "";
 	char	   *version;
 
-	if (collation == DEFAULT_COLLATION_OID)
-	{
-		tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(MyDatabaseId));
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for database %u", MyDatabaseId);
-		provider = ((Form_pg_database) GETSTRUCT(tup))->datlocprovider;
-		collate = syscache_text(DATABASEOID, tup, Anum_pg_database_datcollate);
-		ctype = syscache_text(DATABASEOID, tup, Anum_pg_database_datctype);
-#if PG_VERSION_NUM >= 170000
-		icu = syscache_text(DATABASEOID, tup, Anum_pg_database_datlocale);
-#else
-		icu = syscache_text(DATABASEOID, tup, Anum_pg_database_daticulocale);
-#endif
-#if PG_VERSION_NUM >= 160000
-		rules = syscache_text(DATABASEOID, tup, Anum_pg_database_daticurules);
-#endif
-	}
-	else
-	{
-		tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collation));
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for collation %u", collation);
-		provider = ((Form_pg_collation) GETSTRUCT(tup))->collprovider;
-		deterministic = ((Form_pg_collation) GETSTRUCT(tup))->collisdeterministic;
-		collate = syscache_text(COLLOID, tup, Anum_pg_collation_collcollate);
-		ctype = syscache_text(COLLOID, tup, Anum_pg_collation_collctype);
-#if PG_VERSION_NUM >= 170000
-		icu = syscache_text(COLLOID, tup, Anum_pg_collation_colllocale);
-#else
-		icu = syscache_text(COLLOID, tup, Anum_pg_collation_colliculocale);
-#endif
-#if PG_VERSION_NUM >= 160000
-		rules = syscache_text(COLLOID, tup, Anum_pg_collation_collicurules);
-#endif
-	}
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for collation %u", collation);
+	provider = DatumGetChar(SysCacheGetAttr(lc->cacheid, tup, lc->provider, &isnull));
+	if (lc->deterministic != 0)
+		deterministic = DatumGetBool(SysCacheGetAttr(lc->cacheid, tup, lc->deterministic, &isnull));
+	collate = syscache_text(lc->cacheid, tup, lc->collate);
+	ctype = syscache_text(lc->cacheid, tup, lc->ctype);
+	icu = syscache_text(lc->cacheid, tup, lc->icu);
+	if (lc->rules != 0)
+		rules = syscache_text(lc->cacheid, tup, lc->rules);
 	ReleaseSysCache(tup);
-	if (provider == COLLPROVIDER_LIBC)
-		version = get_collation_actual_version(provider, collate);
-	else
-		version = get_collation_actual_version(provider, icu);
+	version = get_collation_actual_version(provider,
+										   provider == COLLPROVIDER_LIBC ? collate : icu);
 	return psprintf("%s %s %s %s%s%s",
 					provider == COLLPROVIDER_ICU ? "icu" :
 					provider == COLLPROVIDER_LIBC ? "libc" : "other",

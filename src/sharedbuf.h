@@ -159,6 +159,8 @@ typedef struct SbTypeInfo
 
 extern void SbDescribeType(Oid typid, int32 typmod, SbTypeInfo *info);
 extern uint8 SbKeyKindForType(Oid typid, Oid collation, const char *colname);
+extern char *SbQualifiedObjectName(int cacheid, Oid oid, AttrNumber nspatt,
+								   AttrNumber nameatt, bool quote);
 extern char *SbQualifiedTypeName(Oid typid);
 extern void SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti,
 						 Datum value, FmgrInfo *sendfn, const char *bundle);
