@@ -287,7 +287,7 @@ usleep(100_000) while -e $nolib->data_dir . '/postmaster.pid' && $tries++ < 600;
 ok(!-e $nolib->data_dir . '/postmaster.pid', 'the standby without the library shut down');
 $nolib->_update_pid(0);
 like(slurp_file($nolib->logfile, $offset),
-	qr/HINT:  Include the extension module that implements this resource manager in shared_preload_libraries/,
+	qr/HINT:  Include the extension module that implements this resource manager in "?shared_preload_libraries"?/,
 	'its log says how to fix it');
 
 ####
