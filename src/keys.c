@@ -73,13 +73,13 @@ SbProbeTypeAccepted(uint8 kind, Oid coltype, Oid probetype)
 bool
 SbIsKeyEqualityOperator(Oid opno, Oid coltype, Oid inputcollid)
 {
-	Oid			opclass = GetDefaultOpClass(getBaseType(coltype), BTREE_AM_OID);
-	Oid			family;
+	/* the type cache knows the default family (and forgets it on changes) */
+	TypeCacheEntry *tc = lookup_type_cache(getBaseType(coltype),
+										   TYPECACHE_BTREE_OPFAMILY);
 
-	if (!OidIsValid(opclass))
+	if (!OidIsValid(tc->btree_opf))
 		return false;
-	family = get_opclass_family(opclass);
-	if (get_op_opfamily_strategy(opno, family) != BTEqualStrategyNumber)
+	if (get_op_opfamily_strategy(opno, tc->btree_opf) != BTEqualStrategyNumber)
 		return false;
 	return !OidIsValid(inputcollid) || get_collation_isdeterministic(inputcollid);
 }
