@@ -82,6 +82,7 @@ typedef struct SbCacheEntry
 	TimestampTz checked_ts;
 	uint64		checked_swaps;
 	SbSnapshotKey checked_snapshot; /* the snapshot it was checked with */
+	bool		vouched;		/* the catalog named the mapped generation */
 } SbCacheEntry;
 
 static HTAB *sb_cache = NULL;
@@ -162,18 +163,27 @@ snapshot_key(SbSnapshotKey *key)
 	}
 }
 
-/* Has this entry been checked in the current statement, with its snapshot? */
+/*
+ * Does the last check of this entry still hold?  A generation the catalog
+ * vouched for holds while the active snapshot sees what the checking one
+ * saw: no build or drop can have become visible since, so neither stat()
+ * nor the catalog need asking again (a read-only workload keeps one
+ * snapshot key across statements and transactions).  A file the catalog
+ * does not know is looked at again in each statement.
+ */
 static bool
 checked_this_statement(const SbCacheEntry *e)
 {
 	SbSnapshotKey key;
 
 	snapshot_key(&key);
-	return e->mapping != NULL &&
-		e->checked_lxid == SB_MY_LOCAL_XID &&
-		e->checked_ts == GetCurrentStatementStartTimestamp() &&
-		e->checked_swaps == sb_swap_generation &&
-		memcmp(&e->checked_snapshot, &key, sizeof(key)) == 0;
+	if (e->mapping == NULL || e->checked_swaps != sb_swap_generation ||
+		memcmp(&e->checked_snapshot, &key, sizeof(key)) != 0)
+		return false;
+	if (e->vouched && TransactionIdIsValid(key.xmax))
+		return true;
+	return e->checked_lxid == SB_MY_LOCAL_XID &&
+		e->checked_ts == GetCurrentStatementStartTimestamp();
 }
 
 /* Does metadata 'key' of the bundle hold exactly 'value'? */
@@ -339,9 +349,10 @@ report_stale(const SbCacheEntry *e, const SbCatalogEntry *ce)
 /*
  * Make the entry map the generation of its bundle that the statement's
  * snapshot sees committed (or a newer one), settling a build left to be
- * settled and waiting up to sharedbuf.stale_timeout for it.
+ * settled and waiting up to sharedbuf.stale_timeout for it.  Returns
+ * whether the catalog vouched for the file (false: it has no row).
  */
-static void
+static bool
 check_committed(SbCacheEntry *e, const char *label)
 {
 	SbCatalogEntry ce;
@@ -354,17 +365,17 @@ check_committed(SbCacheEntry *e, const char *label)
 			/* a file built here whose row is gone: dropped */
 			if (e->mapping == NULL || e->mapping->built_here)
 				report_missing(e->path, label);
-			return;				/* built elsewhere, by hand, or by an older version */
+			return false;		/* built elsewhere, by hand, or by an older version */
 		}
 		if (is_committed_file(e->mapping, &ce))
-			return;
+			return true;
 		if (SbSettleBundle(MyDatabaseId, e->bundle, SB_SETTLE_READER))
 		{
 			map_current(e, e->path, label);
 			continue;
 		}
 		if (e->mapping && e->mapping->generation > ce.generation)
-			return;				/* committed after this snapshot was taken */
+			return true;		/* committed after this snapshot was taken */
 		if (e->mapping == NULL)
 			report_unbuilt(e, &ce);
 		if (start == 0)
@@ -393,8 +404,9 @@ refresh_entry(SbCacheEntry *e, const char *label)
 				 errmsg("bundle \"%s\" does not exist", label),
 				 errdetail("It was dropped in this transaction.")));
 	map_current(e, changing ? pending : e->path, label);
+	e->vouched = false;
 	if (e->bundle && !changing && SbCatalogPresent())
-		check_committed(e, label);
+		e->vouched = check_committed(e, label);
 	else if (e->mapping == NULL)
 		report_missing(changing ? pending : e->path, label);
 	e->checked_lxid = SB_MY_LOCAL_XID;
@@ -475,6 +487,7 @@ SbPinBundle(const char *path, const char *label, MemoryContext cxt)
 	if (!found)
 	{
 		e->mapping = NULL;
+		e->vouched = false;
 		e->bundle = bundle_at(path, label);
 		/* the first use in this backend settles what a crash left */
 		if (e->bundle)
