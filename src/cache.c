@@ -168,8 +168,10 @@ snapshot_key(SbSnapshotKey *key)
  * vouched for holds while the active snapshot sees what the checking one
  * saw: no build or drop can have become visible since, so neither stat()
  * nor the catalog need asking again (a read-only workload keeps one
- * snapshot key across statements and transactions).  A file the catalog
- * does not know is looked at again in each statement.
+ * snapshot key across statements and transactions).  That needs a fresh
+ * snapshot per statement: under REPEATABLE READ each statement still
+ * reads the newest generation, so it looks again, as it does for a file
+ * the catalog does not know.
  */
 static bool
 checked_this_statement(const SbCacheEntry *e)
@@ -180,7 +182,7 @@ checked_this_statement(const SbCacheEntry *e)
 	if (e->mapping == NULL || e->checked_swaps != sb_swap_generation ||
 		memcmp(&e->checked_snapshot, &key, sizeof(key)) != 0)
 		return false;
-	if (e->vouched && TransactionIdIsValid(key.xmax))
+	if (e->vouched && TransactionIdIsValid(key.xmax) && !IsolationUsesXactSnapshot())
 		return true;
 	return e->checked_lxid == SB_MY_LOCAL_XID &&
 		e->checked_ts == GetCurrentStatementStartTimestamp();
