@@ -2,9 +2,10 @@
 """Write the replication section of docs/benchmarks.md from the results of
 bench/run-replication.sh: ratios against baselines of the same run."""
 import os
-import re
 import statistics
 import sys
+
+from doc_section import write_section
 
 out, doc, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 START, END = "<!-- replication:start -->", "<!-- replication:end -->"
@@ -70,13 +71,4 @@ L = [START, "", "## Replication", "",
      "run. Replay itself never waits for readers: a statement keeps the "
      "generation it mapped, and replay renames the new file past it.",
      "", END]
-block = "\n".join(L)
-text = open(doc).read() if os.path.exists(doc) else ""
-if START in text:
-    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, text,
-                  flags=re.S)
-elif "## Reproducing" in text:
-    text = text.replace("## Reproducing", block + "\n\n## Reproducing", 1)
-else:
-    text += "\n" + block + "\n"
-open(doc, "w").write(text)
+write_section(doc, START, END, "\n".join(L))

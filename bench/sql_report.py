@@ -524,18 +524,20 @@ if os.path.exists(diag):
     L.extend(open(diag).read().rstrip("\n").split("\n"))
     w("")
 
-# keep the section bench/run-replication.sh writes
+# keep the sections bench/run-replication.sh and run-planning.sh write
 old_doc = os.path.join(docs, "benchmarks.md")
 if os.path.exists(old_doc):
-    m = re.search(r"<!-- replication:start -->.*?<!-- replication:end -->",
-                  open(old_doc).read(), re.S)
-    if m:
-        L.extend(m.group(0).split("\n"))
-        w("")
+    for section in ("replication", "planning"):
+        m = re.search(r"<!-- %s:start -->.*?<!-- %s:end -->" % (section, section),
+                      open(old_doc).read(), re.S)
+        if m:
+            L.extend(m.group(0).split("\n"))
+            w("")
 
 w("## Reproducing")
 w("")
-w("`bench/run-replication.sh quick|full` measures replication (above). "
+w("`bench/run-replication.sh quick|full` measures replication and "
+  "`bench/run-planning.sh quick|full` unprepared lookups and planning (above). "
   "`bench/run-sql.sh quick` (1M rows, under 5 minutes) or `bench/run-sql.sh full` "
   "(1M and 10M rows, about 45 minutes), as root on Debian 12; see bench/README.md. "
   "`bench/profile-sql.sh` produces the instruction counts quoted in the analysis, "
