@@ -38,6 +38,7 @@ EXT_OBJS = \
 	src/import.o \
 	src/info.o \
 	src/keys.o \
+	src/names.o \
 	src/operations.o \
 	src/options.o \
 	src/parallel.o \

@@ -222,30 +222,6 @@ static const char *const key_hash_fields[SB_KEY_HASH_FIELDS] = {
 	"hash_function", "hash_opfamily", "collation", "collation_locale"
 };
 
-/* "schema.name" of a function. */
-static char *
-qualified_function_name(Oid proc)
-{
-	return psprintf("%s.%s", get_namespace_name(get_func_namespace(proc)),
-					get_func_name(proc));
-}
-
-/* "schema.name" of an operator family. */
-static char *
-qualified_opfamily_name(Oid opfamily)
-{
-	return SbQualifiedObjectName(OPFAMILYOID, opfamily, Anum_pg_opfamily_opfnamespace,
-								 Anum_pg_opfamily_opfname, false);
-}
-
-/* A collation's SQL name, always schema-qualified and quoted. */
-char *
-SbQualifiedCollationName(Oid collation)
-{
-	return SbQualifiedObjectName(COLLOID, collation, Anum_pg_collation_collnamespace,
-								 Anum_pg_collation_collname, true);
-}
-
 /* A text attribute of a syscache tuple, or "" if NULL. */
 static char *
 syscache_text(int cacheid, HeapTuple tup, AttrNumber attno)
@@ -424,10 +400,10 @@ SbKeyHashValue(FmgrInfo *fn, Oid collation, bool trim_blanks, Datum value)
 void
 SbKeyHashValues(const SbKeyHash *kh, const char **values)
 {
-	values[0] = qualified_function_name(kh->proc);
+	values[0] = SbQualifiedFunctionName(kh->proc);
 	if (kh->trim_blanks)
 		values[0] = psprintf("%s(rtrim)", values[0]);
-	values[1] = qualified_opfamily_name(kh->opfamily);
+	values[1] = SbQualifiedOpfamilyName(kh->opfamily);
 	values[2] = OidIsValid(kh->collation) ? SbQualifiedCollationName(kh->collation) : "";
 	values[3] = OidIsValid(kh->collation) ?
 		cached_collation_identity(kh->collation) : "";

@@ -143,6 +143,12 @@ extern SbMappingRef *SbPinBundle(const char *path, const char *label,
 extern void SbUnpinBundle(SbMappingRef *ref);
 extern void SbCacheInit(void);
 
+/* in names.c */
+extern char *SbQualifiedTypeName(Oid typid);
+extern char *SbQualifiedFunctionName(Oid proc);
+extern char *SbQualifiedOpfamilyName(Oid opfamily);
+extern char *SbQualifiedCollationName(Oid collation);
+
 /* in types.c */
 typedef struct SbTypeInfo
 {
@@ -159,9 +165,6 @@ typedef struct SbTypeInfo
 
 extern void SbDescribeType(Oid typid, int32 typmod, SbTypeInfo *info);
 extern uint8 SbKeyKindForType(Oid typid, Oid collation, const char *colname);
-extern char *SbQualifiedObjectName(int cacheid, Oid oid, AttrNumber nspatt,
-								   AttrNumber nameatt, bool quote);
-extern char *SbQualifiedTypeName(Oid typid);
 extern void SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti,
 						 Datum value, FmgrInfo *sendfn, const char *bundle);
 extern Datum SbFetchDatum(sb_bundle *b, const unsigned char *slot,
@@ -235,7 +238,6 @@ extern bool SbHashedOperatorUsable(const SbKeyHash *kh, Oid opno,
 extern bool SbProbeToKeyPart(const SbProbeInfo *pi, Datum value,
 							 sb_key_part *part, SbKeyScratch *scratch);
 extern bool SbProbeTypeAccepted(uint8 kind, Oid coltype, Oid probetype);
-extern char *SbQualifiedCollationName(Oid collation);
 extern bool SbIsKeyEqualityOperator(Oid opno, Oid coltype, Oid inputcollid);
 
 /* in build.c */

@@ -31,37 +31,6 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-/*
- * "schema.name" of the catalog object 'oid' of syscache 'cacheid', from
- * its namespace and name attributes; with 'quote', quoted as SQL needs.
- */
-char *
-SbQualifiedObjectName(int cacheid, Oid oid, AttrNumber nspatt,
-					  AttrNumber nameatt, bool quote)
-{
-	HeapTuple	tup = SearchSysCache1(cacheid, ObjectIdGetDatum(oid));
-	bool		isnull;
-	char	   *nsp,
-			   *name,
-			   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for object %u of cache %d", oid, cacheid);
-	nsp = get_namespace_name(DatumGetObjectId(SysCacheGetAttr(cacheid, tup, nspatt, &isnull)));
-	name = NameStr(*DatumGetName(SysCacheGetAttr(cacheid, tup, nameatt, &isnull)));
-	result = quote ? quote_qualified_identifier(nsp, name) : psprintf("%s.%s", nsp, name);
-	ReleaseSysCache(tup);
-	return result;
-}
-
-/* "schema.type" for a type, as recorded in bundles. */
-char *
-SbQualifiedTypeName(Oid typid)
-{
-	return SbQualifiedObjectName(TYPEOID, typid, Anum_pg_type_typnamespace,
-								 Anum_pg_type_typname, false);
-}
-
 /* Does a (base) type's datum image embed database-specific OIDs? */
 static bool
 needs_binary_form(Oid typid)
