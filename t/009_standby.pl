@@ -162,9 +162,12 @@ my $bytes = $primary->safe_psql('postgres', q{
 	CREATE TABLE big_src AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 200000) g;
 	SELECT bytes FROM sharedbuf_create('big', 'SELECT id, h FROM big_src', key => 'id');
 });
-# pg_walinspect reads only flushed WAL: a commit flushes the INSTALL record
+# pg_walinspect reads only flushed WAL; the INSTALL record, logged after
+# the commit, is flushed by the WAL writer
+my $end = $primary->lsn('insert');
 $primary->safe_psql('postgres', 'SELECT pg_current_xact_id()');
-my $end = $primary->lsn('flush');
+$primary->poll_query_until('postgres', "SELECT pg_current_wal_flush_lsn() >= '$end'")
+  or die 'the WAL was not flushed';
 my $types = $primary->safe_psql('postgres', qq{
 	SELECT string_agg(DISTINCT record_type, ',' ORDER BY record_type)
 	  FROM pg_get_wal_records_info('$start', '$end') WHERE resource_manager = 'sharedbuf'});

@@ -35,8 +35,12 @@ sub catch_up
 		$from->wait_for_catchup($to, 'replay', $from->lsn('replay'));
 		return;
 	}
+	# Up to all 'from' has inserted: records logged after a commit (INSTALL)
+	# and commits that wrote nothing else are flushed by the WAL writer, not
+	# at once; a commit after the target makes sure a record follows it.
+	my $target = $from->lsn('insert');
 	$from->safe_psql('postgres', 'SELECT pg_current_xact_id()');
-	$from->wait_for_catchup($to, 'replay', $from->lsn('flush'));
+	$from->wait_for_catchup($to, 'replay', $target);
 }
 
 # Is a process alive (and not a zombie)?
