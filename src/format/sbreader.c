@@ -148,7 +148,7 @@ read_header(sb_bundle *b, unsigned char *hdr, sb_error *err)
 					   b->major, b->minor);
 	if (b->major < SB_LINES_MAJOR || b->major > SB_FORMAT_MAJOR)
 		return sb_fail(err, SB_ERR_VERSION,
-					   "the file has format version %u.%u; this reader reads major versions %d to %d",
+					   "the file has format version %u.%u; this reader reads versions %d.x and %d.x",
 					   b->major, b->minor, SB_LINES_MAJOR, SB_FORMAT_MAJOR);
 	hsize = sb_load32(b->base + SB_HDR_HEADER_SIZE);
 	nsec = sb_load32(b->base + SB_HDR_NSECTIONS);
