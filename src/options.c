@@ -9,7 +9,9 @@
  * "approximate" record how the bundle is built, for sharedbuf_refresh().
  * A column may map to a bundle column of another name ("column_name").
  * Only roles with the privileges of a bundle's owner may define a table
- * over it.
+ * over it.  A table's options are parsed once per backend and kept until
+ * an invalidation of pg_foreign_table or of a relation (a rename changes
+ * the label of a table that reads a file).
  *
  *-------------------------------------------------------------------------
  */
@@ -25,8 +27,12 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 /* An option and the catalog it belongs to. */
 typedef struct SbOption
@@ -177,9 +183,9 @@ sharedbuf_fdw_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* The options of a sharedbuf foreign table, with the file to map. */
-SbTableOptions *
-SbGetTableOptions(Oid relid)
+/* The options of a sharedbuf foreign table, parsed from the catalog. */
+static SbTableOptions *
+parse_table_options(Oid relid)
 {
 	ForeignTable *table = GetForeignTable(relid);
 	SbTableOptions *opts = palloc0(sizeof(SbTableOptions));
@@ -209,6 +215,100 @@ SbGetTableOptions(Oid relid)
 	/* messages name the bundle, or the table that reads a file */
 	opts->label = opts->bundle ? opts->bundle : get_rel_name(relid);
 	return opts;
+}
+
+/* A copy of 'src' in context 'cxt'. */
+static SbTableOptions *
+copy_table_options(const SbTableOptions *src, MemoryContext cxt)
+{
+	SbTableOptions *opts = MemoryContextAlloc(cxt, sizeof(SbTableOptions));
+
+#define COPY_STRING(f) (opts->f = src->f ? MemoryContextStrdup(cxt, src->f) : NULL)
+	COPY_STRING(bundle);
+	COPY_STRING(filename);
+	COPY_STRING(path);
+	COPY_STRING(label);
+	COPY_STRING(query);
+	COPY_STRING(key);
+#undef COPY_STRING
+	opts->approximate = src->approximate;
+	return opts;
+}
+
+typedef struct SbOptionsEntry
+{
+	Oid			relid;			/* hash key */
+	SbTableOptions *opts;		/* in options_cxt */
+} SbOptionsEntry;
+
+static MemoryContext options_cxt = NULL;
+static HTAB *options_cache = NULL;
+
+/* Invalidation callback: forget every table's options. */
+static void
+forget_table_options(Datum arg, Oid relid)
+{
+	if (options_cache != NULL)
+	{
+		MemoryContextReset(options_cxt);
+		options_cache = NULL;
+	}
+}
+
+/* Syscache callback of pg_foreign_table: the same. */
+static void
+forget_table_options_syscache(Datum arg, int cacheid, uint32 hashvalue)
+{
+	forget_table_options(arg, InvalidOid);
+}
+
+/* Create the options cache (and register its callbacks once). */
+static void
+init_options_cache(void)
+{
+	HASHCTL		ctl;
+
+	if (options_cxt == NULL)
+	{
+		options_cxt = AllocSetContextCreate(CacheMemoryContext,
+											"sharedbuf table options",
+											ALLOCSET_SMALL_SIZES);
+		CacheRegisterSyscacheCallback(FOREIGNTABLEREL,
+									  forget_table_options_syscache, (Datum) 0);
+		CacheRegisterRelcacheCallback(forget_table_options, (Datum) 0);
+	}
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(SbOptionsEntry);
+	ctl.hcxt = options_cxt;
+	options_cache = hash_create("sharedbuf table options", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/*
+ * The options of a sharedbuf foreign table, with the file to map: a copy
+ * in the current memory context (an invalidation may drop the cached one
+ * at the next lock any time later).
+ */
+SbTableOptions *
+SbGetTableOptions(Oid relid)
+{
+	SbOptionsEntry *e;
+	bool		found;
+
+	if (options_cache == NULL)
+		init_options_cache();
+	e = hash_search(options_cache, &relid, HASH_FIND, &found);
+	if (!found)
+	{
+		SbTableOptions *parsed = parse_table_options(relid);
+
+		/* parsing may have taken invalidations that reset the cache */
+		if (options_cache == NULL)
+			init_options_cache();
+		e = hash_search(options_cache, &relid, HASH_ENTER, &found);
+		e->opts = copy_table_options(parsed, options_cxt);
+	}
+	return copy_table_options(e->opts, CurrentMemoryContext);
 }
 
 /* The bundle column a foreign-table column reads: column_name or its name. */
