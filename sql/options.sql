@@ -39,6 +39,13 @@ SELECT rows FROM sharedbuf_build('opt_b', 'SELECT g AS id, g::text AS label, (g 
 SELECT * FROM opt_sub WHERE ident = 21;  -- error
 SELECT rows FROM sharedbuf_build('opt_b', 'SELECT g AS id, g::text AS label, g * 2 AS twice FROM generate_series(1, 100) g', key => 'id');
 SELECT * FROM opt_sub WHERE ident = 21;
+-- ... and its cached table options follow ALTER FOREIGN TABLE
+SELECT rows FROM sharedbuf_build('opt_b2', 'SELECT g AS id, (g * 1000)::text AS label, g * 3 AS twice FROM generate_series(1, 100) g', key => 'id');
+ALTER FOREIGN TABLE opt_sub OPTIONS (SET bundle 'opt_b2');
+SELECT * FROM opt_sub WHERE ident = 21;
+ALTER FOREIGN TABLE opt_sub OPTIONS (SET bundle 'opt_b');
+SELECT * FROM opt_sub WHERE ident = 21;
+SELECT sharedbuf_drop('opt_b2');
 ANALYZE opt_sub;
 SELECT attname, n_distinct FROM pg_stats WHERE tablename = 'opt_sub' ORDER BY attname;
 
