@@ -44,6 +44,19 @@
 /* Probes assumed for "= ANY" of an array whose size is unknown. */
 #define SB_DEFAULT_ANY_PROBES	10
 
+/* A clause usable for a lookup on key column 'keypos'. */
+typedef struct SbKeyClause
+{
+	RestrictInfo *rinfo;
+	int			keypos;
+	Expr	   *probe;			/* the value side */
+	bool		is_any;			/* "key = ANY(probe)" */
+	Oid			opno;			/* the clause's operator */
+	Oid			collid;			/* its input collation */
+	bool		key_left;		/* the key is its left input */
+	Oid			hashtype;		/* hashed keys: the probe side's type */
+} SbKeyClause;
+
 /* What the planner knows about a sharedbuf relation. */
 typedef struct SbRelInfo
 {
@@ -61,20 +74,11 @@ typedef struct SbRelInfo
 	char	   *keyname[SB_MAX_KEY_COLUMNS];
 	SbKeyHash	keyhash[SB_MAX_KEY_COLUMNS];	/* hashed keys: the column's */
 	char	   *keysig[SB_MAX_KEY_COLUMNS];	/* hashed keys: the bundle's */
+	/* the lookup the restriction clauses allow, found once */
+	SbScanMode	restrict_mode;
+	SbKeyClause restrict_chosen[SB_MAX_KEY_COLUMNS];
 } SbRelInfo;
 
-/* A clause usable for a lookup on key column 'keypos'. */
-typedef struct SbKeyClause
-{
-	RestrictInfo *rinfo;
-	int			keypos;
-	Expr	   *probe;			/* the value side */
-	bool		is_any;			/* "key = ANY(probe)" */
-	Oid			opno;			/* the clause's operator */
-	Oid			collid;			/* its input collation */
-	bool		key_left;		/* the key is its left input */
-	Oid			hashtype;		/* hashed keys: the probe side's type */
-} SbKeyClause;
 
 /* Find the table column that reads bundle column 'name', or 0. */
 static AttrNumber
@@ -293,7 +297,7 @@ void
 sbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	SbRelInfo  *info = describe_relation(foreigntableid);
-	SbKeyClause chosen[SB_MAX_KEY_COLUMNS];
+	SbKeyClause *chosen = info->restrict_chosen;
 	SbScanMode	mode;
 	double		sel;
 
@@ -304,6 +308,7 @@ sbGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 
 	/* a lookup returns the rows of its keys, whatever the default selectivity says */
 	mode = find_lookup(root, info, baserel, baserel->baserestrictinfo, chosen);
+	info->restrict_mode = mode;
 	if (mode == SB_SCAN_EQ)
 		baserel->rows = clamp_row_est(Min(baserel->rows, info->rows_per_key));
 	else if (mode == SB_SCAN_ANY)
@@ -473,15 +478,13 @@ void
 sbGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	SbRelInfo  *info = baserel->fdw_private;
-	SbKeyClause chosen[SB_MAX_KEY_COLUMNS];
-	SbScanMode	mode;
 
 	add_seq_path(root, baserel, info);
 	if (baserel->consider_parallel && bms_is_empty(baserel->lateral_relids))
 		SbAddPartialPath(root, baserel, info->pages, info->rows);
-	mode = find_lookup(root, info, baserel, baserel->baserestrictinfo, chosen);
-	if (mode != SB_SCAN_SEQ)
-		add_lookup_path(root, baserel, info, mode, chosen, baserel->lateral_relids);
+	if (info->restrict_mode != SB_SCAN_SEQ)
+		add_lookup_path(root, baserel, info, info->restrict_mode,
+						info->restrict_chosen, baserel->lateral_relids);
 	if (info->keyed)
 		add_parameterized_paths(root, baserel, info);
 }
@@ -554,7 +557,8 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 {
 	SbRelInfo  *info = baserel->fdw_private;
 	SbScanMode	mode = intVal(linitial(best_path->fdw_private));
-	SbKeyClause chosen[SB_MAX_KEY_COLUMNS];
+	SbKeyClause found_chosen[SB_MAX_KEY_COLUMNS];
+	SbKeyClause *chosen = info->restrict_chosen;
 	List	   *fdw_exprs = NIL;
 	List	   *keynames = NIL;
 	List	   *keyprobes = NIL;
@@ -564,8 +568,14 @@ sbGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 	if (mode != SB_SCAN_SEQ)
 	{
-		SbScanMode	found = find_lookup(root, info, baserel, scan_clauses, chosen);
+		SbScanMode	found = info->restrict_mode;
 
+		/* a parameterized path's clauses include join clauses: match again */
+		if (scan_clauses != baserel->baserestrictinfo)
+		{
+			chosen = found_chosen;
+			found = find_lookup(root, info, baserel, scan_clauses, chosen);
+		}
 		if (found != mode)
 			elog(ERROR, "sharedbuf: lookup clauses of the chosen path not found");
 		for (int k = 0; k < (mode == SB_SCAN_ANY ? 1 : info->nkeys); k++)
