@@ -18,20 +18,6 @@ SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 SET IntervalStyle = 'postgres';
 
--- EXPLAIN ANALYZE, the same on every major (no buffers, whole row counts)
-CREATE FUNCTION kt_explain_analyze(q text) RETURNS SETOF text LANGUAGE plpgsql AS $f$
-DECLARE
-  line text;
-  r text[];
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-    r := regexp_match(line, 'actual rows=([0-9.]+)');
-    IF r IS NOT NULL THEN
-      line := replace(line, 'actual rows=' || r[1], 'actual rows=' || round(r[1]::numeric));
-    END IF;
-    RETURN NEXT line;
-  END LOOP;
-END $f$;
 SET extra_float_digits = 1;
 SET lc_monetary = 'C';
 
@@ -241,7 +227,7 @@ SELECT c.name, k.* FROM kt_cases c, LATERAL kt_check(c.name) k ORDER BY c.name;
 EXPLAIN (COSTS OFF) SELECT id, k FROM kt_numeric WHERE k = 1.0;
 SELECT id, k FROM kt_numeric WHERE k = 1.0 ORDER BY id;
 SELECT id, k FROM kt_numeric WHERE k = 'NaN' ORDER BY id;
-SELECT * FROM kt_explain_analyze($$SELECT id, k FROM kt_text_ci WHERE k = 'APPLE'$$);
+SELECT * FROM regress_explain_analyze($$SELECT id, k FROM kt_text_ci WHERE k = 'APPLE'$$);
 SELECT id, k FROM kt_text_ci WHERE k = 'aPPle' ORDER BY id;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id, k FROM kt_text_ci WHERE k = ANY ('{apple,BANANA,Apple}');
 -- equal probes once, so each row once
@@ -368,7 +354,7 @@ EXECUTE kt_r('apple');
 -- rebuilt compared by its bytes (collation "C"), and then hashed again;
 -- the table does not change, so the plan stays
 SELECT rows FROM sharedbuf_build('kt_refresh', 'SELECT id, k COLLATE "C" AS k FROM kt_h_refresh', key => 'k');
-SELECT * FROM kt_explain_analyze($$EXECUTE kt_r('apple')$$);
+SELECT * FROM regress_explain_analyze($$EXECUTE kt_r('apple')$$);
 EXECUTE kt_r('apple');
 SELECT rows FROM sharedbuf_build('kt_refresh', 'SELECT id, k FROM kt_h_refresh', key => 'k');
 EXECUTE kt_r('apple');
@@ -421,4 +407,3 @@ SELECT rows FROM sharedbuf_build('kt_err', 'SELECT B''101'' AS b', key => 'b'); 
 SELECT rows FROM sharedbuf_build('kt_err', 'SELECT ARRAY[''ab''::char(4)] COLLATE ci AS a', key => 'a');  -- error
 CREATE TYPE kt_padded AS (c char(4) COLLATE ci);
 SELECT rows FROM sharedbuf_build('kt_err', 'SELECT ROW(''ab'')::kt_padded AS p', key => 'p');  -- error
-DROP FUNCTION kt_explain_analyze(text);

@@ -15,22 +15,6 @@ CREATE TABLE scan_probe AS SELECT (g * 7919) % 12000 + 1 AS k FROM generate_seri
 ANALYZE scan_probe;
 CREATE TABLE scan_big AS SELECT (g * 7919) % 12000 + 1 AS k FROM generate_series(1, 200000) g;
 ANALYZE scan_big;
--- EXPLAIN ANALYZE without what differs between PostgreSQL majors: buffer
--- counts are left out (18 shows them by default), and the rows a node
--- returned per loop are rounded to whole rows (18 gives two decimals)
-CREATE FUNCTION scan_explain_analyze(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE
-  line text;
-  r text[];
-BEGIN
-  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, BUFFERS OFF, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
-    r := regexp_match(line, 'actual rows=([0-9.]+)');
-    IF r IS NOT NULL THEN
-      line := replace(line, 'actual rows=' || r[1], 'actual rows=' || round(r[1]::numeric));
-    END IF;
-    RETURN NEXT line;
-  END LOOP;
-END $$;
 
 -- a constant, a parameter, arrays
 EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM scan_u WHERE id = 42;
@@ -51,7 +35,7 @@ RESET plan_cache_mode;
 -- joins: a nested loop of lookups for few outer rows, a hash join for many
 EXPLAIN (COSTS OFF) SELECT p.k, u.name FROM scan_probe p JOIN scan_u u ON u.id = p.k;
 SELECT count(*), count(u.name) FROM scan_probe p JOIN scan_u u ON u.id = p.k;
-SELECT * FROM scan_explain_analyze($$
+SELECT * FROM regress_explain_analyze($$
   SELECT p.k, u.name FROM scan_probe p JOIN scan_u u ON u.id = p.k$$);
 EXPLAIN (COSTS OFF) SELECT count(u.name) FROM scan_big p JOIN scan_u u ON u.id = p.k;
 SELECT count(*), count(u.name) FROM scan_big p JOIN scan_u u ON u.id = p.k;
@@ -146,7 +130,7 @@ EXECUTE scan_k(11);
 SELECT rows FROM sharedbuf_build('scan_u', 'SELECT * FROM scan_src', key => 'name');
 EXECUTE scan_k(11);
 EXECUTE scan_k(-1);
-SELECT * FROM scan_explain_analyze('EXECUTE scan_k(12)');
+SELECT * FROM regress_explain_analyze('EXECUTE scan_k(12)');
 RESET plan_cache_mode;
 SELECT rows FROM sharedbuf_refresh('scan_u');
 
@@ -157,6 +141,6 @@ SELECT count(*), count(k) FROM scan_nullkey;
 SELECT * FROM scan_nullkey WHERE k IS NULL;
 SELECT * FROM scan_nullkey WHERE k = NULL::int;
 
-DROP FUNCTION scan_loop(int), scan_refresh_in_loop(), scan_explain_analyze(text);
+DROP FUNCTION scan_loop(int), scan_refresh_in_loop();
 DROP FOREIGN TABLE scan_u, scan_nullkey, scan_small;
 DROP TABLE scan_src, scan_probe, scan_big;
