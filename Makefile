@@ -5,10 +5,10 @@
 
 EXTENSION = sharedbuf
 MODULE_big = sharedbuf
-EXTVERSION = 0.3.0
+EXTVERSION = 0.4.0
 PGFILEDESC = "sharedbuf - shared memory-mapped lookup bundles"
 
-DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql sharedbuf--0.2.0--0.3.0.sql
+DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql sharedbuf--0.2.0--0.3.0.sql sharedbuf--0.3.0--0.4.0.sql
 
 FORMAT_OBJS = \
 	src/format/sbaccess.o \
@@ -33,11 +33,14 @@ EXT_OBJS = \
 	src/cache.o \
 	src/catalog.o \
 	src/colmap.o \
+	src/delta.o \
+	src/deltaread.o \
 	src/errors.o \
 	src/functions.o \
 	src/import.o \
 	src/info.o \
 	src/keys.o \
+	src/modify.o \
 	src/names.o \
 	src/operations.o \
 	src/options.o \
@@ -51,7 +54,8 @@ EXT_OBJS = \
 	src/sharedbuf.o \
 	src/swap.o \
 	src/types.o \
-	src/wal.o
+	src/wal.o \
+	src/writable.o
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 

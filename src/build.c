@@ -32,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/plancache.h"
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
@@ -292,7 +293,7 @@ name_generation(SbBuildState *bs, const SbCatalogEntry *entry)
 
 /* Add the build metadata to the writer. */
 static void
-add_metadata(SbBuildState *bs, const char *query)
+add_metadata(SbBuildState *bs, const char *query, int64 folded)
 {
 	const char *entries[][2] = {
 		{"query", query},
@@ -311,6 +312,11 @@ add_metadata(SbBuildState *bs, const char *query)
 	for (int i = 0; i < lengthof(entries); i++)
 		if (sb_writer_add_meta(bs->writer, entries[i][0], entries[i][1], &err) != SB_OK)
 			SbReportBuildError(&err, bs->name);
+	/* a writable bundle's: the last generation of its delta it holds */
+	if (folded >= 0 &&
+		sb_writer_add_meta(bs->writer, "delta_folded_through",
+						   psprintf(INT64_FORMAT, folded), &err) != SB_OK)
+		SbReportBuildError(&err, bs->name);
 	/* how each hashed key was hashed, for readers to check */
 	for (int i = 0; i < bs->natts; i++)
 	{
@@ -515,14 +521,21 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	sb_build_stats stats;
 	sb_error	err;
 	MemoryContext old;
+	int64		folded;
 
 	check_build(name, keyspec, approximate);
 	bs = start_build(cxt, name, keyspec, approximate, result);
+	/* a writable bundle's build reads every write of the generations before */
+	folded = SbDeltaStartRebuild(name);
+	if (folded >= 0)
+		PushActiveSnapshot(GetLatestSnapshot());
 	run_query(bs, query);
+	if (folded >= 0)
+		PopActiveSnapshot();
 	if (bs->writer == NULL)
 		elog(ERROR, "query of bundle \"%s\" produced no result description", name);
 	old = MemoryContextSwitchTo(cxt);
-	add_metadata(bs, query);
+	add_metadata(bs, query, folded);
 	SbTestPause("before_finish");
 	if (sb_writer_finish(bs->writer, &stats, &err) != SB_OK)
 		SbReportBuildError(&err, name);
@@ -531,6 +544,8 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	MemoryContextSwitchTo(old);
 	SbRegisterPendingSwap(name, bs->temp, SbBundlePath(name), false);
 	SbCatalogRecordBuild(name, bs->generation, bs->build_id, query, keyspec);
+	if (folded >= 0)
+		SbDeltaFinishRebuild(name, folded);
 
 	result->bundle = pstrdup(name);
 	result->rows = (int64) stats.rows;

@@ -133,7 +133,7 @@ SbExecuteSql(const char *sql, bool read_only)
 
 /*
  * sharedbuf_create(table_name text, query text, key text, server name,
- *					approximate boolean)
+ *					approximate boolean, writable boolean)
  *		Build a bundle named after the table and create a foreign table over
  *		it, with the query's result columns.
  */
@@ -146,6 +146,7 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 	char	   *query,
 			   *key;
 	bool		approximate = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
+	bool		writable = PG_NARGS() > 5 && !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
 	StringInfoData sql;
 
 	require_arg(fcinfo, 0, "table name");
@@ -173,12 +174,19 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 		appendStringInfoString(&sql, ", approximate 'true'");
 	appendStringInfoChar(&sql, ')');
 	(void) SbExecuteSql(sql.data, false);
+	if (writable)
+	{
+		Relation	rel = table_openrv(rv, AccessShareLock);
+
+		SbMakeWritable(rel, rv->relname);
+		table_close(rel, NoLock);
+	}
 	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
 }
 
 /* The key of the bundle a table reads now, as a key specification. */
-static char *
-current_key(const SbTableOptions *opts)
+char *
+SbCurrentKey(const SbTableOptions *opts)
 {
 	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "sharedbuf key",
 											  ALLOCSET_SMALL_SIZES);
@@ -300,7 +308,7 @@ SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
 				 errhint("Pass the query to sharedbuf_refresh().")));
 
 	SbBuildBundle(opts->bundle, use,
-				  opts->key ? opts->key : current_key(opts),
+				  opts->key ? opts->key : SbCurrentKey(opts),
 				  opts->approximate, result);
 	check_table_columns(rel, result);
 	if (query)

@@ -30,6 +30,7 @@ struct SbParallelState
 	dev_t		dev;			/* the file the leader mapped */
 	ino_t		ino;
 	pg_atomic_uint64 next_row;	/* first row not yet handed out */
+	pg_atomic_uint32 delta_taken;	/* a participant returns the delta's rows */
 };
 
 /*
@@ -111,6 +112,7 @@ sbInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 	ps->dev = ref ? ref->dev : 0;
 	ps->ino = ref ? ref->ino : 0;
 	pg_atomic_init_u64(&ps->next_row, 0);
+	pg_atomic_init_u32(&ps->delta_taken, 0);
 	SbScanSetParallel(node, ps);
 }
 
@@ -123,6 +125,7 @@ sbReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 							 void *coordinate)
 {
 	pg_atomic_write_u64(&((SbParallelState *) coordinate)->next_row, 0);
+	pg_atomic_write_u32(&((SbParallelState *) coordinate)->delta_taken, 0);
 }
 
 /*
@@ -160,4 +163,11 @@ SbParallelNextRow(SbParallelState *ps, uint64 nrows, uint64 *next, uint64 *end)
 	*next = start;
 	*end = Min(start + SB_PARALLEL_CHUNK, nrows);
 	return true;
+}
+
+/* Is this participant the one that returns the delta's rows? */
+bool
+SbParallelTakeDelta(SbParallelState *ps)
+{
+	return pg_atomic_exchange_u32(&ps->delta_taken, 1) == 0;
 }

@@ -84,10 +84,28 @@ typedef struct SbScanState
 	/* the plan's lookup no longer fits the bundle: filter a full scan */
 	bool		filter_recheck;
 
+	/* a writable bundle's delta (deltaread.c) */
+	SbDeltaRead *delta;			/* NULL for a read-only bundle */
+	bool		target;			/* the table an UPDATE or DELETE changes */
+	List	   *pending;		/* delta rows to return before going on */
+	int			pending_pos;
+	List	   *claimed;		/* rows of the key last claimed */
+	int			claimed_pos;
+	bool		tail_done;		/* a scan returned the delta's own rows */
+
 	/* EXPLAIN ANALYZE */
 	int64		nlookups;
 	int64		nfound;
+	int64		nfound_delta;
 } SbScanState;
+
+/* What next_row found. */
+typedef enum SbNext
+{
+	SB_NEXT_END,
+	SB_NEXT_ROW,				/* a row of the bundle */
+	SB_NEXT_PENDING				/* rows of the delta, in st->pending */
+} SbNext;
 
 /* Map the table's columns to the bundle's (cached), and choose those to fill. */
 static void
@@ -201,6 +219,35 @@ init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 }
 
 /*
+ * Open the delta of a writable bundle; its key columns must be fetched,
+ * to tell which rows of the bundle it decides.
+ */
+static void
+begin_delta(ForeignScanState *node, SbScanState *st, MemoryContext cxt)
+{
+	Relation	rel = node->ss.ss_currentRelation;
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(rel));
+	const SbDelta *d;
+
+	if (opts->bundle == NULL ||
+		(st->delta = SbDeltaBeginRead(rel, opts->bundle, st->bundle, cxt)) == NULL)
+		return;
+	st->target = ExecRelationIsTargetRelation(node->ss.ps.state, plan->scan.scanrelid);
+	d = SbDeltaDefinition(st->delta);
+	for (int k = 0; k < d->nkeys; k++)
+	{
+		int			a = d->keyattnos[k] - 1;
+		bool		have = false;
+
+		for (int i = 0; i < st->nfetch; i++)
+			have |= st->fetch[i] == a;
+		if (!have && st->cols[a].bcol >= 0)
+			st->fetch[st->nfetch++] = a;
+	}
+}
+
+/*
  * sbBeginForeignScan
  *		Pin the bundle, map columns, prepare probe expressions.
  */
@@ -230,6 +277,7 @@ sbBeginForeignScan(ForeignScanState *node, int eflags)
 	if (st->any_binary)
 		st->row_cxt = AllocSetContextCreate(scan_cxt, "sharedbuf row",
 											ALLOCSET_SMALL_SIZES);
+	begin_delta(node, st, scan_cxt);
 	if (st->mode != SB_SCAN_SEQ)
 		init_lookup(st, plan, list_nth(plan->fdw_private, SbPrivKeyNames),
 					&node->ss.ps);	/* may fall back to a scan */
@@ -385,8 +433,8 @@ start_lookups(ForeignScanState *node, SbScanState *st)
 	st->started = true;
 }
 
-/* The next row of a lookup scan; false at the end. */
-static bool
+/* The next row of a lookup scan. */
+static SbNext
 next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 {
 	sb_error	err;
@@ -402,39 +450,69 @@ next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 			if (r < 0)
 				SbReportError(&err, st->label);
 			if (r == 1)
-				return true;
+				return SB_NEXT_ROW;
 			st->in_lookup = false;
 		}
 		if (st->next_probe >= st->nprobes)
-			return false;
+			return SB_NEXT_END;
 		/* arrays: fetch the index lines of later probes meanwhile */
 		if (st->next_probe + SB_PREFETCH_DISTANCE < st->nprobes)
 			sb_lookup_prefetch(st->bundle,
 							   st->order[st->next_probe + SB_PREFETCH_DISTANCE]->hash);
 		st->current = st->order[st->next_probe++];
-		sb_lookup_start(st->bundle, st->current->parts, st->current->hash, &st->it);
 		st->nlookups++;
+		/* a key the delta decides is not looked up in the bundle */
+		if (st->delta &&
+			SbDeltaLookup(st->delta, st->current->values, st->probe_types,
+						  &st->pending))
+		{
+			st->pending_pos = 0;
+			if (st->pending != NIL)
+				return SB_NEXT_PENDING;
+			continue;
+		}
+		sb_lookup_start(st->bundle, st->current->parts, st->current->hash, &st->it);
 		st->in_lookup = true;
 	}
 }
 
-/* The next row of the scan; false at the end. */
-static bool
+/*
+ * At the end of a sequential scan of the bundle, the delta's own rows, by
+ * one participant of a parallel scan.
+ */
+static SbNext
+delta_tail(SbScanState *st)
+{
+	if (st->delta == NULL || st->tail_done || SbDeltaEmpty(st->delta))
+		return SB_NEXT_END;
+	st->tail_done = true;
+	if (st->parallel && !SbParallelTakeDelta(st->parallel))
+		return SB_NEXT_END;
+	st->pending = SbDeltaAllRows(st->delta);
+	st->pending_pos = 0;
+	return st->pending != NIL ? SB_NEXT_PENDING : SB_NEXT_END;
+}
+
+/* The next row of the scan. */
+static SbNext
 next_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 {
 	if (st->mode != SB_SCAN_SEQ)
 		return next_lookup_row(node, st, row);
+	if (st->delta && st->next_row == 0 && !st->tail_done &&
+		!SbDeltaEmpty(st->delta))
+		SbDeltaLoad(st->delta);
 	if (st->parallel)
 	{
 		if (st->next_row >= st->end_row &&
 			!SbParallelNextRow(st->parallel, st->info->row_count,
 							   &st->next_row, &st->end_row))
-			return false;
+			return delta_tail(st);
 	}
 	else if (st->next_row >= st->info->row_count)
-		return false;
+		return delta_tail(st);
 	*row = st->next_row++;
-	return true;
+	return SB_NEXT_ROW;
 }
 
 /* The scan's pinned mapping, or NULL for EXPLAIN without ANALYZE. */
@@ -564,45 +642,112 @@ confirm_row(const SbScanState *st, TupleTableSlot *slot)
 }
 
 /*
- * sbIterateForeignScan
- *		Return the next row as a virtual tuple pointing into the mapping.
+ * Fill the slot with the next candidate row: of the bundle, unless the
+ * delta decides its key, or of the delta.  False at the end.
  */
-TupleTableSlot *
-sbIterateForeignScan(ForeignScanState *node)
+static bool
+next_candidate(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot)
 {
-	SbScanState *st = node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	uint64		row;
 
-	ExecClearTuple(slot);
-	while (next_row(node, st, &row))
+	for (;;)
 	{
-		ExprContext *econtext = node->ss.ps.ps_ExprContext;
-
+		if (st->pending_pos < list_length(st->pending))
+		{
+			SbDeltaStoreRow(st->delta, list_nth(st->pending, st->pending_pos++), slot);
+			st->nfound_delta++;
+			return true;
+		}
+		switch (next_row(node, st, &row))
+		{
+			case SB_NEXT_END:
+				return false;
+			case SB_NEXT_PENDING:
+				continue;
+			case SB_NEXT_ROW:
+				break;
+		}
 		if (st->confirm && st->mode != SB_SCAN_SEQ)
 		{
 			/* what comparisons allocate, freed per candidate */
 			ResetExprContext(econtext);
 			fill_slot(node, st, slot, row);
 			if (!confirm_row(st, slot))
-			{
-				ExecClearTuple(slot);
 				continue;
-			}
 		}
 		else
 			fill_slot(node, st, slot, row);
+		/* a sequential scan skips the keys the delta decides */
+		if (st->delta && st->mode == SB_SCAN_SEQ && !st->tail_done &&
+			!SbDeltaEmpty(st->delta) && SbDeltaOverrides(st->delta, slot))
+			continue;
 		if (st->mode != SB_SCAN_SEQ)
 			st->nfound++;
-		if (!st->filter_recheck)
-			return slot;
-		ResetExprContext(econtext);
-		econtext->ecxt_scantuple = slot;
-		if (ExecQual(node->fdw_recheck_quals, econtext))
-			return slot;
-		ExecClearTuple(slot);
+		return true;
 	}
-	return slot;
+}
+
+/* Does a candidate pass the plan's recheck of a lookup turned scan? */
+static bool
+passes_recheck(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
+	if (!st->filter_recheck)
+		return true;
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = slot;
+	return ExecQual(node->fdw_recheck_quals, econtext);
+}
+
+/*
+ * For the table an UPDATE or DELETE changes: a candidate that passes the
+ * scan's quals is replaced by its key's rows as they are once this
+ * transaction has claimed the key.
+ */
+static bool
+claim_candidate(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
+				List **claimed)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
+	ResetExprContext(econtext);
+	econtext->ecxt_scantuple = slot;
+	if (node->ss.ps.qual && !ExecQual(node->ss.ps.qual, econtext))
+		return false;
+	*claimed = SbDeltaClaim(st->delta, slot);
+	return true;
+}
+
+/*
+ * sbIterateForeignScan
+ *		Return the next row as a virtual tuple pointing into the mapping,
+ *		or a row of the delta.
+ */
+TupleTableSlot *
+sbIterateForeignScan(ForeignScanState *node)
+{
+	SbScanState *st = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	for (;;)
+	{
+		if (st->claimed_pos < list_length(st->claimed))
+		{
+			SbDeltaStoreRow(st->delta, list_nth(st->claimed, st->claimed_pos++), slot);
+			return slot;
+		}
+		ExecClearTuple(slot);
+		if (!next_candidate(node, st, slot))
+			return ExecClearTuple(slot);
+		if (!passes_recheck(node, st, slot))
+			continue;
+		if (!st->target)
+			return slot;
+		if (claim_candidate(node, st, slot, &st->claimed))
+			st->claimed_pos = 0;
+	}
 }
 
 /*
@@ -618,6 +763,9 @@ sbReScanForeignScan(ForeignScanState *node)
 	st->started = false;
 	st->in_lookup = false;
 	st->current = NULL;
+	st->pending = st->claimed = NIL;
+	st->pending_pos = st->claimed_pos = 0;
+	st->tail_done = false;
 }
 
 /*
@@ -709,9 +857,15 @@ sbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyInteger("Bundle Rows", NULL, rows, es);
 	if (mode != SB_SCAN_SEQ)
 		ExplainPropertyText("Lookup Keys", lookup_keys_text(node, es), es);
+	if (OidIsValid(SbDeltaRelid(SbGetTableOptions(RelationGetRelid(node->ss.ss_currentRelation))->bundle)))
+		ExplainPropertyText("Delta", psprintf("sharedbuf_delta.%s",
+											  quote_identifier(SbGetTableOptions(RelationGetRelid(node->ss.ss_currentRelation))->bundle)),
+							es);
 	if (es->analyze && st && mode != SB_SCAN_SEQ)
 	{
 		ExplainPropertyInteger("Lookups", NULL, st->nlookups, es);
 		ExplainPropertyInteger("Rows Found", NULL, st->nfound, es);
 	}
+	if (es->analyze && st && st->delta)
+		ExplainPropertyInteger("Rows Found in Delta", NULL, st->nfound_delta, es);
 }

@@ -267,6 +267,7 @@ extern unsigned SbPrewarmFlags(const char *mode);
 /* in functions.c */
 extern void SbRefreshTable(Oid relid, const char *query, SbBuildResult *result);
 extern List *SbExecuteSql(const char *sql, bool read_only);
+extern char *SbCurrentKey(const SbTableOptions *opts);
 
 /* in swap.c */
 extern void SbOnSwap(void (*callback) (const char *final));
@@ -341,6 +342,93 @@ typedef struct SbTableMap
 extern SbTableMap *SbGetTableMap(Relation rel, const SbMappingRef *ref,
 								 const char *label);
 
+/* in delta.c */
+typedef struct SbDelta
+{
+	Oid			relid;			/* the delta table */
+	Oid			runas;			/* whose rights read and write it: the
+								 * foreign table's owner */
+	char	   *bundle;
+	char	   *qualname;		/* its quoted, qualified name */
+	char	   *seqname;		/* its generation sequence's */
+	int			natts;			/* of the foreign table */
+	char	  **colnames;		/* quoted; NULL for dropped columns */
+	int			nkeys;
+	AttrNumber	keyattnos[SB_MAX_KEY_COLUMNS];	/* in the foreign table */
+	Oid			keytypes[SB_MAX_KEY_COLUMNS];
+	bool		unique;			/* a key has at most one row */
+} SbDelta;
+
+extern Oid	SbDeltaRelid(const char *bundle);
+extern SbDelta *SbDeltaFor(Relation ftrel, const char *bundle);
+extern int	SbDeltaRun(Oid runas, const char *sql, int nargs, Oid *argtypes,
+					   Datum *values, const char *nulls, bool read_only);
+extern char *SbDeltaKeyCondition(const SbDelta *d, const char *alias, int first,
+								 const Oid *argtypes);
+extern char *SbDeltaColumnList(const SbDelta *d, const char *alias);
+extern int64 SbDeltaGeneration(const SbDelta *d);
+extern int64 SbFoldedThrough(sb_bundle *b);
+extern int64 SbDeltaStartRebuild(const char *bundle);
+extern void SbDeltaFinishRebuild(const char *bundle, int64 gen);
+extern void SbDeltaCreate(Relation ftrel, const char *bundle, sb_bundle *b, Oid owner);
+extern void SbDeltaDrop(const char *bundle, int64 folded_through, bool if_empty);
+extern char *SbEqualitySql(Oid ltype, Oid rtype);
+extern char *SbDeltaCurrentCondition(const SbDelta *d);
+extern void SbDeltaCount(const SbDelta *d, int64 folded, Datum *keys, Datum *rows);
+extern void SbDeltaClaimKey(const SbDelta *d, const char *ftname, int64 gen,
+							const Datum *keys);
+extern List *SbDeltaKeyRows(const SbDelta *d, int64 gen, const Datum *keys,
+							TupleDesc *desc);
+
+/* in deltaread.c */
+typedef struct SbDeltaRead SbDeltaRead;
+
+extern SbDeltaRead *SbDeltaBeginRead(Relation ftrel, const char *bundle,
+									 sb_bundle *b, MemoryContext cxt);
+extern bool SbDeltaEmpty(SbDeltaRead *dr);
+extern bool SbDeltaLookup(SbDeltaRead *dr, const Datum *keys, const Oid *types,
+						  List **rows);
+extern void SbDeltaLoad(SbDeltaRead *dr);
+extern bool SbDeltaOverrides(SbDeltaRead *dr, TupleTableSlot *slot);
+extern List *SbDeltaAllRows(SbDeltaRead *dr);
+extern void SbDeltaStoreRow(SbDeltaRead *dr, HeapTuple row, TupleTableSlot *slot);
+extern List *SbDeltaClaim(SbDeltaRead *dr, TupleTableSlot *slot);
+extern const char *SbDeltaName(SbDeltaRead *dr);
+extern const SbDelta *SbDeltaDefinition(SbDeltaRead *dr);
+
+/* in writable.c */
+extern void SbMakeWritable(Relation rel, const char *bundle);
+
+/* in modify.c */
+extern int	sbIsForeignRelUpdatable(Relation rel);
+extern void sbAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+									  RangeTblEntry *target_rte,
+									  Relation target_relation);
+extern List *sbPlanForeignModify(PlannerInfo *root, ModifyTable *plan,
+								 Index resultRelation, int subplan_index);
+extern void sbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+								 List *fdw_private, int subplan_index, int eflags);
+extern TupleTableSlot *sbExecForeignInsert(EState *estate, ResultRelInfo *rinfo,
+										   TupleTableSlot *slot,
+										   TupleTableSlot *planSlot);
+extern TupleTableSlot **sbExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo,
+												 TupleTableSlot **slots,
+												 TupleTableSlot **planSlots,
+												 int *numSlots);
+extern int	sbGetForeignModifyBatchSize(ResultRelInfo *rinfo);
+extern TupleTableSlot *sbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo,
+										   TupleTableSlot *slot,
+										   TupleTableSlot *planSlot);
+extern TupleTableSlot *sbExecForeignDelete(EState *estate, ResultRelInfo *rinfo,
+										   TupleTableSlot *slot,
+										   TupleTableSlot *planSlot);
+extern void sbEndForeignModify(EState *estate, ResultRelInfo *rinfo);
+extern void sbBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo);
+extern void sbEndForeignInsert(EState *estate, ResultRelInfo *rinfo);
+extern void sbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+								   List *fdw_private, int subplan_index,
+								   struct ExplainState *es);
+
 /* in scan.c */
 extern void sbBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *sbIterateForeignScan(ForeignScanState *node);
@@ -362,6 +450,7 @@ extern void sbInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
 										  void *coordinate);
 extern bool SbParallelNextRow(SbParallelState *ps, uint64 nrows, uint64 *next,
 							  uint64 *end);
+extern bool SbParallelTakeDelta(SbParallelState *ps);
 extern const SbMappingRef *SbScanMappingRef(ForeignScanState *node);
 extern void SbScanSetParallel(ForeignScanState *node, SbParallelState *ps);
 extern void SbAddPartialPath(PlannerInfo *root, RelOptInfo *baserel, double pages,

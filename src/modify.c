@@ -1,0 +1,479 @@
+/*-------------------------------------------------------------------------
+ *
+ * modify.c
+ *	  INSERT, UPDATE, DELETE and COPY FROM on writable bundles.
+ *
+ * Writes go to the bundle's delta (delta.c).  UPDATE and DELETE identify
+ * a row by its ctid in the delta: the scan of the changed table claims
+ * each key before it returns the key's rows, and returns them from the
+ * delta (deltaread.c), so every row they change is a delta row that this
+ * transaction alone may change.  An INSERT claims its key too, which
+ * also makes a unique-key bundle's duplicate check race-free.  An UPDATE
+ * of a key column deletes the row and inserts it under its new key.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sharedbuf.h"
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/inherit.h"
+#include "optimizer/pathnode.h"
+#include "parser/parsetree.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* Rows an INSERT or COPY sends at once, when nothing needs them one by one. */
+#define SB_INSERT_BATCH		100
+
+/* fdw_private of a ModifyTable's foreign table */
+enum SbModifyPrivateIndex
+{
+	SbModKeyUpdated				/* Integer: does an UPDATE set a key column? */
+};
+
+typedef struct SbModifyState
+{
+	SbDelta    *d;
+	char	   *ftname;			/* the foreign table, qualified */
+	int64		gen;			/* the generation writes are stamped with */
+	bool		key_updated;
+	AttrNumber	ctid_attno;		/* of the plan's "ctid" junk column */
+	MemoryContext row_cxt;		/* reset per row */
+	char	   *insert_sql;
+	char	   *update_sql;
+	char	   *delete_sql;
+} SbModifyState;
+
+/*
+ * sbIsForeignRelUpdatable
+ *		Every table says yes; planning a change of a read-only bundle then
+ *		tells why it cannot be.
+ */
+int
+sbIsForeignRelUpdatable(Relation rel)
+{
+	return (1 << CMD_INSERT) | (1 << CMD_UPDATE) | (1 << CMD_DELETE);
+}
+
+/* Refuse to change a table whose bundle has no delta. */
+static void
+check_table_writable(Relation rel, const SbTableOptions *opts)
+{
+	if (opts->bundle == NULL || !OidIsValid(SbDeltaRelid(opts->bundle)))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot change foreign table \"%s\": its bundle is read-only",
+						RelationGetRelationName(rel)),
+				 opts->bundle ?
+				 errhint("Make it writable with sharedbuf_set_writable('%s').",
+						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+													RelationGetRelationName(rel))) :
+				 errhint("Only a table over a bundle of this database can be writable.")));
+}
+
+/*
+ * sbAddForeignUpdateTargets
+ *		A row is identified by its ctid in the delta.
+ */
+void
+sbAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
+						  RangeTblEntry *target_rte, Relation target_relation)
+{
+	Var		   *var = makeVar(rtindex, SelfItemPointerAttributeNumber, TIDOID,
+							  -1, InvalidOid, 0);
+
+	add_row_identity_var(root, var, rtindex, "ctid");
+}
+
+/*
+ * sbPlanForeignModify
+ *		Check that the bundle is writable; note whether an UPDATE sets a
+ *		key column.
+ */
+List *
+sbPlanForeignModify(PlannerInfo *root, ModifyTable *plan, Index resultRelation,
+					int subplan_index)
+{
+	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
+	Relation	rel = table_open(rte->relid, NoLock);
+	SbTableOptions *opts = SbGetTableOptions(rte->relid);
+	bool		key_updated = false;
+
+	check_table_writable(rel, opts);
+	if (plan->operation == CMD_UPDATE)
+	{
+		SbDelta    *d = SbDeltaFor(rel, opts->bundle);
+		Bitmapset  *cols = get_rel_all_updated_cols(root, find_base_rel(root, resultRelation));
+
+		for (int k = 0; k < d->nkeys; k++)
+			if (bms_is_member(d->keyattnos[k] - FirstLowInvalidHeapAttributeNumber, cols))
+				key_updated = true;
+	}
+	table_close(rel, NoLock);
+	return list_make1(makeInteger(key_updated));
+}
+
+/* "$1, $2, ...": the table's columns as arguments. */
+static char *
+column_params(const SbDelta *d)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0, n = 1; i < d->natts; i++)
+		if (d->colnames[i])
+			appendStringInfo(&buf, "%s$%d", buf.len ? ", " : "", n++);
+	return buf.data;
+}
+
+/* "c1 = $1, c2 = $2, ...": the table's columns set from arguments. */
+static char *
+column_assignments(const SbDelta *d)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0, n = 1; i < d->natts; i++)
+		if (d->colnames[i])
+			appendStringInfo(&buf, "%s%s = $%d", buf.len ? ", " : "",
+							 d->colnames[i], n++);
+	return buf.data;
+}
+
+/* Set up writes to a table's delta. */
+static SbModifyState *
+begin_modify(Relation rel, EState *estate, bool key_updated)
+{
+	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(rel));
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+	SbModifyState *ms = palloc0(sizeof(SbModifyState));
+	SbDelta    *d;
+	int			ncols = 0;
+
+	check_table_writable(rel, opts);
+	d = ms->d = SbDeltaFor(rel, opts->bundle);
+	ms->ftname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											RelationGetRelationName(rel));
+	ms->key_updated = key_updated;
+	ms->row_cxt = AllocSetContextCreate(estate->es_query_cxt, "sharedbuf modify row",
+										ALLOCSET_DEFAULT_SIZES);
+	for (int i = 0; i < d->natts; i++)
+		ncols += d->colnames[i] != NULL;
+	ms->insert_sql = psprintf("INSERT INTO %s (%s, sb_gen, sb_kind) VALUES (%s, $%d, 'R')",
+							  d->qualname, SbDeltaColumnList(d, ""), column_params(d),
+							  ncols + 1);
+	ms->update_sql = psprintf("UPDATE %s SET %s WHERE ctid OPERATOR(pg_catalog.=) $%d",
+							  d->qualname, column_assignments(d), ncols + 1);
+	ms->delete_sql = psprintf("DELETE FROM %s WHERE ctid OPERATOR(pg_catalog.=) $1 RETURNING %s",
+							  d->qualname, SbDeltaColumnList(d, ""));
+	/* a rebuild waits for this lock before it moves writers on */
+	LockRelationOid(d->relid, RowExclusiveLock);
+	ms->gen = SbDeltaGeneration(d);
+	MemoryContextSwitchTo(old);
+	return ms;
+}
+
+/*
+ * sbBeginForeignModify
+ *		Open the delta for an INSERT, UPDATE or DELETE.
+ */
+void
+sbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+					 List *fdw_private, int subplan_index, int eflags)
+{
+	SbModifyState *ms;
+	CmdType		op = mtstate->operation;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	ms = begin_modify(rinfo->ri_RelationDesc, mtstate->ps.state,
+					  intVal(list_nth(fdw_private, SbModKeyUpdated)) != 0);
+	if (op == CMD_UPDATE || op == CMD_DELETE)
+	{
+		ms->ctid_attno = ExecFindJunkAttributeInTlist(outerPlanState(mtstate)->plan->targetlist,
+													  "ctid");
+		if (!AttributeNumberIsValid(ms->ctid_attno))
+			elog(ERROR, "could not find junk ctid column");
+	}
+	rinfo->ri_FdwState = ms;
+}
+
+/*
+ * sbBeginForeignInsert
+ *		Open the delta for COPY FROM or a row routed to a partition.
+ */
+void
+sbBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	rinfo->ri_FdwState = begin_modify(rinfo->ri_RelationDesc, mtstate->ps.state, false);
+}
+
+/* The values of a slot's columns as statement arguments. */
+static int
+slot_args(SbModifyState *ms, TupleTableSlot *slot, Datum *values, char *nulls,
+		  Oid *types)
+{
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+	int			n = 0;
+
+	slot_getallattrs(slot);
+	for (int i = 0; i < ms->d->natts; i++)
+	{
+		if (ms->d->colnames[i] == NULL)
+			continue;
+		values[n] = slot->tts_values[i];
+		nulls[n] = slot->tts_isnull[i] ? 'n' : ' ';
+		types[n] = TupleDescAttr(desc, i)->atttypid;
+		n++;
+	}
+	return n;
+}
+
+/* Refuse a new row with a NULL key; a writable bundle's keys are values. */
+static void
+check_key_not_null(SbModifyState *ms, TupleTableSlot *slot, Datum *keys)
+{
+	for (int k = 0; k < ms->d->nkeys; k++)
+	{
+		int			a = ms->d->keyattnos[k] - 1;
+
+		if (slot->tts_isnull[a])
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in key column \"%s\" of writable bundle \"%s\"",
+							NameStr(TupleDescAttr(slot->tts_tupleDescriptor, a)->attname),
+							ms->d->bundle)));
+		keys[k] = slot->tts_values[a];
+	}
+}
+
+/* Does the claimed key already have a row?  (For unique-key bundles.) */
+static bool
+key_has_row(SbModifyState *ms, const Datum *keys)
+{
+	TupleDesc	desc = NULL;
+
+	return SbDeltaKeyRows(ms->d, ms->gen, keys, &desc) != NIL;
+}
+
+/* Insert a row into the delta under its key, which it claims. */
+static void
+insert_row(SbModifyState *ms, TupleTableSlot *slot)
+{
+	Datum		keys[SB_MAX_KEY_COLUMNS];
+	Datum		values[MaxTupleAttributeNumber];
+	char		nulls[MaxTupleAttributeNumber];
+	Oid			types[MaxTupleAttributeNumber];
+	int			n;
+
+	slot_getallattrs(slot);
+	check_key_not_null(ms, slot, keys);
+	SbDeltaClaimKey(ms->d, ms->ftname, ms->gen, keys);
+	if (ms->d->unique && key_has_row(ms, keys))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("duplicate key value violates the key of writable bundle \"%s\"",
+						ms->d->bundle)));
+	n = slot_args(ms, slot, values, nulls, types);
+	values[n] = Int64GetDatum(ms->gen);
+	nulls[n] = ' ';
+	types[n] = INT8OID;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) SbDeltaRun(ms->d->runas, ms->insert_sql, n + 1, types, values, nulls, false);
+	SPI_finish();
+}
+
+/*
+ * sbExecForeignInsert
+ *		Insert a row.
+ */
+TupleTableSlot *
+sbExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+					TupleTableSlot *planSlot)
+{
+	SbModifyState *ms = rinfo->ri_FdwState;
+	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
+
+	insert_row(ms, slot);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ms->row_cxt);
+	return slot;
+}
+
+/*
+ * sbGetForeignModifyBatchSize
+ *		Batch inserts unless RETURNING, row triggers or a view's check
+ *		options need each row back at once.
+ */
+int
+sbGetForeignModifyBatchSize(ResultRelInfo *rinfo)
+{
+	TriggerDesc *td = rinfo->ri_TrigDesc;
+
+	if (rinfo->ri_projectReturning || rinfo->ri_WithCheckOptions ||
+		(td && (td->trig_insert_before_row || td->trig_insert_after_row)))
+		return 1;
+	return SB_INSERT_BATCH;
+}
+
+/*
+ * sbExecForeignBatchInsert
+ *		Insert a batch of rows.
+ */
+TupleTableSlot **
+sbExecForeignBatchInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot **slots,
+						 TupleTableSlot **planSlots, int *numSlots)
+{
+	SbModifyState *ms = rinfo->ri_FdwState;
+	MemoryContext old = MemoryContextSwitchTo(ms->row_cxt);
+
+	for (int i = 0; i < *numSlots; i++)
+		insert_row(ms, slots[i]);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(ms->row_cxt);
+	return slots;
+}
+
+/* The ctid of the row to change, from the plan's junk column. */
+static ItemPointer
+row_ctid(SbModifyState *ms, TupleTableSlot *planSlot)
+{
+	bool		isnull;
+	Datum		d = ExecGetJunkAttribute(planSlot, ms->ctid_attno, &isnull);
+
+	if (isnull)
+		elog(ERROR, "ctid of a writable bundle's row is NULL");
+	return (ItemPointer) DatumGetPointer(d);
+}
+
+/*
+ * Delete a delta row by ctid; false if this statement changed it already.
+ * With 'slot', the row's values go there for RETURNING.
+ */
+static bool
+delete_row(SbModifyState *ms, ItemPointer ctid, TupleTableSlot *slot)
+{
+	Datum		arg = PointerGetDatum(ctid);
+	Oid			type = TIDOID;
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) SbDeltaRun(ms->d->runas, ms->delete_sql, 1, &type, &arg, NULL, false);
+	found = SPI_processed > 0;
+	if (found && slot)
+	{
+		TupleDesc	desc = slot->tts_tupleDescriptor;
+		MemoryContext spi = MemoryContextSwitchTo(ms->row_cxt);
+		HeapTuple	tup = heap_copytuple(SPI_tuptable->vals[0]);
+		TupleDesc	rdesc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+
+		ExecClearTuple(slot);
+		for (int i = 0; i < desc->natts; i++)
+			slot->tts_isnull[i] = ms->d->colnames[i] == NULL;
+		for (int i = 0, f = 1; i < desc->natts; i++)
+			if (ms->d->colnames[i])
+				slot->tts_values[i] = heap_getattr(tup, f++, rdesc, &slot->tts_isnull[i]);
+		ExecStoreVirtualTuple(slot);
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
+	return found;
+}
+
+/*
+ * sbExecForeignUpdate
+ *		Change a delta row in place, or move it to its new key.
+ */
+TupleTableSlot *
+sbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+					TupleTableSlot *planSlot)
+{
+	SbModifyState *ms = rinfo->ri_FdwState;
+	ItemPointer ctid = row_ctid(ms, planSlot);
+	MemoryContext old;
+	bool		done;
+
+	MemoryContextReset(ms->row_cxt);
+	old = MemoryContextSwitchTo(ms->row_cxt);
+	if (ms->key_updated)
+	{
+		done = delete_row(ms, ctid, NULL);
+		if (done)
+			insert_row(ms, slot);
+	}
+	else
+	{
+		Datum		values[MaxTupleAttributeNumber];
+		char		nulls[MaxTupleAttributeNumber];
+		Oid			types[MaxTupleAttributeNumber];
+		int			n = slot_args(ms, slot, values, nulls, types);
+
+		values[n] = PointerGetDatum(ctid);
+		nulls[n] = ' ';
+		types[n] = TIDOID;
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		(void) SbDeltaRun(ms->d->runas, ms->update_sql, n + 1, types, values, nulls, false);
+		done = SPI_processed > 0;
+		SPI_finish();
+	}
+	MemoryContextSwitchTo(old);
+	return done ? slot : NULL;
+}
+
+/*
+ * sbExecForeignDelete
+ *		Delete a delta row, returning its values.
+ */
+TupleTableSlot *
+sbExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
+					TupleTableSlot *planSlot)
+{
+	SbModifyState *ms = rinfo->ri_FdwState;
+	ItemPointer ctid = row_ctid(ms, planSlot);
+
+	MemoryContextReset(ms->row_cxt);
+	return delete_row(ms, ctid, slot) ? slot : NULL;
+}
+
+/*
+ * sbEndForeignModify, sbEndForeignInsert
+ *		Nothing to release: the memory goes with the query.
+ */
+void
+sbEndForeignModify(EState *estate, ResultRelInfo *rinfo)
+{
+}
+
+void
+sbEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
+{
+}
+
+/*
+ * sbExplainForeignModify
+ *		Name the delta the rows go to.
+ */
+void
+sbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
+					   List *fdw_private, int subplan_index, ExplainState *es)
+{
+	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(rinfo->ri_RelationDesc));
+
+	if (opts->bundle)
+		ExplainPropertyText("Delta", psprintf("sharedbuf_delta.%s",
+											  quote_identifier(opts->bundle)), es);
+}
