@@ -59,11 +59,11 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
-REGRESS = build options scan types keytypes equivalence operations ownership upgrade
+REGRESS = build options scan types keytypes equivalence operations ownership upgrade writable
 # the tests' text is UTF-8, and their output must not depend on the locale
 # of the server they run against
 REGRESS_OPTS = --encoding=UTF8 --no-locale
-ISOLATION = refresh_readers refresh_refresh
+ISOLATION = refresh_readers refresh_refresh writable_writers writable_fold
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format \
 	-DSB_EXTENSION_VERSION='"$(EXTVERSION)"'

@@ -295,7 +295,8 @@ SbDeltaLoad(SbDeltaRead *dr)
 	keep_desc(dr);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		HeapTuple	row = SPI_copytuple(SPI_tuptable->vals[i]);
+		MemoryContext spi = MemoryContextSwitchTo(dr->cxt);
+		HeapTuple	row = heap_copytuple(SPI_tuptable->vals[i]);
 		bool		isnull;
 		Datum		keys[SB_MAX_KEY_COLUMNS];
 		SbKeyRows  *kr;
@@ -307,6 +308,7 @@ SbDeltaLoad(SbDeltaRead *dr)
 			kr->rows = lappend(kr->rows, row);
 			dr->rows = lappend(dr->rows, row);
 		}
+		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
 	MemoryContextSwitchTo(old);
@@ -324,6 +326,8 @@ lookup_one(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 	Oid			argtypes[SB_MAX_KEY_COLUMNS + 1];
 	bool		isnull;
 	bool		found;
+
+	MemoryContext caller = CurrentMemoryContext;
 
 	memcpy(args, keys, sizeof(Datum) * d->nkeys);
 	memcpy(argtypes, types, sizeof(Oid) * d->nkeys);
@@ -349,7 +353,12 @@ lookup_one(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 		{
 			(void) heap_getattr(SPI_tuptable->vals[i], 2, SPI_tuptable->tupdesc, &isnull);
 			if (!isnull)
-				*rows = lappend(*rows, SPI_copytuple(SPI_tuptable->vals[i]));
+			{
+				MemoryContext spi = MemoryContextSwitchTo(caller);
+
+				*rows = lappend(*rows, heap_copytuple(SPI_tuptable->vals[i]));
+				MemoryContextSwitchTo(spi);
+			}
 		}
 	}
 	SPI_finish();

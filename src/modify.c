@@ -267,6 +267,30 @@ key_has_row(SbModifyState *ms, const Datum *keys)
 	return SbDeltaKeyRows(ms->d, ms->gen, keys, &desc) != NIL;
 }
 
+/* "(k1, k2)=(v1, v2)": a key and its values, for messages. */
+static char *
+key_text(SbModifyState *ms, TupleTableSlot *slot)
+{
+	StringInfoData names,
+				values;
+
+	initStringInfo(&names);
+	initStringInfo(&values);
+	for (int k = 0; k < ms->d->nkeys; k++)
+	{
+		Form_pg_attribute att = TupleDescAttr(slot->tts_tupleDescriptor,
+											  ms->d->keyattnos[k] - 1);
+		Oid			out;
+		bool		varlena;
+
+		getTypeOutputInfo(att->atttypid, &out, &varlena);
+		appendStringInfo(&names, "%s%s", k ? ", " : "", NameStr(att->attname));
+		appendStringInfo(&values, "%s%s", k ? ", " : "",
+						 OidOutputFunctionCall(out, slot->tts_values[ms->d->keyattnos[k] - 1]));
+	}
+	return psprintf("(%s)=(%s)", names.data, values.data);
+}
+
 /* Insert a row into the delta under its key, which it claims. */
 static void
 insert_row(SbModifyState *ms, TupleTableSlot *slot)
@@ -284,7 +308,8 @@ insert_row(SbModifyState *ms, TupleTableSlot *slot)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("duplicate key value violates the key of writable bundle \"%s\"",
-						ms->d->bundle)));
+						ms->d->bundle),
+				 errdetail("Key %s already exists.", key_text(ms, slot))));
 	n = slot_args(ms, slot, values, nulls, types);
 	values[n] = Int64GetDatum(ms->gen);
 	nulls[n] = ' ';

@@ -252,5 +252,6 @@ sharedbuf_drop(PG_FUNCTION_ARGS)
 	create_marker(marker);
 	SbRegisterPendingSwap(name, marker, path, true);
 	SbCatalogDelete(name);
+	SbDeltaDrop(name, 0, false);
 	PG_RETURN_BOOL(true);
 }

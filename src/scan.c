@@ -433,6 +433,18 @@ start_lookups(ForeignScanState *node, SbScanState *st)
 	st->started = true;
 }
 
+/* Does the delta decide the current probe's key?  Its rows are pending. */
+static bool
+delta_decides(SbScanState *st)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->probe_cxt);
+	bool		decides = SbDeltaLookup(st->delta, st->current->values,
+										st->probe_types, &st->pending);
+
+	MemoryContextSwitchTo(old);
+	return decides;
+}
+
 /* The next row of a lookup scan. */
 static SbNext
 next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
@@ -462,9 +474,7 @@ next_lookup_row(ForeignScanState *node, SbScanState *st, uint64 *row)
 		st->current = st->order[st->next_probe++];
 		st->nlookups++;
 		/* a key the delta decides is not looked up in the bundle */
-		if (st->delta &&
-			SbDeltaLookup(st->delta, st->current->values, st->probe_types,
-						  &st->pending))
+		if (st->delta && delta_decides(st))
 		{
 			st->pending_pos = 0;
 			if (st->pending != NIL)
