@@ -36,31 +36,37 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/skey.h"
+#include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
-#include "catalog/pg_index.h"
-#include "access/stratnum.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
-#include "catalog/pg_operator.h"
-#include "commands/defrem.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
-#include "utils/regproc.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #define SB_DELTA_SCHEMA		"sharedbuf_delta"
 #define SB_DELTA_MAX_NAME	50	/* leaves room for the suffixes below */
@@ -187,6 +193,9 @@ read_delta_key(SbDelta *d, Relation ftrel)
 	HeapTuple	tup;
 	Form_pg_index index;
 
+	d->marker_index = idx;
+	d->gen_index = get_relname_relid(psprintf("%s$gen", d->bundle), delta_schema());
+
 	if (!OidIsValid(idx) ||
 		!HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx))))
 		ereport(ERROR,
@@ -209,6 +218,11 @@ read_delta_key(SbDelta *d, Relation ftrel)
 	}
 	ReleaseSysCache(tup);
 	idx = get_relname_relid(psprintf("%s$row", d->bundle), delta_schema());
+	d->row_index = idx;
+	if (!OidIsValid(idx) || !OidIsValid(d->gen_index))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the delta of bundle \"%s\" lacks an index", d->bundle)));
 	d->unique = false;
 	if (OidIsValid(idx) &&
 		HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx))))
@@ -226,6 +240,9 @@ check_delta_columns(SbDelta *d, Relation ftrel)
 
 	d->natts = desc->natts;
 	d->colnames = palloc0(sizeof(char *) * Max(1, desc->natts));
+	d->deltaatts = palloc0(sizeof(AttrNumber) * Max(1, desc->natts));
+	d->gen_att = get_attnum(d->relid, "sb_gen");
+	d->kind_att = get_attnum(d->relid, "sb_kind");
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -241,6 +258,7 @@ check_delta_columns(SbDelta *d, Relation ftrel)
 							NameStr(att->attname), RelationGetRelationName(ftrel),
 							d->bundle)));
 		d->colnames[i] = pstrdup(quote_identifier(NameStr(att->attname)));
+		d->deltaatts[i] = a;
 	}
 }
 
@@ -312,17 +330,26 @@ SbDeltaColumnList(const SbDelta *d, const char *alias)
 int64
 SbDeltaGeneration(const SbDelta *d)
 {
-	bool		isnull;
-	int64		gen;
+	Oid			seq = get_relname_relid(psprintf("%s$generation", d->bundle), delta_schema());
+	Oid			save_user;
+	int			save_sec;
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		gen;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) SbDeltaRun(d->runas, psprintf("SELECT last_value FROM %s", d->seqname),
-					  0, NULL, NULL, NULL, true);
-	gen = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  1, &isnull));
-	SPI_finish();
-	return gen;
+	if (!OidIsValid(seq))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the delta of bundle \"%s\" has no generation sequence", d->bundle)));
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seq);
+	fcinfo->args[0].isnull = false;
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(d->runas, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	gen = pg_sequence_last_value(fcinfo);
+	SetUserIdAndSecContext(save_user, save_sec);
+	if (fcinfo->isnull)
+		elog(ERROR, "generation sequence of bundle \"%s\" was never set", d->bundle);
+	return DatumGetInt64(gen);
 }
 
 /* The last generation of the delta folded into a bundle file. */
@@ -464,15 +491,17 @@ delta_ddl(Relation ftrel, const char *bundle, sb_bundle *b, Oid owner)
 	for (int k = 0; k < in->nkeys; k++)
 		appendStringInfo(&key, "%s, ",
 						 quote_identifier(in->columns[in->key_columns[k]].name));
-	return list_make5(psprintf("CREATE TABLE %s (%s sb_gen bigint NOT NULL, sb_kind \"char\" NOT NULL, sb_seq bigint NOT NULL DEFAULT 0)",
+	return lappend(list_make5(psprintf("CREATE TABLE %s (%s sb_gen bigint NOT NULL, sb_kind \"char\" NOT NULL, sb_seq bigint NOT NULL DEFAULT 0)",
 							   table, cols.data),
 					  psprintf("CREATE UNIQUE INDEX %s ON %s (%s sb_gen) WHERE sb_kind OPERATOR(pg_catalog.=) 'K'",
 							   quote_identifier(psprintf("%s$marker", bundle)), table, key.data),
 					  psprintf("CREATE %s INDEX %s ON %s (%s sb_gen) WHERE sb_kind OPERATOR(pg_catalog.=) 'R'",
 							   unique ? "UNIQUE" : "",
 							   quote_identifier(psprintf("%s$row", bundle)), table, key.data),
-					  psprintf("CREATE SEQUENCE %s MINVALUE 1", delta_object(bundle, "generation")),
-					  psprintf("ALTER TABLE %s OWNER TO %s", table, role));
+					  psprintf("CREATE INDEX %s ON %s (sb_gen)",
+								quote_identifier(psprintf("%s$gen", bundle)), table),
+					  psprintf("CREATE SEQUENCE %s MINVALUE 1", delta_object(bundle, "generation"))),
+				   psprintf("ALTER TABLE %s OWNER TO %s", table, role));
 }
 
 /* Run DDL on the deltas' schema as its owner. */
@@ -559,13 +588,13 @@ SbDeltaDrop(const char *bundle, int64 folded_through, bool if_empty)
 char *
 SbEqualitySql(Oid ltype, Oid rtype)
 {
-	Oid			opclass = GetDefaultOpClass(getBaseType(ltype), BTREE_AM_OID);
+	TypeCacheEntry *tc = lookup_type_cache(getBaseType(ltype), TYPECACHE_BTREE_OPFAMILY);
 	Oid			opno = InvalidOid;
 	HeapTuple	tup;
 	char	   *sql;
 
-	if (OidIsValid(opclass))
-		opno = get_opfamily_member(get_opclass_family(opclass), getBaseType(ltype),
+	if (OidIsValid(tc->btree_opf))
+		opno = get_opfamily_member(tc->btree_opf, getBaseType(ltype),
 								   getBaseType(rtype), BTEqualStrategyNumber);
 	if (!OidIsValid(opno))
 		return NULL;
@@ -649,38 +678,92 @@ SbDeltaClaimKey(const SbDelta *d, const char *ftname, int64 gen, const Datum *ke
 }
 
 /*
- * The rows of a claimed key in generation 'gen', each a flag, its ctid
- * and the table's columns, copied to the current memory context; so is
- * their descriptor, if '*desc' is NULL.
+ * The rows of one of a delta's indexes ('marker_index' or 'row_index')
+ * for a key, of the given types, whose sb_gen is 'genop' 'gen', visible
+ * to 'snapshot', in the index's order or backwards; at most 'limit' (0:
+ * all).  Each is copied to the current memory context, its ctid in
+ * t_self.
  */
 List *
-SbDeltaKeyRows(const SbDelta *d, int64 gen, const Datum *keys, TupleDesc *desc)
+SbDeltaIndexRows(const SbDelta *d, Oid indexid, const Datum *keys, const Oid *types,
+				 StrategyNumber genop, int64 gen, Snapshot snapshot,
+				 ScanDirection dir, int limit)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	Datum		args[SB_MAX_KEY_COLUMNS + 1];
-	Oid			types[SB_MAX_KEY_COLUMNS + 1];
-	int			nargs = key_args(d, gen, keys, args, types);
+	Relation	heap = table_open(d->relid, AccessShareLock);
+	Relation	index = index_open(indexid, AccessShareLock);
+	ScanKeyData sk[SB_MAX_KEY_COLUMNS + 1];
+	TupleTableSlot *slot = table_slot_create(heap, NULL);
+	IndexScanDesc scan;
 	List	   *rows = NIL;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) SbDeltaRun(d->runas,
-					  psprintf("SELECT 0::pg_catalog.int8, d.ctid, %s FROM %s d "
-							   "WHERE %s AND d.sb_gen OPERATOR(pg_catalog.=) $%d AND d.sb_kind OPERATOR(pg_catalog.=) 'R'",
-							   SbDeltaColumnList(d, "d."), d->qualname,
-							   SbDeltaKeyCondition(d, "d.", 1, NULL), nargs),
-					  nargs, types, args, NULL, false);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (int k = 0; k < d->nkeys; k++)
 	{
-		MemoryContext spi = MemoryContextSwitchTo(caller);
+		Oid			right = types ? types[k] : index->rd_opcintype[k];
+		Oid			opno = get_opfamily_member(index->rd_opfamily[k],
+											   index->rd_opcintype[k], right,
+											   BTEqualStrategyNumber);
 
-		rows = lappend(rows, heap_copytuple(SPI_tuptable->vals[i]));
-		if (*desc == NULL)
-			*desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
-		MemoryContextSwitchTo(spi);
+		if (!OidIsValid(opno))
+			elog(ERROR, "no btree equality of types %u and %u", index->rd_opcintype[k], right);
+		ScanKeyEntryInitialize(&sk[k], 0, k + 1, BTEqualStrategyNumber, right,
+							   index->rd_indcollation[k], get_opcode(opno), keys[k]);
 	}
-	SPI_finish();
+	ScanKeyInit(&sk[d->nkeys], d->nkeys + 1, genop,
+				genop == BTEqualStrategyNumber ? F_INT8EQ : F_INT8GT, Int64GetDatum(gen));
+	scan = index_beginscan(heap, index, snapshot, d->nkeys + 1, 0);
+	index_rescan(scan, sk, d->nkeys + 1, NULL, 0);
+	while (index_getnext_slot(scan, dir, slot))
+	{
+		rows = lappend(rows, ExecCopySlotHeapTuple(slot));
+		if (limit > 0 && list_length(rows) >= limit)
+			break;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
 	return rows;
+}
+
+/*
+ * The rows of a claimed key in generation 'gen', as they are now: with a
+ * new snapshot under READ COMMITTED, which sees this command's writes.
+ */
+List *
+SbDeltaKeyRows(const SbDelta *d, int64 gen, const Datum *keys)
+{
+	CommandCounterIncrement();
+	return SbDeltaIndexRows(d, d->row_index, keys, NULL, BTEqualStrategyNumber, gen,
+							GetTransactionSnapshot(), ForwardScanDirection, 0);
+}
+
+/* Does a delta hold rows newer than generation 'folded' (active snapshot)? */
+bool
+SbDeltaHasRows(const SbDelta *d, int64 folded)
+{
+	Relation	heap = table_open(d->relid, AccessShareLock);
+	Relation	index;
+	ScanKeyData sk;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	bool		found;
+
+	if (RelationGetNumberOfBlocks(heap) == 0)
+	{
+		table_close(heap, NoLock);
+		return false;
+	}
+	index = index_open(d->gen_index, AccessShareLock);
+	slot = table_slot_create(heap, NULL);
+	ScanKeyInit(&sk, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(folded));
+	scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
+	index_rescan(scan, &sk, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
+	return found;
 }
 
 /*

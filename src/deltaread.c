@@ -5,12 +5,13 @@
  *
  * A scan of a writable bundle overlays its delta (see delta.c) on the
  * bundle, with the statement's snapshot.  A delta with no rows newer than
- * the bundle costs one look at the table's size, or one query.  Otherwise
- * a lookup asks the delta for its key's newest marker and rows, one query
- * per key; after a few lookups (a join, a long "= ANY"), or for a
- * sequential scan, the scan loads the delta's current keys and rows once
- * into a hash table and answers from it.  A row read from the delta keeps
- * its delta ctid, which an UPDATE or DELETE uses as the row's identity.
+ * the bundle costs one look at the table's size, or one probe of its
+ * sb_gen index.  Otherwise a lookup reads its key's newest marker and
+ * rows through the delta's indexes; after a few lookups (a join, a long
+ * "= ANY"), or for a sequential scan, the scan loads the delta's current
+ * keys and rows once into a hash table and answers from it.  A row read
+ * from the delta keeps its delta ctid, which an UPDATE or DELETE uses as
+ * the row's identity.
  *
  * The scan of the table an UPDATE or DELETE changes claims each key it is
  * about to return (delta.c's copy on write, which waits for other writers
@@ -23,6 +24,8 @@
 #include "sharedbuf.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
@@ -46,6 +49,7 @@
 typedef struct SbKeyRows
 {
 	Datum		keys[SB_MAX_KEY_COLUMNS];
+	int64		gen;			/* of its newest marker */
 	List	   *rows;			/* HeapTuples */
 } SbKeyRows;
 
@@ -70,8 +74,9 @@ struct SbDeltaRead
 	MemoryContext cxt;			/* the scan's */
 	SbDeltaState state;
 	char	   *table;			/* the foreign table, qualified */
-	TupleDesc	desc;			/* of rows read: a flag, ctid, the columns */
-	int		   *resno;			/* per table column, its field in a row */
+	TupleDesc	desc;			/* of the delta's rows */
+	int16		keylen[SB_MAX_KEY_COLUMNS];
+	bool		keybyval[SB_MAX_KEY_COLUMNS];
 	FmgrInfo	hashfn[SB_MAX_KEY_COLUMNS];
 	FmgrInfo	eqfn[SB_MAX_KEY_COLUMNS];
 	Oid			collation[SB_MAX_KEY_COLUMNS];
@@ -105,6 +110,8 @@ init_key_functions(SbDeltaRead *dr, Relation ftrel)
 		fmgr_info_cxt(tc->hash_proc_finfo.fn_oid, &dr->hashfn[k], dr->cxt);
 		fmgr_info_cxt(tc->eq_opr_finfo.fn_oid, &dr->eqfn[k], dr->cxt);
 		dr->collation[k] = att->attcollation;
+		dr->keylen[k] = att->attlen;
+		dr->keybyval[k] = att->attbyval;
 	}
 }
 
@@ -131,10 +138,13 @@ SbDeltaBeginRead(Relation ftrel, const char *bundle, sb_bundle *b,
 	dr->gen = -1;
 	dr->table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(ftrel)),
 										   RelationGetRelationName(ftrel));
-	dr->resno = palloc(sizeof(int) * Max(1, d->natts));
-	for (int i = 0, f = 3; i < d->natts; i++)
-		dr->resno[i] = d->colnames[i] ? f++ : -1;
 	init_key_functions(dr, ftrel);
+	{
+		Relation	rel = table_open(d->relid, AccessShareLock);
+
+		dr->desc = CreateTupleDescCopy(RelationGetDescr(rel));
+		table_close(rel, NoLock);
+	}
 	MemoryContextSwitchTo(old);
 	return dr;
 }
@@ -153,19 +163,6 @@ SbDeltaName(SbDeltaRead *dr)
 	return dr->d->qualname;
 }
 
-/* Keep the shape of the rows read, the first time. */
-static void
-keep_desc(SbDeltaRead *dr)
-{
-	if (dr->desc == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(dr->cxt);
-
-		dr->desc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
-		MemoryContextSwitchTo(old);
-	}
-}
-
 /*
  * Does the delta hold rows newer than the bundle?  A table of no blocks
  * holds none; otherwise one query tells.
@@ -174,27 +171,7 @@ bool
 SbDeltaEmpty(SbDeltaRead *dr)
 {
 	if (dr->state == SB_DELTA_UNKNOWN)
-	{
-		Relation	rel = relation_open(dr->d->relid, AccessShareLock);
-		bool		empty = RelationGetNumberOfBlocks(rel) == 0;
-
-		relation_close(rel, NoLock);
-		if (!empty)
-		{
-			Datum		arg = Int64GetDatum(dr->folded);
-			Oid			type = INT8OID;
-
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			(void) SbDeltaRun(dr->d->runas,
-							  psprintf("SELECT FROM %s WHERE sb_gen OPERATOR(pg_catalog.>) $1 LIMIT 1",
-									   dr->d->qualname),
-							  1, &type, &arg, NULL, true);
-			empty = SPI_processed == 0;
-			SPI_finish();
-		}
-		dr->state = empty ? SB_DELTA_EMPTY : SB_DELTA_ROWS;
-	}
+		dr->state = SbDeltaHasRows(dr->d, dr->folded) ? SB_DELTA_ROWS : SB_DELTA_EMPTY;
 	return dr->state == SB_DELTA_EMPTY;
 }
 
@@ -220,6 +197,7 @@ key_entry(SbDeltaRead *dr, HTAB *table, const Datum *keys, bool add)
 	SbKeyBucket *bucket = hash_search(table, &h, add ? HASH_ENTER : HASH_FIND, &found);
 	ListCell   *lc;
 	SbKeyRows  *kr;
+	MemoryContext old;
 
 	if (bucket == NULL)
 		return NULL;
@@ -238,9 +216,12 @@ key_entry(SbDeltaRead *dr, HTAB *table, const Datum *keys, bool add)
 	}
 	if (!add)
 		return NULL;
-	kr = MemoryContextAllocZero(dr->cxt, sizeof(SbKeyRows));
-	memcpy(kr->keys, keys, sizeof(Datum) * dr->d->nkeys);
+	old = MemoryContextSwitchTo(dr->cxt);
+	kr = palloc0(sizeof(SbKeyRows));
+	for (int k = 0; k < dr->d->nkeys; k++)
+		kr->keys[k] = datumCopy(keys[k], dr->keybyval[k], dr->keylen[k]);
 	bucket->keys = lappend(bucket->keys, kr);
+	MemoryContextSwitchTo(old);
 	return kr;
 }
 
@@ -256,113 +237,93 @@ new_key_table(SbDeltaRead *dr, const char *name)
 	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* The key values of a delta row. */
+/* sb_gen and sb_kind of a delta row in a slot. */
 static void
-row_keys(SbDeltaRead *dr, HeapTuple row, Datum *keys)
+gen_and_kind(SbDeltaRead *dr, TupleTableSlot *slot, int64 *gen, char *kind)
 {
-	for (int k = 0; k < dr->d->nkeys; k++)
-	{
-		bool		isnull;
+	bool		isnull;
 
-		keys[k] = heap_getattr(row, dr->resno[dr->d->keyattnos[k] - 1],
-							   dr->desc, &isnull);
-	}
+	*gen = DatumGetInt64(slot_getattr(slot, dr->d->gen_att, &isnull));
+	*kind = DatumGetChar(slot_getattr(slot, dr->d->kind_att, &isnull));
 }
 
 /*
  * Load the delta's current keys and rows: for each key with a marker newer
- * than the bundle, the newest marker's rows.
+ * than the bundle, the newest marker's rows.  Two passes over the table:
+ * the markers, then the rows of each key's newest marker.
  */
 void
 SbDeltaLoad(SbDeltaRead *dr)
 {
-	SbDelta    *d = dr->d;
-	Datum		arg = Int64GetDatum(dr->folded);
-	Oid			type = INT8OID;
+	Relation	rel;
+	TupleTableSlot *slot;
+	TableScanDesc scan;
 	MemoryContext old;
 
 	if (dr->loaded)
 		return;
 	old = MemoryContextSwitchTo(dr->cxt);
 	dr->keys = new_key_table(dr, "sharedbuf delta keys");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) SbDeltaRun(d->runas,
-					  psprintf("SELECT (CASE WHEN d.sb_kind OPERATOR(pg_catalog.=) 'K' THEN 1 ELSE 0 END)::pg_catalog.int8, d.ctid, %s FROM %s d WHERE %s",
-							   SbDeltaColumnList(d, "d."), d->qualname,
-							   SbDeltaCurrentCondition(d)),
-					  1, &type, &arg, NULL, true);
-	keep_desc(dr);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	rel = table_open(dr->d->relid, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	for (int pass = 0; pass < 2; pass++)
 	{
-		MemoryContext spi = MemoryContextSwitchTo(dr->cxt);
-		HeapTuple	row = heap_copytuple(SPI_tuptable->vals[i]);
-		bool		isnull;
-		Datum		keys[SB_MAX_KEY_COLUMNS];
-		SbKeyRows  *kr;
-
-		row_keys(dr, row, keys);
-		kr = key_entry(dr, dr->keys, keys, true);
-		if (DatumGetInt64(heap_getattr(row, 1, dr->desc, &isnull)) == 0)
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
-			kr->rows = lappend(kr->rows, row);
-			dr->rows = lappend(dr->rows, row);
+			Datum		keys[SB_MAX_KEY_COLUMNS];
+			int64		gen;
+			char		kind;
+			SbKeyRows  *kr;
+
+			gen_and_kind(dr, slot, &gen, &kind);
+			if (gen <= dr->folded || kind != (pass == 0 ? 'K' : 'R'))
+				continue;
+			for (int k = 0; k < dr->d->nkeys; k++)
+			{
+				bool		isnull;
+
+				keys[k] = slot_getattr(slot, dr->d->deltaatts[dr->d->keyattnos[k] - 1],
+									   &isnull);
+			}
+			kr = key_entry(dr, dr->keys, keys, pass == 0);
+			if (pass == 0)
+				kr->gen = Max(kr->gen, gen);
+			else if (kr && kr->gen == gen)
+			{
+				HeapTuple	row = ExecCopySlotHeapTuple(slot);
+
+				kr->rows = lappend(kr->rows, row);
+				dr->rows = lappend(dr->rows, row);
+			}
 		}
-		MemoryContextSwitchTo(spi);
+		table_rescan(scan, NULL);
 	}
-	SPI_finish();
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
 	MemoryContextSwitchTo(old);
 	dr->loaded = true;
-	dr->state = dr->rows == NIL && hash_get_num_entries(dr->keys) == 0 ?
-		SB_DELTA_EMPTY : SB_DELTA_ROWS;
+	dr->state = hash_get_num_entries(dr->keys) == 0 ? SB_DELTA_EMPTY : SB_DELTA_ROWS;
 }
 
-/* Look one key up in the delta with a query. */
+/* Look one key up in the delta through its indexes. */
 static bool
 lookup_one(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 {
-	SbDelta    *d = dr->d;
-	Datum		args[SB_MAX_KEY_COLUMNS + 1];
-	Oid			argtypes[SB_MAX_KEY_COLUMNS + 1];
+	List	   *marker = SbDeltaIndexRows(dr->d, dr->d->marker_index, keys, types,
+										  BTGreaterStrategyNumber, dr->folded,
+										  GetActiveSnapshot(), BackwardScanDirection, 1);
 	bool		isnull;
-	bool		found;
+	int64		gen;
 
-	MemoryContext caller = CurrentMemoryContext;
-
-	memcpy(args, keys, sizeof(Datum) * d->nkeys);
-	memcpy(argtypes, types, sizeof(Oid) * d->nkeys);
-	args[d->nkeys] = Int64GetDatum(dr->folded);
-	argtypes[d->nkeys] = INT8OID;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) SbDeltaRun(d->runas,
-					  psprintf("SELECT m.g, d.ctid, %s FROM (SELECT pg_catalog.max(sb_gen) AS g FROM %s "
-							   "WHERE %s AND sb_gen OPERATOR(pg_catalog.>) $%d AND sb_kind OPERATOR(pg_catalog.=) 'K') m "
-							   "LEFT JOIN %s d ON %s AND d.sb_gen OPERATOR(pg_catalog.=) m.g AND d.sb_kind OPERATOR(pg_catalog.=) 'R'",
-							   SbDeltaColumnList(d, "d."), d->qualname,
-							   SbDeltaKeyCondition(d, "", 1, types), d->nkeys + 1,
-							   d->qualname, SbDeltaKeyCondition(d, "d.", 1, types)),
-					  d->nkeys + 1, argtypes, args, NULL, true);
-	(void) heap_getattr(SPI_tuptable->vals[0], 1, SPI_tuptable->tupdesc, &isnull);
-	found = !isnull;
 	*rows = NIL;
-	if (found)
-	{
-		keep_desc(dr);
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			(void) heap_getattr(SPI_tuptable->vals[i], 2, SPI_tuptable->tupdesc, &isnull);
-			if (!isnull)
-			{
-				MemoryContext spi = MemoryContextSwitchTo(caller);
-
-				*rows = lappend(*rows, heap_copytuple(SPI_tuptable->vals[i]));
-				MemoryContextSwitchTo(spi);
-			}
-		}
-	}
-	SPI_finish();
-	return found;
+	if (marker == NIL)
+		return false;
+	gen = DatumGetInt64(heap_getattr(linitial(marker), dr->d->gen_att, dr->desc, &isnull));
+	*rows = SbDeltaIndexRows(dr->d, dr->d->row_index, keys, types, BTEqualStrategyNumber,
+							 gen, GetActiveSnapshot(), ForwardScanDirection, 0);
+	return true;
 }
 
 /*
@@ -419,21 +380,20 @@ void
 SbDeltaStoreRow(SbDeltaRead *dr, HeapTuple row, TupleTableSlot *slot)
 {
 	TupleDesc	desc = slot->tts_tupleDescriptor;
-	bool		isnull;
 
 	ExecClearTuple(slot);
 	for (int i = 0; i < desc->natts; i++)
 	{
-		if (dr->resno[i] < 0)
+		if (i >= dr->d->natts || dr->d->deltaatts[i] == 0)
 		{
 			slot->tts_isnull[i] = true;
 			continue;
 		}
-		slot->tts_values[i] = heap_getattr(row, dr->resno[i], dr->desc,
+		slot->tts_values[i] = heap_getattr(row, dr->d->deltaatts[i], dr->desc,
 										   &slot->tts_isnull[i]);
 	}
 	ExecStoreVirtualTuple(slot);
-	slot->tts_tid = *(ItemPointer) DatumGetPointer(heap_getattr(row, 2, dr->desc, &isnull));
+	slot->tts_tid = row->t_self;
 }
 
 /*
@@ -446,7 +406,6 @@ SbDeltaClaim(SbDeltaRead *dr, TupleTableSlot *slot)
 {
 	Datum		keys[SB_MAX_KEY_COLUMNS];
 	MemoryContext old;
-	TupleDesc	desc = NULL;
 	List	   *rows;
 
 	for (int k = 0; k < dr->d->nkeys; k++)
@@ -467,24 +426,11 @@ SbDeltaClaim(SbDeltaRead *dr, TupleTableSlot *slot)
 	}
 	if (key_entry(dr, dr->claimed, keys, false))
 		return NIL;
-	old = MemoryContextSwitchTo(dr->cxt);
-	for (int k = 0; k < dr->d->nkeys; k++)
-		keys[k] = datumCopy(keys[k], TupleDescAttr(slot->tts_tupleDescriptor,
-												   dr->d->keyattnos[k] - 1)->attbyval,
-							TupleDescAttr(slot->tts_tupleDescriptor,
-										  dr->d->keyattnos[k] - 1)->attlen);
 	(void) key_entry(dr, dr->claimed, keys, true);
-	MemoryContextSwitchTo(old);
 	SbDeltaClaimKey(dr->d, dr->table, dr->gen, keys);
 	MemoryContextReset(dr->claim_cxt);
 	old = MemoryContextSwitchTo(dr->claim_cxt);
-	rows = SbDeltaKeyRows(dr->d, dr->gen, keys, &desc);
+	rows = SbDeltaKeyRows(dr->d, dr->gen, keys);
 	MemoryContextSwitchTo(old);
-	if (desc && dr->desc == NULL)
-	{
-		old = MemoryContextSwitchTo(dr->cxt);
-		dr->desc = CreateTupleDescCopy(desc);
-		MemoryContextSwitchTo(old);
-	}
 	return rows;
 }

@@ -262,9 +262,7 @@ check_key_not_null(SbModifyState *ms, TupleTableSlot *slot, Datum *keys)
 static bool
 key_has_row(SbModifyState *ms, const Datum *keys)
 {
-	TupleDesc	desc = NULL;
-
-	return SbDeltaKeyRows(ms->d, ms->gen, keys, &desc) != NIL;
+	return SbDeltaKeyRows(ms->d, ms->gen, keys) != NIL;
 }
 
 /* "(k1, k2)=(v1, v2)": a key and its values, for messages. */

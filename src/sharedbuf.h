@@ -16,7 +16,10 @@
 #include "access/transam.h"
 #include "compat.h"
 
+#include "access/sdir.h"
+#include "access/stratnum.h"
 #include "access/tupdesc.h"
+#include "utils/snapshot.h"
 #include "access/xlogdefs.h"
 #include "catalog/pg_attribute.h"
 #include "fmgr.h"
@@ -353,9 +356,15 @@ typedef struct SbDelta
 	char	   *seqname;		/* its generation sequence's */
 	int			natts;			/* of the foreign table */
 	char	  **colnames;		/* quoted; NULL for dropped columns */
+	AttrNumber *deltaatts;		/* per table column, the delta's column */
+	AttrNumber	gen_att;		/* the delta's sb_gen and sb_kind */
+	AttrNumber	kind_att;
 	int			nkeys;
 	AttrNumber	keyattnos[SB_MAX_KEY_COLUMNS];	/* in the foreign table */
 	Oid			keytypes[SB_MAX_KEY_COLUMNS];
+	Oid			marker_index;	/* (key, sb_gen) of the markers */
+	Oid			row_index;		/* (key, sb_gen) of the rows */
+	Oid			gen_index;		/* (sb_gen) */
 	bool		unique;			/* a key has at most one row */
 } SbDelta;
 
@@ -377,8 +386,11 @@ extern char *SbDeltaCurrentCondition(const SbDelta *d);
 extern void SbDeltaCount(const SbDelta *d, int64 folded, Datum *keys, Datum *rows);
 extern void SbDeltaClaimKey(const SbDelta *d, const char *ftname, int64 gen,
 							const Datum *keys);
-extern List *SbDeltaKeyRows(const SbDelta *d, int64 gen, const Datum *keys,
-							TupleDesc *desc);
+extern List *SbDeltaIndexRows(const SbDelta *d, Oid indexid, const Datum *keys,
+							  const Oid *types, StrategyNumber genop, int64 gen,
+							  Snapshot snapshot, ScanDirection dir, int limit);
+extern List *SbDeltaKeyRows(const SbDelta *d, int64 gen, const Datum *keys);
+extern bool SbDeltaHasRows(const SbDelta *d, int64 folded);
 
 /* in deltaread.c */
 typedef struct SbDeltaRead SbDeltaRead;
