@@ -42,7 +42,7 @@ UPDATE wr SET grp = wr.grp + 1 FROM (VALUES (5), (5)) v(id) WHERE wr.id = v.id;
 SELECT * FROM wr WHERE id = 5;
 SELECT delta, generation, folded_through, keys, rows FROM sharedbuf_delta_info('wr');
 EXPLAIN (COSTS OFF) UPDATE wr SET val = 'x' WHERE id = 5;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM wr WHERE id IN (5, 10);
+SELECT * FROM regress_explain_analyze('SELECT * FROM wr WHERE id IN (5, 10)');
 
 -- a transaction sees its own writes; a rollback leaves none
 BEGIN;
@@ -59,9 +59,11 @@ COPY wr FROM stdin;
 \.
 INSERT INTO wr SELECT g, 'batch', 0 FROM generate_series(6001, 6250) g;
 SELECT count(*), min(id), max(id) FROM wr WHERE id > 5000;
+\set VERBOSITY terse
 COPY wr FROM stdin;
 5001	again	1
 \.
+\set VERBOSITY default
 
 -- fold: the delta goes into a new bundle, which holds every write
 SELECT count(*), sum(id), sum(grp) FROM wr;
@@ -89,6 +91,15 @@ SELECT * FROM wr WHERE id IN (10, 11, 12) ORDER BY id;
 SELECT bundle, rows FROM sharedbuf_refresh('wr');
 SELECT * FROM wr WHERE id IN (5, 10, 11, 2000) ORDER BY id;
 SELECT keys, rows FROM sharedbuf_delta_info('wr');
+
+-- past sharedbuf.fold_threshold rows in the delta, a write folds it
+SET sharedbuf.fold_threshold = 100;
+INSERT INTO wr SELECT g, 'auto', 0 FROM generate_series(10001, 10040) g;
+SELECT keys, rows, folded_through FROM sharedbuf_delta_info('wr');
+INSERT INTO wr SELECT g, 'auto', 0 FROM generate_series(10041, 10080) g;
+SELECT keys, rows, folded_through FROM sharedbuf_delta_info('wr');
+SELECT count(*) FROM wr WHERE id > 10000;
+RESET sharedbuf.fold_threshold;
 
 -- upsert and delete by key
 SELECT sharedbuf_put('wr', ROW(5, 'put', 0)::wr);

@@ -528,7 +528,11 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	/* a writable bundle's build reads every write of the generations before */
 	folded = SbDeltaStartRebuild(name);
 	if (folded >= 0)
+	{
+		/* this transaction's writes so far, too */
+		CommandCounterIncrement();
 		PushActiveSnapshot(GetLatestSnapshot());
+	}
 	run_query(bs, query);
 	if (folded >= 0)
 		PopActiveSnapshot();

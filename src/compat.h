@@ -131,4 +131,16 @@
 							(fdw_private))
 #endif
 
+/*
+ * 18: index_beginscan() takes the scan's instrumentation (or NULL) before
+ * its numbers of keys.  Callers need access/genam.h.
+ */
+#if PG_VERSION_NUM >= 180000
+#define sb_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), (norderbys))
+#else
+#define sb_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), (norderbys))
+#endif
+
 #endif							/* SHAREDBUF_COMPAT_H */

@@ -632,6 +632,32 @@ key_columns(const SbDelta *d)
 }
 
 /*
+ * Under REPEATABLE READ, the rows a first claim of a generation copied
+ * come from the newest marker of the generations before that the
+ * transaction's snapshot sees.  If a writer of those generations
+ * committed a change to the key after the snapshot was taken, the copy is
+ * stale: fail as a heap table's update of a row changed meanwhile does.
+ */
+static void
+check_copy_current(const SbDelta *d, int64 gen, const Datum *keys)
+{
+	Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
+	List	   *now = SbDeltaIndexRows(d, d->marker_index, keys, NULL, BTLessStrategyNumber,
+									   gen, latest, BackwardScanDirection, 1);
+	List	   *seen = SbDeltaIndexRows(d, d->marker_index, keys, NULL, BTLessStrategyNumber,
+										gen, GetActiveSnapshot(), BackwardScanDirection, 1);
+
+	UnregisterSnapshot(latest);
+	if (now != NIL &&
+		(seen == NIL ||
+		 !ItemPointerEquals(&((HeapTuple) linitial(now))->t_self,
+							&((HeapTuple) linitial(seen))->t_self)))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to concurrent update")));
+}
+
+/*
  * Claim a key for a change in generation 'gen': the first claim of the
  * generation inserts the key's marker and copies its rows, read from the
  * foreign table 'ftname' in the same statement (which does not see the
@@ -668,6 +694,8 @@ SbDeltaClaimKey(const SbDelta *d, const char *ftname, int64 gen, const Datum *ke
 					  nargs, types, args, NULL, false);
 	inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										   1, &isnull));
+	if (inserted > 0 && IsolationUsesXactSnapshot())
+		check_copy_current(d, gen, keys);
 	if (inserted == 0)
 		(void) SbDeltaRun(d->runas,
 						  psprintf("UPDATE %s SET sb_seq = sb_seq OPERATOR(pg_catalog.+) 1 "
@@ -709,8 +737,10 @@ SbDeltaIndexRows(const SbDelta *d, Oid indexid, const Datum *keys, const Oid *ty
 							   index->rd_indcollation[k], get_opcode(opno), keys[k]);
 	}
 	ScanKeyInit(&sk[d->nkeys], d->nkeys + 1, genop,
-				genop == BTEqualStrategyNumber ? F_INT8EQ : F_INT8GT, Int64GetDatum(gen));
-	scan = index_beginscan(heap, index, snapshot, d->nkeys + 1, 0);
+				genop == BTEqualStrategyNumber ? F_INT8EQ :
+				genop == BTLessStrategyNumber ? F_INT8LT : F_INT8GT,
+				Int64GetDatum(gen));
+	scan = sb_index_beginscan(heap, index, snapshot, d->nkeys + 1, 0);
 	index_rescan(scan, sk, d->nkeys + 1, NULL, 0);
 	while (index_getnext_slot(scan, dir, slot))
 	{
@@ -732,9 +762,15 @@ SbDeltaIndexRows(const SbDelta *d, Oid indexid, const Datum *keys, const Oid *ty
 List *
 SbDeltaKeyRows(const SbDelta *d, int64 gen, const Datum *keys)
 {
+	Snapshot	snapshot;
+	List	   *rows;
+
 	CommandCounterIncrement();
-	return SbDeltaIndexRows(d, d->row_index, keys, NULL, BTEqualStrategyNumber, gen,
-							GetTransactionSnapshot(), ForwardScanDirection, 0);
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	rows = SbDeltaIndexRows(d, d->row_index, keys, NULL, BTEqualStrategyNumber, gen,
+							snapshot, ForwardScanDirection, 0);
+	UnregisterSnapshot(snapshot);
+	return rows;
 }
 
 /* Does a delta hold rows newer than generation 'folded' (active snapshot)? */
@@ -756,7 +792,7 @@ SbDeltaHasRows(const SbDelta *d, int64 folded)
 	index = index_open(d->gen_index, AccessShareLock);
 	slot = table_slot_create(heap, NULL);
 	ScanKeyInit(&sk, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(folded));
-	scan = index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
+	scan = sb_index_beginscan(heap, index, GetActiveSnapshot(), 1, 0);
 	index_rescan(scan, &sk, 1, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);

@@ -81,6 +81,7 @@ struct SbDeltaRead
 	FmgrInfo	eqfn[SB_MAX_KEY_COLUMNS];
 	Oid			collation[SB_MAX_KEY_COLUMNS];
 	int			lookups;
+	int			probe_types_known;	/* 1: the key's own types, -1: others */
 	bool		loaded;
 	HTAB	   *keys;			/* the loaded keys */
 	List	   *rows;			/* the loaded rows */
@@ -334,13 +335,21 @@ lookup_one(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 bool
 SbDeltaLookup(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 {
-	bool		own_types = true;
+	bool		own_types;
 	SbKeyRows  *kr;
 
 	if (SbDeltaEmpty(dr))
 		return false;
-	for (int k = 0; k < dr->d->nkeys; k++)
-		own_types &= getBaseType(types[k]) == getBaseType(dr->d->keytypes[k]);
+	/* a scan's probes are of the same types: compare them once */
+	if (dr->probe_types_known == 0)
+	{
+		bool		same = true;
+
+		for (int k = 0; k < dr->d->nkeys; k++)
+			same &= getBaseType(types[k]) == getBaseType(dr->d->keytypes[k]);
+		dr->probe_types_known = same ? 1 : -1;
+	}
+	own_types = dr->probe_types_known > 0;
 	if (!dr->loaded && own_types &&
 		++dr->lookups > SB_DELTA_LOOKUPS_BEFORE_LOAD)
 		SbDeltaLoad(dr);

@@ -18,6 +18,7 @@
 #include "access/htup_details.h"
 #include "access/sysattr.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
 #include "executor/spi.h"
@@ -27,11 +28,14 @@
 #include "optimizer/inherit.h"
 #include "optimizer/pathnode.h"
 #include "parser/parsetree.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 /* Rows an INSERT or COPY sends at once, when nothing needs them one by one. */
 #define SB_INSERT_BATCH		100
@@ -48,6 +52,7 @@ typedef struct SbModifyState
 	char	   *ftname;			/* the foreign table, qualified */
 	int64		gen;			/* the generation writes are stamped with */
 	bool		key_updated;
+	int64		written;		/* rows this statement wrote */
 	AttrNumber	ctid_attno;		/* of the plan's "ctid" junk column */
 	MemoryContext row_cxt;		/* reset per row */
 	char	   *insert_sql;
@@ -316,6 +321,7 @@ insert_row(SbModifyState *ms, TupleTableSlot *slot)
 		elog(ERROR, "SPI_connect failed");
 	(void) SbDeltaRun(ms->d->runas, ms->insert_sql, n + 1, types, values, nulls, false);
 	SPI_finish();
+	ms->written++;
 }
 
 /*
@@ -396,6 +402,7 @@ delete_row(SbModifyState *ms, ItemPointer ctid, TupleTableSlot *slot)
 		elog(ERROR, "SPI_connect failed");
 	(void) SbDeltaRun(ms->d->runas, ms->delete_sql, 1, &type, &arg, NULL, false);
 	found = SPI_processed > 0;
+	ms->written += found;
 	if (found && slot)
 	{
 		TupleDesc	desc = slot->tts_tupleDescriptor;
@@ -452,6 +459,7 @@ sbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 		(void) SbDeltaRun(ms->d->runas, ms->update_sql, n + 1, types, values, nulls, false);
 		done = SPI_processed > 0;
 		SPI_finish();
+		ms->written += done;
 	}
 	MemoryContextSwitchTo(old);
 	return done ? slot : NULL;
@@ -473,17 +481,67 @@ sbExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 }
 
 /*
+ * Past sharedbuf.fold_threshold rows in the delta, fold it, as the table's
+ * owner, if no other writer of the bundle is active (a fold would wait
+ * for it, and it perhaps for this one).  The delta's size in blocks bounds
+ * its rows, so a small delta costs no count.
+ */
+static void
+auto_fold(ResultRelInfo *rinfo, SbModifyState *ms)
+{
+	Relation	rel = rinfo->ri_RelationDesc;
+	Relation	delta;
+	SbTableOptions *opts;
+	SbMappingRef *ref;
+	Datum		keys,
+				rows;
+	BlockNumber blocks;
+	Oid			save_user;
+	int			save_sec;
+	SbBuildResult result = {0};
+
+	if (sb_fold_threshold_setting <= 0 || ms == NULL || ms->written == 0)
+		return;
+	delta = table_open(ms->d->relid, AccessShareLock);
+	blocks = RelationGetNumberOfBlocks(delta);
+	table_close(delta, NoLock);
+	if ((double) blocks * MaxHeapTuplesPerPage / 2 < sb_fold_threshold_setting)
+		return;
+	opts = SbGetTableOptions(RelationGetRelid(rel));
+	ref = SbPinBundle(opts->path, opts->label, CurrentMemoryContext);
+	/* count this statement's writes too */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetLatestSnapshot());
+	SbDeltaCount(ms->d, SbFoldedThrough(ref->bundle), &keys, &rows);
+	PopActiveSnapshot();
+	SbUnpinBundle(ref);
+	if (DatumGetInt64(keys) + DatumGetInt64(rows) < sb_fold_threshold_setting ||
+		!ConditionalLockRelationOid(ms->d->relid, ShareLock))
+		return;
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(ms->d->runas, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SbFoldTable(rel, opts, ms->d, &result);
+	SetUserIdAndSecContext(save_user, save_sec);
+	UnlockRelationOid(ms->d->relid, ShareLock);
+	ereport(DEBUG1,
+			(errmsg_internal("sharedbuf: folded the delta of bundle \"%s\" (%lld rows)",
+							 ms->d->bundle, (long long) result.rows)));
+}
+
+/*
  * sbEndForeignModify, sbEndForeignInsert
- *		Nothing to release: the memory goes with the query.
+ *		Fold past the threshold; the memory goes with the query.
  */
 void
 sbEndForeignModify(EState *estate, ResultRelInfo *rinfo)
 {
+	auto_fold(rinfo, rinfo->ri_FdwState);
 }
 
 void
 sbEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
 {
+	auto_fold(rinfo, rinfo->ri_FdwState);
 }
 
 /*

@@ -599,6 +599,7 @@ fill_slot(ForeignScanState *node, SbScanState *st, TupleTableSlot *slot,
 	if (sb_row_get(b, row, &rowslot, &err) != SB_OK)
 		SbReportError(&err, st->label);
 
+	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
 	if (st->any_binary)
 	{

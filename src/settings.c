@@ -20,6 +20,7 @@ char	   *sb_directory_setting = NULL;
 static char *sb_test_pause_setting = NULL;
 #endif
 int			sb_prewarm_setting = 0;
+int			sb_fold_threshold_setting = 0;
 int			sb_inline_limit_setting = SB_INLINE_DEFAULT;
 int			sb_stale_timeout_setting = 5000;
 bool		sb_wal_log_setting = true;
@@ -73,6 +74,18 @@ define_reading_settings(void)
 							0, SB_MAX_INLINE,
 							PGC_USERSET,
 							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("sharedbuf.fold_threshold",
+							"Rows in a writable bundle's delta past which a write folds it.",
+							"At the end of a statement that wrote to a writable bundle whose "
+							"delta then holds at least this many rows, the statement folds "
+							"the delta into a new bundle, unless another writer is active; "
+							"0 turns this off.",
+							&sb_fold_threshold_setting,
+							0,
+							0, INT_MAX,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 }
 

@@ -39,6 +39,7 @@
 extern char *sb_directory_setting;
 extern int	sb_prewarm_setting;
 extern int	sb_inline_limit_setting;
+extern int	sb_fold_threshold_setting;
 extern int	sb_stale_timeout_setting;
 extern bool sb_wal_log_setting;
 extern int	sb_wal_compression_setting;
@@ -410,6 +411,8 @@ extern const SbDelta *SbDeltaDefinition(SbDeltaRead *dr);
 
 /* in writable.c */
 extern void SbMakeWritable(Relation rel, const char *bundle);
+extern void SbFoldTable(Relation rel, const SbTableOptions *opts, const SbDelta *d,
+						SbBuildResult *result);
 
 /* in modify.c */
 extern int	sbIsForeignRelUpdatable(Relation rel);

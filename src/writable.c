@@ -123,6 +123,22 @@ sharedbuf_set_writable(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Fold a writable bundle: rebuild it from the table that reads it, that
+ * is from the bundle and its delta in one pass.
+ */
+void
+SbFoldTable(Relation rel, const SbTableOptions *opts, const SbDelta *d,
+			SbBuildResult *result)
+{
+	char	   *query = psprintf("SELECT %s FROM %s", SbDeltaColumnList(d, ""),
+								 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+															RelationGetRelationName(rel)));
+
+	SbBuildBundle(opts->bundle, query, opts->key ? opts->key : SbCurrentKey(opts),
+				  false, result);
+}
+
+/*
  * sharedbuf_fold(table regclass)
  *		Rebuild a writable bundle from the table, bundle and delta, and
  *		swap it in at commit.
@@ -134,7 +150,6 @@ sharedbuf_fold(PG_FUNCTION_ARGS)
 	Relation	rel;
 	SbTableOptions *opts = open_owned_table(PG_GETARG_OID(0), &rel);
 	SbDelta    *d;
-	char	   *query;
 
 	PreventCommandDuringRecovery("sharedbuf_fold()");
 	d = SbDeltaFor(rel, opts->bundle);
@@ -143,11 +158,7 @@ sharedbuf_fold(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("bundle \"%s\" of foreign table \"%s\" is not writable",
 						opts->bundle, RelationGetRelationName(rel))));
-	query = psprintf("SELECT %s FROM %s", SbDeltaColumnList(d, ""),
-					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												RelationGetRelationName(rel)));
-	SbBuildBundle(opts->bundle, query, opts->key ? opts->key : SbCurrentKey(opts),
-				  false, &result);
+	SbFoldTable(rel, opts, d, &result);
 	table_close(rel, NoLock);
 	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
 }
