@@ -13,8 +13,10 @@ DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql sharedbuf--0.2.0--0.3.0.
 FORMAT_OBJS = \
 	src/format/sbaccess.o \
 	src/format/sbblocks.o \
+	src/format/sbcompact.o \
 	src/format/sberror.o \
 	src/format/sbdedup.o \
+	src/format/sbencode.o \
 	src/format/sbfinish.o \
 	src/format/sbhash.o \
 	src/format/sbinline.o \
