@@ -57,7 +57,7 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
-REGRESS = build options scan types keytypes equivalence operations ownership upgrade
+REGRESS = build options scan types keytypes equivalence compact operations ownership upgrade
 # the tests' text is UTF-8, and their output must not depend on the locale
 # of the server they run against
 REGRESS_OPTS = --encoding=UTF8 --no-locale
