@@ -130,10 +130,45 @@ place_columns(const sb_column *cols, int ncols, const uint8_t *widths,
  * (format.md 19.4); *fields_end, if not NULL, gets the end of the last
  * field before the slot is rounded up to 8 bytes.
  */
+static uint64_t place_all(const sb_column *cols, int ncols, bool approximate,
+						  const uint8_t *widths, uint32_t *offsets,
+						  bool narrow_first);
+
 sb_status
 sb_schema_layout(const sb_column *cols, int ncols, bool approximate,
 				 const uint8_t *widths, uint32_t *offsets, uint32_t *row_size,
 				 uint32_t *fields_end, sb_error *err)
+{
+	uint64_t	end = place_all(cols, ncols, approximate, widths, offsets, false),
+				off;
+
+	/*
+	 * With narrowed fields (alignment 1), filling the gap with them first
+	 * may leave less padding: keep whichever order ends first.
+	 */
+	if (widths &&
+		place_all(cols, ncols, approximate, widths, offsets, true) > end)
+		end = place_all(cols, ncols, approximate, widths, offsets, false);
+	else if (widths)
+		end = place_all(cols, ncols, approximate, widths, offsets, true);
+	off = sb_align_up(end, 8);
+	if (off > UINT32_MAX / 2)
+		return sb_fail(err, SB_ERR_LIMIT, "row slot of %llu bytes is too wide",
+					   (unsigned long long) off);
+	*row_size = (uint32_t) off;
+	if (fields_end)
+		*fields_end = (uint32_t) end;
+	return SB_OK;
+}
+
+/*
+ * Place every stored column: the gap after the bitmap first, by
+ * alignments 4, 2, 1 (or 1, 2, 4 with 'narrow_first'), then the rest by
+ * decreasing alignment.  Returns the end of the last field.
+ */
+static uint64_t
+place_all(const sb_column *cols, int ncols, bool approximate,
+		  const uint8_t *widths, uint32_t *offsets, bool narrow_first)
 {
 	uint64_t	off = ((uint64_t) ncols + 7) / 8;
 	uint64_t	gap_end = sb_align_up(off, 8);
@@ -142,20 +177,14 @@ sb_schema_layout(const sb_column *cols, int ncols, bool approximate,
 	for (int i = 0; i < ncols; i++)
 		offsets[i] = approximate && cols[i].key_position != 0 ?
 			SB_NOT_STORED : SB_UNPLACED;
-	for (unsigned align = 4; align >= 1; align /= 2)
-		place_columns(cols, ncols, widths, offsets, align, gap_end, &off);
+	for (unsigned k = 0; k < 3; k++)
+		place_columns(cols, ncols, widths, offsets,
+					  narrow_first ? 1u << k : 4u >> k, gap_end, &off);
 	end = off;
 	off = gap_end;
 	for (unsigned align = 8; align >= 1; align /= 2)
 		place_columns(cols, ncols, widths, offsets, align, 0, &off);
 	if (off > gap_end || end > gap_end)
 		end = off;
-	off = sb_align_up(off, 8);
-	if (off > UINT32_MAX / 2)
-		return sb_fail(err, SB_ERR_LIMIT, "row slot of %llu bytes is too wide",
-					   (unsigned long long) off);
-	*row_size = (uint32_t) off;
-	if (fields_end)
-		*fields_end = (uint32_t) end;
-	return SB_OK;
+	return end;
 }
