@@ -13,8 +13,10 @@ DATA = sharedbuf--0.1.0.sql sharedbuf--0.1.0--0.2.0.sql sharedbuf--0.2.0--0.3.0.
 FORMAT_OBJS = \
 	src/format/sbaccess.o \
 	src/format/sbblocks.o \
+	src/format/sbcompact.o \
 	src/format/sberror.o \
 	src/format/sbdedup.o \
+	src/format/sbencode.o \
 	src/format/sbfinish.o \
 	src/format/sbhash.o \
 	src/format/sbinline.o \
@@ -59,7 +61,7 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
-REGRESS = build options scan types keytypes equivalence operations ownership upgrade writable
+REGRESS = build options scan types keytypes equivalence compact operations ownership upgrade writable
 # the tests' text is UTF-8, and their output must not depend on the locale
 # of the server they run against
 REGRESS_OPTS = --encoding=UTF8 --no-locale

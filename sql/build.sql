@@ -40,8 +40,16 @@ SELECT bundle, rows, distinct_keys, dedup_saved > 0 AS deduped
 \d build_t
 SELECT generation, rows, query, key, columns, approximate FROM sharedbuf_info('build_t');
 
--- bundles are format 3.0 (a line index)
+-- bundles are format 5.0 when a column is stored in a compact encoding
+-- (sharedbuf.compact, on by default), else 3.0 (a line index)
 SELECT format_version FROM sharedbuf_info('build_t');
+SET sharedbuf.compact = off;
+SELECT rows FROM sharedbuf_create('build_full', 'SELECT id, name, grp, grp::text AS grp_text FROM build_src', key => 'id');
+SELECT format_version, (SELECT bytes FROM sharedbuf_info('build_t')) < bytes AS compact_smaller
+  FROM sharedbuf_info('build_full');
+RESET sharedbuf.compact;
+SELECT count(*) FROM (TABLE build_t EXCEPT TABLE build_full) d;
+DROP FOREIGN TABLE build_full;
 
 -- short values go inside the row slot unless inline_limit is 0: every
 -- slot has room for one, so values that are often NULL take more space

@@ -354,6 +354,7 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 	opts.approximate = bs->approximate;
 	opts.dedup = true;
 	opts.inline_limit = (uint32_t) sb_inline_limit_setting;
+	opts.compact = sb_compact_setting;
 	opts.pg_major = PG_VERSION_NUM / 10000;
 	opts.ncolumns = desc->natts;
 	opts.columns = cols;

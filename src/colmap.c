@@ -156,6 +156,9 @@ build_map(SbTableMap *map, Relation rel, const sb_info *b, const char *label,
 			c->key_position - 1 : -1;
 		cm->binary = c->storage == SB_STORAGE_BINARY;
 		cm->typmod = att->atttypmod;
+		/* symbol-coded values are decoded into the per-row context too */
+		if (b->encodings[cm->bcol].kind == SB_ENC_SYMBOLS)
+			map->any_binary = true;
 		if (cm->binary)
 		{
 			Oid			recv;

@@ -6,8 +6,8 @@
  * A scan pins one generation of the bundle for its whole life (every
  * rescan included) and hands out virtual tuples whose pass-by-reference
  * datums point straight into the mapping: no copy and no allocation per
- * row.  Only values stored in binary form are rebuilt, in a per-row memory
- * context.  A lookup scan evaluates its probe expressions at the start of
+ * row.  Only values stored in binary form or coded with a symbol table
+ * are rebuilt, in a per-row memory context.  A lookup scan evaluates its probe expressions at the start of
  * each (re)scan; "= ANY" arrays are hashed, sorted and deduplicated first,
  * so that each matching row is returned once.  A lookup of a hashed key
  * returns the rows whose hash may match: the scan confirms each with the

@@ -22,6 +22,7 @@ static char *sb_test_pause_setting = NULL;
 int			sb_prewarm_setting = 0;
 int			sb_fold_threshold_setting = 0;
 int			sb_inline_limit_setting = SB_INLINE_DEFAULT;
+bool		sb_compact_setting = true;
 int			sb_stale_timeout_setting = 5000;
 bool		sb_wal_log_setting = true;
 int			sb_wal_compression_setting = SB_WAL_COMPRESS_NONE;
@@ -87,6 +88,16 @@ define_reading_settings(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("sharedbuf.compact",
+							 "Stores the columns of new bundles in compact encodings where they save space.",
+							 "Integer columns as offsets in the fewest bytes their range needs, "
+							 "short repetitive values with a symbol table, value references in "
+							 "4 bytes; each only where it saves a third of the column.",
+							 &sb_compact_setting,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 }
 
 /* The settings of the WAL and of standbys. */

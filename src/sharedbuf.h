@@ -40,6 +40,7 @@ extern char *sb_directory_setting;
 extern int	sb_prewarm_setting;
 extern int	sb_inline_limit_setting;
 extern int	sb_fold_threshold_setting;
+extern bool sb_compact_setting;
 extern int	sb_stale_timeout_setting;
 extern bool sb_wal_log_setting;
 extern int	sb_wal_compression_setting;
@@ -340,7 +341,8 @@ typedef struct SbTableMap
 {
 	int			natts;
 	SbColumnMap *cols;			/* one per table column */
-	bool		any_binary;
+	bool		any_binary;		/* some values are rebuilt per row: binary
+								 * form, or symbol-coded */
 } SbTableMap;
 
 extern SbTableMap *SbGetTableMap(Relation rel, const SbMappingRef *ref,

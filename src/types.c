@@ -250,7 +250,8 @@ SbStoreDatum(sb_writer *w, int col, const SbTypeInfo *ti, Datum value,
 /*
  * The Datum of a non-NULL column of a row slot.  Datum images are used in
  * place: pass-by-reference values point into the mapping.  Binary-form
- * values are received into the current memory context.
+ * values are received, and symbol-coded ones decoded, into the current
+ * memory context.
  */
 Datum
 SbFetchDatum(sb_bundle *b, const unsigned char *slot, int col,
@@ -262,7 +263,17 @@ SbFetchDatum(sb_bundle *b, const unsigned char *slot, int col,
 
 	if (c->typlen > 0)
 	{
-		const unsigned char *p = sb_slot_fixed(sb_bundle_info(b), slot, col);
+		const unsigned char *p;
+
+		if (sb_bundle_info(b)->encodings[col].kind == SB_ENC_NONE)
+			p = sb_slot_fixed(sb_bundle_info(b), slot, col);
+		else
+		{
+			/* an offset from the column's smallest value: by value */
+			if (sb_slot_value(b, slot, col, &v, &err) != SB_OK)
+				SbReportError(&err, label);
+			p = v.ptr;
+		}
 
 		if (!c->typbyval)
 			return PointerGetDatum(p);
@@ -295,6 +306,19 @@ SbFetchDatum(sb_bundle *b, const unsigned char *slot, int col,
 	}
 	if (sb_slot_value(b, slot, col, &v, &err) != SB_OK)
 		SbReportError(&err, label);
+	if (v.encoded)
+	{
+		/* a coded value decodes into the current (per-row) memory context */
+		size_t		size;
+		unsigned char *image;
+
+		if (sb_value_decoded_size(b, col, &v, &size, &err) != SB_OK)
+			SbReportError(&err, label);
+		image = palloc(size);
+		sb_value_decode(b, col, &v, image, size);
+		v.ptr = image;
+		v.len = size;
+	}
 	if (c->storage == SB_STORAGE_BINARY)
 	{
 		StringInfoData buf;

@@ -39,6 +39,7 @@ typedef struct build_options
 	bool		header;
 	bool		approximate;
 	bool		dedup;
+	bool		compact;
 	bool		verbose;
 	size_t		memory;
 	uint32_t	inline_limit;
@@ -77,6 +78,8 @@ build_usage(void)
 		   "  --approximate            do not store the key columns; lookups match on the\n"
 		   "                           key's hash only\n"
 		   "  --no-dedup               store identical values separately\n"
+		   "  --no-compact             store every column as its datum images, not in\n"
+		   "                           compact encodings where they save a third\n"
 		   "  --memory MB              memory for the index sort and dedup (default: %d)\n"
 		   "  --inline BYTES           widest area for short values inside each row slot,\n"
 		   "                           0 to %d; 0 keeps all values in the heap (default: %d)\n"
@@ -153,6 +156,7 @@ parse_options(int argc, char **argv, build_options *o)
 		{"header", no_argument, NULL, 'H'},
 		{"approximate", no_argument, NULL, 'a'},
 		{"no-dedup", no_argument, NULL, 'D'},
+		{"no-compact", no_argument, NULL, 'C'},
 		{"memory", required_argument, NULL, 'M'},
 		{"inline", required_argument, NULL, 'I'},
 		{"meta", required_argument, NULL, 'm'},
@@ -164,6 +168,7 @@ parse_options(int argc, char **argv, build_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->dedup = true;
+	o->compact = true;
 	o->memory = (size_t) DEFAULT_MEMORY_MB << 20;
 	o->inline_limit = SB_INLINE_DEFAULT;
 	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1)
@@ -178,6 +183,7 @@ parse_options(int argc, char **argv, build_options *o)
 		o->header |= c == 'H';
 		o->approximate |= c == 'a';
 		o->dedup &= c != 'D';
+		o->compact &= c != 'C';
 		o->verbose |= c == 'v';
 		if (!apply_option(o, c, optarg))
 			return EXIT_USAGE;
@@ -266,6 +272,7 @@ start_writer(build_state *st)
 	wo.approximate = o->approximate;
 	wo.dedup = o->dedup;
 	wo.inline_limit = o->inline_limit;
+	wo.compact = o->compact;
 	wo.pg_major = SB_PG_MAJOR;
 	wo.ncolumns = st->schema.ncolumns;
 	wo.columns = st->schema.columns;

@@ -71,6 +71,37 @@ print_columns(const sb_info *b)
 	}
 }
 
+/*
+ * Print the columns stored in compact encodings (format 5), if any: how
+ * each is stored and the width of its field in a row slot.
+ */
+static void
+print_encodings(const sb_info *b)
+{
+	bool		any = false;
+
+	for (int i = 0; i < b->ncolumns; i++)
+		any |= b->encodings[i].kind != SB_ENC_NONE ||
+			b->encodings[i].width != (b->columns[i].typlen > 0 ? b->columns[i].typlen : 8);
+	if (!any)
+		return;
+	printf("\nencodings:\n");
+	printf("  %4s  %-10s  %5s  %s\n", "#", "encoding", "width", "parameters");
+	for (int i = 0; i < b->ncolumns; i++)
+	{
+		const sb_encoding *e = &b->encodings[i];
+
+		if (e->kind == SB_ENC_OFFSET)
+			printf("  %4d  %-10s  %5u  base %lld\n", i + 1, "offset", e->width,
+				   (long long) e->base);
+		else if (e->kind == SB_ENC_SYMBOLS)
+			printf("  %4d  %-10s  %5u  %u symbols\n", i + 1, "symbols", e->width,
+				   e->nsymbols);
+		else
+			printf("  %4d  %-10s  %5u\n", i + 1, "none", e->width);
+	}
+}
+
 /* Print the sections, in file order. */
 static void
 print_sections(const sb_info *b)
@@ -146,6 +177,7 @@ cmd_info(int argc, char **argv)
 		return rc;
 	print_general(argv[optind], sb_bundle_info(b));
 	print_columns(sb_bundle_info(b));
+	print_encodings(sb_bundle_info(b));
 	print_sections(sb_bundle_info(b));
 	print_index(sb_bundle_info(b));
 	print_meta(b);

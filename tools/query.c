@@ -26,6 +26,8 @@ typedef struct printer
 	const sbt_type **types;
 	bool		images;			/* print datum images, not text */
 	StringInfoData buf;
+	unsigned char *decoded;		/* a coded value's image (pg_malloc) */
+	size_t		decoded_cap;
 } printer;
 
 /*
@@ -39,6 +41,8 @@ printer_init(printer *p, sb_bundle *b, const char *path, bool images)
 	p->info = sb_bundle_info(b);
 	p->path = path;
 	p->images = images;
+	p->decoded = NULL;
+	p->decoded_cap = 0;
 	p->types = pg_malloc(p->info->ncolumns * sizeof(sbt_type *));
 	initStringInfo(&p->buf);
 	for (int i = 0; i < p->info->ncolumns; i++)
@@ -61,6 +65,7 @@ static void
 printer_free(printer *p)
 {
 	free(p->types);
+	free(p->decoded);
 	pfree(p->buf.data);
 }
 
@@ -100,7 +105,9 @@ print_row(printer *p, uint64_t row)
 			putchar(',');
 		if (sb_slot_isnull(in, slot, i))
 			continue;
-		if (sb_slot_value(b, slot, i, &v, &err) != SB_OK)
+		if (sb_slot_value(b, slot, i, &v, &err) != SB_OK ||
+			sb_value_materialize(b, i, &v, &p->decoded, &p->decoded_cap,
+								 &err) != SB_OK)
 			return report_bundle_error(p->path, &err);
 		resetStringInfo(&p->buf);
 		if (p->images)

@@ -169,7 +169,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
 	{
-		printf("%s (sharedbuf) bundle formats 3.0 and %d.%d (a hashed key), PostgreSQL %d images\n",
+		printf("%s (sharedbuf) bundle formats 3.0, 4.0 (a hashed key) and %d.%d (compact encodings), PostgreSQL %d images\n",
 			   progname, SB_FORMAT_MAJOR, SB_FORMAT_MINOR, SB_PG_MAJOR);
 		return finish_output();
 	}

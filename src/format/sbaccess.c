@@ -17,7 +17,7 @@
 /* Names of the section kinds, as docs/format.md numbers them. */
 static const char *const section_names[] = {
 	"unknown", "schema", "metadata", "rows", "heap", "unknown", "entries",
-	"block checksums"
+	"block checksums", "encodings"
 };
 
 /* qsort comparator: sections by offset, then by length. */
@@ -69,6 +69,7 @@ sb_fill_info(sb_bundle *b)
 	in->ncolumns = b->ncolumns;
 	in->columns = b->columns;
 	in->slot_offsets = b->slot_offsets;
+	in->encodings = b->encodings;
 	in->nkeys = b->nkeys;
 	in->key_columns = b->key_columns;
 	in->indexed_count = b->indexed_count;
@@ -145,9 +146,19 @@ static inline sb_status
 slot_varlena(sb_bundle *b, const unsigned char *slot, int col,
 			 sb_value *out, sb_error *err)
 {
-	uint64_t	off = sb_load64(slot + b->slot_offsets[col]);
+	uint64_t	off;
 	size_t		total;
 	sb_status	st;
+
+	out->encoded = b->encodings[col].kind == SB_ENC_SYMBOLS;
+	if (b->encodings[col].width == 4)
+	{
+		uint32_t	ref = sb_load32(slot + b->slot_offsets[col]);
+
+		off = ref & SB_INLINE_REF4 ? SB_INLINE_REF | (ref & ~SB_INLINE_REF4) : ref;
+	}
+	else
+		off = sb_load64(slot + b->slot_offsets[col]);
 
 	if (off & SB_INLINE_REF)
 		return slot_inline(b, slot, col, off, out, err);
@@ -172,8 +183,9 @@ slot_varlena(sb_bundle *b, const unsigned char *slot, int col,
 
 /*
  * Read a non-NULL column of a slot (see sb_slot_isnull).  Fixed-length
- * values point into the slot; variable-length ones into the value heap,
- * bounds-checked, or into the slot.
+ * values point into the slot, or into out->fixed when they are stored as
+ * offsets; variable-length ones into the value heap, bounds-checked, or
+ * into the slot.
  */
 sb_status
 sb_slot_value(sb_bundle *b, const unsigned char *slot, int col,
@@ -187,8 +199,20 @@ sb_slot_value(sb_bundle *b, const unsigned char *slot, int col,
 	typlen = b->columns[col].typlen;
 	if (typlen > 0)
 	{
-		out->ptr = slot + b->slot_offsets[col];
+		const sb_encoding *e = &b->encodings[col];
+
+		out->encoded = false;
 		out->len = (size_t) typlen;
+		if (e->kind == SB_ENC_OFFSET)
+		{
+			uint64_t	v = (uint64_t) e->base +
+				sb_load_width(slot + b->slot_offsets[col], e->width);
+
+			sb_store_n(out->fixed, typlen, v);
+			out->ptr = out->fixed;
+		}
+		else
+			out->ptr = slot + b->slot_offsets[col];
 		return SB_OK;
 	}
 	return slot_varlena(b, slot, col, out, err);

@@ -210,8 +210,12 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 
 	gettimeofday(&tv, NULL);
 	memcpy(hdr + SB_HDR_MAGIC, SB_MAGIC, SB_MAGIC_LEN);
-	/* 4 only with a hashed key, so that readers of major 3 read the rest */
+	/*
+	 * 5 only with encodings and 4 only with a hashed key, so that older
+	 * readers read the rest
+	 */
 	sb_store16(hdr + SB_HDR_MAJOR,
+			   w->narrow_offsets ? SB_COMPACT_MAJOR :
 			   w->hashed_key ? SB_HASHED_MAJOR : SB_LINES_MAJOR);
 	sb_store16(hdr + SB_HDR_MINOR, SB_FORMAT_MINOR);
 	sb_store32(hdr + SB_HDR_BYTE_ORDER, SB_BYTE_ORDER_MARK);
@@ -256,6 +260,45 @@ write_header(sb_writer *w, unsigned char *hdr, const section_plan *plans,
 }
 
 /*
+ * Place the heap and the narrowed rows of a compact bundle: the heap is in
+ * the output file, the full-width rows in the temporary file are
+ * narrowed after it, and the schema records get the fields' new places.
+ * The rows' block checksums go to *blocks.
+ */
+static sb_status
+place_narrow(sb_writer *w, section_plan *heap, section_plan *rows,
+			 sb_blocksums **blocks, sb_error *err)
+{
+	sb_sink		out;
+	sb_status	st;
+
+	memset(&out, 0, sizeof(out));
+	if ((st = sb_sink_flush(&w->heap, err)) != SB_OK)
+		return st;
+	heap->offset = w->heap.start;
+	heap->length = sb_sink_size(&w->heap);
+	heap->checksum = sb_checksum_final(w->heap.ck);
+	rows->offset = sb_align_up(heap->offset + heap->length, w->section_align);
+	st = sb_compact_rows(w, rows->offset, &out, err);
+	if (st == SB_OK)
+	{
+		rows->length = sb_sink_size(&out);
+		rows->checksum = sb_checksum_final(out.ck);
+		*blocks = out.blocks;
+		out.blocks = NULL;
+	}
+	sb_sink_free(&out);
+	if (st != SB_OK)
+		return st;
+	for (int i = 0; i < w->ncols; i++)
+		sb_store32(w->schema + (size_t) i * SB_COLREC_SIZE + SB_COL_SLOT_OFF,
+				   w->narrow_offsets[i]);
+	w->fields_size = w->inline_area > 0 ? w->narrow_area : w->narrow_row_size;
+	w->row_size = w->narrow_row_size;
+	return sb_pwrite_all(w->fd, w->schema, w->schema_len, w->schema_off, err);
+}
+
+/*
  * Place the heap and the rows: the stream that went to the output file
  * stays where it is, the one in the temporary file is copied after it.
  */
@@ -286,31 +329,44 @@ place_streams(sb_writer *w, section_plan *heap, section_plan *rows,
 static sb_status
 finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 {
-	section_plan plans[SB_NSECTIONS];
-	static const uint32_t kinds[SB_NSECTIONS] = {
+	section_plan plans[SB_NSECTIONS_COMPACT];
+	static const uint32_t kinds[SB_NSECTIONS_COMPACT] = {
 		SB_SECTION_SCHEMA, SB_SECTION_META, SB_SECTION_HEAP,
-		SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS};
+		SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
+		SB_SECTION_ENCODINGS};
 	sb_blocksums *blocks[3] = {NULL, NULL, NULL};
+	sb_blocksums *narrow_rows = NULL;
+	bool		narrow;
+	unsigned char *encodings = NULL;
+	size_t		encodings_len = 0;
 	sb_status	st;
 	uint64_t	end,
 				file_size;
 
+	if ((st = sb_compact_plan(w, &narrow, err)) != SB_OK)
+		return st;
+	w->nsections = narrow ? SB_NSECTIONS_COMPACT : SB_NSECTIONS;
+	w->header_size = SB_HEADER_FIXED + w->nsections * SB_SECTION_ENTRY;
 	memset(plans, 0, sizeof(plans));
-	for (int i = 0; i < SB_NSECTIONS; i++)
+	for (uint32_t i = 0; i < w->nsections; i++)
 		plans[i].kind = kinds[i];
+
+	if (narrow)
+		st = place_narrow(w, &plans[2], &plans[3], &narrow_rows, err);
+	else
+		st = place_streams(w, &plans[2], &plans[3], err);
+	if (st != SB_OK)
+		return st;
 	plans[0].offset = w->schema_off;
 	plans[0].length = w->schema_len;
 	plans[0].checksum = sb_checksum(w->schema, w->schema_len);
-
-	if ((st = place_streams(w, &plans[2], &plans[3], err)) != SB_OK)
-		return st;
 	end = sb_rows_first(w) ? plans[2].offset + plans[2].length :
 		plans[3].offset + plans[3].length;
 	st = write_index(w, sb_align_up(end, w->section_align), &plans[4], hdr,
 					 &blocks[SB_REGION_ENTRIES], err);
 	if (st == SB_OK)
 	{
-		blocks[SB_REGION_ROWS] = w->rows.blocks;
+		blocks[SB_REGION_ROWS] = narrow ? narrow_rows : w->rows.blocks;
 		blocks[SB_REGION_HEAP] = w->heap.blocks;
 		st = write_blocksums(w, blocks,
 							 sb_align_up(plans[4].offset + plans[4].length,
@@ -318,11 +374,25 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 							 &plans[5], err);
 	}
 	sb_blocksums_free(blocks[SB_REGION_ENTRIES]);
+	sb_blocksums_free(narrow_rows);
 	if (st != SB_OK)
 		return st;
+	end = plans[5].offset + plans[5].length;
 
-	plans[1].offset = sb_align_up(plans[5].offset + plans[5].length,
-								  SB_SECTION_ALIGN);
+	if (narrow)
+	{
+		if ((st = sb_compact_section(w, &encodings, &encodings_len, err)) != SB_OK)
+			return st;
+		plans[6].offset = sb_align_up(end, SB_SECTION_ALIGN);
+		plans[6].length = encodings_len;
+		plans[6].checksum = sb_checksum(encodings, encodings_len);
+		st = sb_pwrite_all(w->fd, encodings, encodings_len, plans[6].offset, err);
+		free(encodings);
+		if (st != SB_OK)
+			return st;
+		end = plans[6].offset + plans[6].length;
+	}
+	plans[1].offset = sb_align_up(end, SB_SECTION_ALIGN);
 	plans[1].length = w->meta_len;
 	plans[1].checksum = sb_checksum(w->meta, w->meta_len);
 	if ((st = sb_pwrite_all(w->fd, w->meta, w->meta_len, plans[1].offset,
@@ -348,7 +418,7 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 sb_status
 sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 {
-	unsigned char hdr[SB_HEADER_FIXED + SB_NSECTIONS * SB_SECTION_ENTRY];
+	unsigned char hdr[SB_HEADER_FIXED + SB_NSECTIONS_COMPACT * SB_SECTION_ENTRY];
 	sb_status	st;
 
 	if (w->failed || w->in_row || w->finished)
@@ -378,6 +448,7 @@ sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 		stats->inline_area = w->row_size - w->fields_size;
 		stats->inline_values = w->inline_values;
 		stats->spill_runs = (uint32_t) w->sorter.nruns;
+		stats->encoded_columns = w->encoded_columns;
 	}
 	return SB_OK;
 }

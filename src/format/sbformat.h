@@ -33,12 +33,13 @@
 #include <stdint.h>
 
 /*
- * Format versions: the reader reads majors 3 and 4, any minor.  The
- * writer writes 4.0 when the key has a hashed column (SB_KEY_HASHED),
- * else 3.0.  Files of majors 1 and 2, whose index kinds are gone, are
- * refused with SB_ERR_OBSOLETE: they must be rebuilt.
+ * Format versions: the reader reads majors 3 to 5, any minor.  The writer
+ * writes 5.0 when some column is stored in a compact encoding, else 4.0
+ * when the key has a hashed column (SB_KEY_HASHED), else 3.0.  Files of
+ * majors 1 and 2, whose index kinds are gone, are refused with
+ * SB_ERR_OBSOLETE: they must be rebuilt.
  */
-#define SB_FORMAT_MAJOR		4
+#define SB_FORMAT_MAJOR		5
 #define SB_FORMAT_MINOR		0
 
 #define SB_MAX_COLUMNS		1600	/* PostgreSQL's MaxHeapAttributeNumber */
@@ -121,6 +122,33 @@ typedef struct sb_column
 	uint8_t		flags;			/* SB_COLF_* */
 } sb_column;
 
+/*
+ * Column encodings (format 5), chosen by the writer per column when asked
+ * to be compact (docs/format.md section 19).  A column's field in a row
+ * slot is 'width' bytes wide: for a variable-length column 8, or 4 (a
+ * 4-byte reference, bit 31 marking a value inside the slot); for a
+ * fixed-length one its typlen, or an offset's width.
+ */
+#define SB_ENC_NONE		0		/* datum images */
+#define SB_ENC_OFFSET	1		/* by-value integer image = base + offset */
+#define SB_ENC_SYMBOLS	2		/* varlena payloads coded with a symbol table */
+
+#define SB_MAX_SYMBOLS		255 /* codes 0-254; 255 escapes a literal byte */
+#define SB_SYMBOL_ESCAPE	255
+#define SB_MAX_SYMBOL_LEN	8
+
+/* A column's encoding in an open bundle (valid until sb_close). */
+typedef struct sb_encoding
+{
+	uint8_t		kind;			/* SB_ENC_* */
+	uint8_t		width;			/* bytes of the field in a row slot */
+	uint16_t	nsymbols;		/* SB_ENC_SYMBOLS: 1 to SB_MAX_SYMBOLS */
+	int64_t		base;			/* SB_ENC_OFFSET: the smallest value */
+	const uint8_t *symbol_lens; /* SB_ENC_SYMBOLS: each symbol's length */
+	const unsigned char *symbols;	/* and its bytes, 8 per symbol, padded
+									 * with zeros */
+} sb_encoding;
+
 /* Inline values: the writer's limits on the area in each row slot. */
 #define SB_MAX_INLINE	4096	/* largest inline area a writer may ask for */
 #define SB_INLINE_DEFAULT 256	/* the limit sharedbuf and sbundle use */
@@ -160,6 +188,10 @@ typedef struct sb_writer_options
 	uint32_t	inline_limit;	/* widest inline area for short values in
 								 * each row slot, up to SB_MAX_INLINE; 0
 								 * stores every value in the heap */
+	bool		compact;		/* encode columns where it saves a third:
+								 * integers as offsets from their minimum,
+								 * variable-length values with a symbol
+								 * table, narrower value references */
 	int			ncolumns;
 	const sb_column *columns;
 } sb_writer_options;
@@ -177,6 +209,7 @@ typedef struct sb_build_stats
 	uint32_t	inline_area;	/* bytes of each row slot for inline values */
 	uint64_t	inline_values;	/* values stored in their row slot */
 	uint32_t	spill_runs;		/* sorted runs written to temp files */
+	int			encoded_columns;	/* columns stored in a compact encoding */
 } sb_build_stats;
 
 extern sb_status sb_writer_create(const sb_writer_options *opts,
@@ -234,6 +267,7 @@ typedef struct sb_info
 	const sb_column *columns;
 	const uint32_t *slot_offsets;	/* each column's field in a row slot, or
 									 * SB_NOT_STORED */
+	const sb_encoding *encodings;	/* each column's encoding */
 	int			nkeys;
 	const int  *key_columns;	/* the column of each key position */
 	uint64_t	indexed_count;	/* rows with a non-NULL key */
@@ -250,11 +284,19 @@ typedef struct sb_info
 #define SB_NOT_STORED	UINT32_MAX	/* the slot offset of an approximate
 									 * bundle's key columns */
 
-/* A value read from a row slot. */
+/*
+ * A value read from a row slot.  A value of an SB_ENC_SYMBOLS column is
+ * 'encoded': its image holds the coded payload, which sb_value_decode
+ * turns into the datum image.  A fixed-length value of an SB_ENC_OFFSET
+ * column is decoded into 'fixed', where ptr then points: such a value
+ * must be used where sb_slot_value put it, not copied.
+ */
 typedef struct sb_value
 {
 	const unsigned char *ptr;	/* the datum image (header included) */
 	size_t		len;			/* its length in bytes */
+	bool		encoded;		/* ptr is a coded image: decode it */
+	unsigned char fixed[8];		/* a decoded fixed-length image */
 } sb_value;
 
 extern sb_status sb_open(const char *path, sb_bundle **out, sb_error *err);
@@ -283,6 +325,23 @@ extern sb_status sb_row_get(sb_bundle *b, uint64_t row,
 extern sb_status sb_slot_value(sb_bundle *b, const unsigned char *slot,
 							   int col, sb_value *out, sb_error *err);
 
+/*
+ * Encoded values.  sb_value_decoded_size checks an encoded value's codes
+ * and gives the size of its datum image; sb_value_decode writes that
+ * image (with the header the column's values have unencoded) into 'out',
+ * never more than 'size' bytes.  sb_value_materialize does both into a
+ * buffer it grows with realloc (free it with free()), and leaves 'v'
+ * describing the image there; other values it leaves as they are.
+ */
+extern sb_status sb_value_decoded_size(const sb_bundle *b, int col,
+									   const sb_value *v, size_t *size,
+									   sb_error *err);
+extern void sb_value_decode(const sb_bundle *b, int col, const sb_value *v,
+							unsigned char *out, size_t size);
+extern sb_status sb_value_materialize(const sb_bundle *b, int col,
+									  sb_value *v, unsigned char **buf,
+									  size_t *cap, sb_error *err);
+
 /* Is column 'col' NULL in a row slot?  (A column not stored reads NULL.) */
 static inline bool
 sb_slot_isnull(const sb_info *in, const unsigned char *slot, int col)
@@ -291,7 +350,11 @@ sb_slot_isnull(const sb_info *in, const unsigned char *slot, int col)
 		((slot[col >> 3] >> (col & 7)) & 1);
 }
 
-/* The datum image of a non-NULL fixed-length column in a row slot. */
+/*
+ * The datum image of a non-NULL fixed-length column in a row slot, for a
+ * column not encoded (encodings[col].kind == SB_ENC_NONE); sb_slot_value
+ * reads any column.
+ */
 static inline const unsigned char *
 sb_slot_fixed(const sb_info *in, const unsigned char *slot, int col)
 {

@@ -43,7 +43,7 @@ sb_inline_init(sb_writer *w, uint32_t limit, sb_error *err)
 	w->inline_col = calloc(w->ncols, sizeof(bool));
 	if (w->inline_col == NULL)
 		return sb_fail(err, SB_ERR_NOMEM, "could not allocate columns");
-	for (int i = 0; limit > 0 && i < w->ncols; i++)
+	for (int i = 0; (limit > 0 || w->compact) && i < w->ncols; i++)
 		if (w->cols[i].typlen == -1 && w->slot_offsets[i] != SB_NOT_STORED)
 			w->sampling = true;
 	return SB_OK;
@@ -161,7 +161,11 @@ collect_column(const sb_writer *w, int col, uint64_t *sizes, uint64_t *hashes)
 		memcpy(&rec, s->buf + pos, sizeof(rec));
 		if (rec.op == SB_OP_VARLENA && rec.col == col)
 		{
-			sizes[row] = sb_value_header(&w->cols[col], rec.len, hdr, &align) + rec.len;
+			size_t		len = sb_compact_encoded_len((sb_writer *) w, col,
+													 s->buf + pos + sizeof(rec),
+													 rec.len);
+
+			sizes[row] = sb_value_header(&w->cols[col], len, hdr, &align) + len;
 			hashes[nvalues++] = sb_checksum(s->buf + pos + sizeof(rec), rec.len);
 		}
 		row += rec.op == SB_OP_END;
@@ -211,6 +215,7 @@ choose_area(sb_writer *w, sb_error *err)
 	free(sizes);
 	free(hashes);
 	w->row_size = w->fields_size + (uint32_t) sb_align_up(area, 8);
+	w->inline_area = (uint32_t) area;
 	return SB_OK;
 }
 
@@ -279,6 +284,7 @@ swap_streams(sb_writer *w)
 	w->heap.start = 0;
 	w->rows.fd = w->fd;
 	w->rows.start = start;
+	w->swapped = true;
 }
 
 /*
@@ -294,9 +300,11 @@ sb_inline_start(sb_writer *w, sb_error *err)
 	if (!w->sampling)
 		return SB_OK;
 	w->sampling = false;
-	if ((st = choose_area(w, err)) != SB_OK)
+	if ((st = sb_compact_choose_symbols(w, err)) != SB_OK ||
+		(st = choose_area(w, err)) != SB_OK)
 		return st;
-	if (sb_rows_first(w))
+	/* compact slots are narrowed from the temporary file at the end */
+	if (w->row_size > w->fields_size && !w->compact)
 		swap_streams(w);
 	return replay(w, err);
 }
@@ -320,7 +328,8 @@ sb_inline_place(sb_writer *w, int col, const void *payload, size_t len,
 		return false;
 	hl = sb_value_header(&w->cols[col], len, hdr, &align);
 	at = sb_align_up(w->fields_size + w->inline_used, align);
-	if (at + hl + len > w->row_size)
+	/* a compact slot's area is narrowed to what the values may use */
+	if (at + hl + len > (w->compact ? w->fields_size + w->inline_area : w->row_size))
 		return false;
 	memcpy(w->row + at, hdr, hl);
 	memcpy(w->row + at + hl, payload, len);

@@ -70,7 +70,9 @@
 #define SB_SECTION_HEAP			4
 #define SB_SECTION_ENTRIES		6
 #define SB_SECTION_BLOCKSUMS	7
-#define SB_NSECTIONS			6	/* the sections a writer writes */
+#define SB_SECTION_ENCODINGS	8	/* format 5: the columns' encodings */
+#define SB_NSECTIONS			6	/* the sections a writer writes... */
+#define SB_NSECTIONS_COMPACT	7	/* ...and with encodings */
 
 /*
  * Index kinds: the line index.  Kinds 1 (bucketed) and 2 (sorted) were
@@ -80,6 +82,7 @@
 #define SB_OBSOLETE_MAJOR	2	/* majors up to this one are obsolete */
 #define SB_LINES_MAJOR		3	/* the major of a file with no hashed key */
 #define SB_HASHED_MAJOR		4	/* the first major with SB_KEY_HASHED */
+#define SB_COMPACT_MAJOR	5	/* the first major with column encodings */
 
 #define SB_BLOCK_SHIFT		12	/* block checksums cover 4 KiB blocks */
 
@@ -105,6 +108,17 @@
 #define SB_COL_FLAGS		31
 
 #define SB_MAX_NAME_LEN		1024
+
+/* Encodings section: a record per column, then the symbol tables. */
+#define SB_ENCREC_SIZE		16
+#define SB_ENC_KIND			0
+#define SB_ENC_WIDTH		1
+#define SB_ENC_NSYMBOLS		2
+#define SB_ENC_TABLE_OFF	4
+#define SB_ENC_BASE			8
+
+/* A 4-byte reference with this bit set refers to an image in the slot. */
+#define SB_INLINE_REF4		UINT32_C(0x80000000)
 
 #define SB_HASH_XXH3		1	/* hash_id: XXH3-64 with the header's seed */
 #define SB_BUNDLE_APPROXIMATE	0x01	/* header flag */
@@ -221,6 +235,33 @@ sb_store_n(void *p, int bytes, uint64_t v)
 	}
 }
 
+/*
+ * Load or store the unsigned integer of 1 to 8 bytes that an offset field
+ * holds, in native byte order: the low 'bytes' bytes of a u64.
+ */
+static inline uint64_t
+sb_load_width(const void *p, int bytes)
+{
+	uint64_t	v = 0;
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	memcpy((unsigned char *) &v + 8 - bytes, p, bytes);
+#else
+	memcpy(&v, p, bytes);
+#endif
+	return v;
+}
+
+static inline void
+sb_store_width(void *p, int bytes, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	memcpy(p, (unsigned char *) &v + 8 - bytes, bytes);
+#else
+	memcpy(p, &v, bytes);
+#endif
+}
+
 /* Round v up to a multiple of the power of two a. */
 static inline uint64_t
 sb_align_up(uint64_t v, uint64_t a)
@@ -330,6 +371,9 @@ struct sb_bundle
 	int			nkeys;
 	sb_column  *columns;
 	uint32_t   *slot_offsets;	/* of each column's field; SB_NOT_STORED */
+	sb_encoding *encodings;		/* of each column */
+	unsigned char *symbols;		/* the symbol tables the encodings use */
+	bool		encoded;		/* some column is encoded or narrowed */
 	int			key_columns[SB_MAX_KEY_COLUMNS];	/* column of each key */
 	uint8_t		fp_bytes;
 	uint64_t	home_lines;		/* index lines a hash can start at */
@@ -540,10 +584,27 @@ extern bool sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
 /* in sbaccess.c */
 extern void sb_fill_info(sb_bundle *b);
 
+/* in sbencode.c */
+extern sb_status sb_encodings_read(sb_bundle *b, const unsigned char *sec,
+								   uint64_t len, sb_error *err);
+extern void sb_encodings_default(sb_bundle *b);
+extern bool sb_symbols_size(const sb_encoding *e, const unsigned char *in,
+							size_t len, size_t *out_len);
+extern size_t sb_symbols_decode(const sb_encoding *e, const unsigned char *in,
+								size_t len, unsigned char *out, size_t cap);
+extern int	sb_symbols_compare(const sb_encoding *e, const unsigned char *in,
+							   size_t len, const unsigned char *probe,
+							   size_t plen);
+extern sb_status sb_slot_key_part(sb_bundle *b, const unsigned char *slot,
+								  int col, const sb_keycol *kc, sb_value *v,
+								  sb_key_part *part, unsigned char **buf,
+								  size_t *cap, sb_error *err);
+
 /* in sbschema.c */
 extern sb_status sb_schema_layout(const sb_column *cols, int ncols,
-								  bool approximate, uint32_t *offsets,
-								  uint32_t *row_size, sb_error *err);
+								  bool approximate, const uint8_t *widths,
+								  uint32_t *offsets, uint32_t *row_size,
+								  uint32_t *fields_end, sb_error *err);
 extern sb_status sb_schema_check_column(const sb_column *c, int ncols,
 										sb_error *err);
 

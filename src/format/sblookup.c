@@ -243,13 +243,22 @@ sb_lookup_prefetch_row(sb_bundle *b, sb_lookup *lookup)
 		__builtin_prefetch(b->rows + r * b->row_size);
 }
 
-/* Does a slot hold the integer key 'ival' (see set_int_key)? */
+/*
+ * Does a slot hold the integer key 'ival' (see set_int_key)?  A key
+ * stored as an offset from its smallest value is compared as one.
+ */
 static inline bool
 int_key_matches(const sb_bundle *b, const unsigned char *slot, int64_t ival)
 {
-	return !sb_slot_isnull(&b->info, slot, b->int_key) &&
-		sb_load_int(slot + b->slot_offsets[b->int_key],
-					b->columns[b->int_key].typlen) == ival;
+	const sb_encoding *e = &b->encodings[b->int_key];
+	const unsigned char *field = slot + b->slot_offsets[b->int_key];
+
+	if (sb_slot_isnull(&b->info, slot, b->int_key))
+		return false;
+	if (e->kind == SB_ENC_OFFSET)
+		return (uint64_t) ival - (uint64_t) e->base ==
+			sb_load_width(field, e->width);
+	return sb_load_int(field, b->columns[b->int_key].typlen) == ival;
 }
 
 /* row_matches: the row holds the probe key except for its hashed parts */
@@ -284,6 +293,22 @@ row_matches(sb_bundle *b, const unsigned char *slot,
 		}
 		if ((st = sb_slot_value(b, slot, col, &v, err)) != SB_OK)
 			return st;
+		if (v.encoded)
+		{
+			/* a VARLENA part: compare the codes with the probe's bytes */
+			size_t		hl = sb_varlena_header_size(v.ptr);
+			int			eq = sb_symbols_compare(&b->encodings[col], v.ptr + hl,
+												v.len - hl, parts[k].data,
+												parts[k].len);
+
+			if (eq < 0)
+				return sb_fail(err, SB_ERR_CORRUPT,
+							   "key column \"%s\" holds an invalid encoded value",
+							   b->columns[col].name);
+			if (eq == 0)
+				return 0;
+			continue;
+		}
 		if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &part))
 			return sb_fail(err, SB_ERR_CORRUPT, "key column \"%s\" holds an invalid value",
 						   b->columns[col].name);

@@ -99,6 +99,8 @@ sb_open_memory(const void *data, size_t size, sb_bundle **out, sb_error *err)
 	{
 		free(b->columns);
 		free(b->slot_offsets);
+		free(b->encodings);
+		free(b->symbols);
 		free(b->strings);
 		free(b->verified);
 		free(b);
@@ -119,6 +121,8 @@ sb_close(sb_bundle *b)
 		munmap((void *) b->base, b->size);
 	free(b->columns);
 	free(b->slot_offsets);
+	free(b->encodings);
+	free(b->symbols);
 	free(b->strings);
 	free(b->verified);
 	free(b);
@@ -250,12 +254,13 @@ read_fields(sb_bundle *b, const unsigned char *hdr, sb_error *err)
 
 /*
  * Is a section kind one this reader knows?  Kind 5, the directory of the
- * bucketed index, is not one any more.
+ * bucketed index, is not one any more.  Kind 8, the encodings, is read
+ * with the schema.
  */
 static bool
 known_kind(uint32_t kind)
 {
-	return kind >= SB_SECTION_SCHEMA && kind <= SB_SECTION_BLOCKSUMS && kind != 5;
+	return kind >= SB_SECTION_SCHEMA && kind <= SB_SECTION_ENCODINGS && kind != 5;
 }
 
 /* Record a section from the table, checking its place in the file. */
@@ -384,13 +389,21 @@ copy_name(const unsigned char *sec, uint64_t seclen, uint32_t off,
 	return SB_OK;
 }
 
-/* Check where a column's field sits in the row slot. */
+/*
+ * Check where a column's field sits in the row slot.  A field narrower
+ * than the column's datum image or reference (format 5) may sit at any
+ * offset.
+ */
 static sb_status
-check_slot(const sb_bundle *b, const sb_column *c, uint32_t at, sb_error *err)
+check_slot(const sb_bundle *b, const sb_column *c, const sb_encoding *e,
+		   uint32_t at, sb_error *err)
 {
-	uint32_t	width = c->typlen > 0 ? (uint32_t) c->typlen : 8;
+	uint32_t	width = e->width;
 	unsigned	align = c->typlen > 0 ? sb_typalign_bytes(c->typalign) : 8;
 	bool		approx = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
+
+	if (width != (c->typlen > 0 ? (uint32_t) c->typlen : 8))
+		align = 1;
 
 	if (at == SB_NOT_STORED)
 	{
@@ -461,7 +474,42 @@ read_column(sb_bundle *b, const unsigned char *sec, uint64_t seclen, int i,
 						   c->key_position);
 		b->key_columns[c->key_position - 1] = i;
 	}
-	return check_slot(b, c, b->slot_offsets[i], err);
+	return SB_OK;
+}
+
+/*
+ * Read the columns' encodings: from the encodings section, which a file
+ * has exactly when its major is 5 or later; then check every field's
+ * place in the slot.
+ */
+static sb_status
+read_encodings(sb_bundle *b, sb_error *err)
+{
+	const sb_section_info *sec = find_section(b, SB_SECTION_ENCODINGS);
+	sb_status	s;
+
+	b->encodings = calloc(b->ncolumns, sizeof(sb_encoding));
+	if (b->encodings == NULL)
+		return sb_fail(err, SB_ERR_NOMEM, "could not allocate encodings");
+	if ((sec != NULL) != (b->major >= SB_COMPACT_MAJOR))
+		return sb_fail(err, SB_ERR_CORRUPT,
+					   "a file of format version %u %s an encodings section",
+					   b->major, sec ? "has" : "lacks");
+	if (sec == NULL)
+		sb_encodings_default(b);
+	else
+	{
+		if (sb_checksum(b->base + sec->offset, sec->length) != sec->checksum)
+			return sb_fail(err, SB_ERR_CHECKSUM, "encodings checksum mismatch");
+		if ((s = sb_encodings_read(b, b->base + sec->offset, sec->length,
+								   err)) != SB_OK)
+			return s;
+	}
+	for (int i = 0; i < b->ncolumns; i++)
+		if ((s = check_slot(b, &b->columns[i], &b->encodings[i],
+							b->slot_offsets[i], err)) != SB_OK)
+			return s;
+	return SB_OK;
 }
 
 /*
@@ -512,6 +560,8 @@ read_schema(sb_bundle *b, sb_error *err)
 	for (int k = 0; k < b->nkeys; k++)
 		if (b->key_columns[k] < 0)
 			return sb_fail(err, SB_ERR_CORRUPT, "key position %d has no column", k + 1);
+	if ((s = read_encodings(b, err)) != SB_OK)
+		return s;
 	set_int_key(b);
 	return SB_OK;
 }

@@ -16,17 +16,24 @@
  */
 #include "sbinternal.h"
 
-/* Bytes a column's field takes in a slot. */
+/*
+ * Bytes a column's field takes in a slot: its datum image or an 8-byte
+ * reference, unless 'widths' gives a narrower field (format 5).
+ */
 static uint32_t
-field_width(const sb_column *c)
+field_width(const sb_column *c, const uint8_t *widths, int i)
 {
+	if (widths)
+		return widths[i];
 	return c->typlen > 0 ? (uint32_t) c->typlen : 8;
 }
 
-/* Alignment of a column's field in a slot. */
+/* Alignment of a column's field in a slot: 1 for a narrowed field. */
 static unsigned
-field_align(const sb_column *c)
+field_align(const sb_column *c, const uint8_t *widths, int i)
 {
+	if (widths && widths[i] != field_width(c, NULL, i))
+		return 1;
 	return c->typlen > 0 ? sb_typalign_bytes(c->typalign) : 8;
 }
 
@@ -97,20 +104,20 @@ sb_schema_check_column(const sb_column *c, int ncols, sb_error *err)
  * in column order.  With a nonzero 'limit', only those that end by it.
  */
 static void
-place_columns(const sb_column *cols, int ncols, uint32_t *offsets,
-			  unsigned align, uint64_t limit, uint64_t *off)
+place_columns(const sb_column *cols, int ncols, const uint8_t *widths,
+			  uint32_t *offsets, unsigned align, uint64_t limit, uint64_t *off)
 {
 	for (int i = 0; i < ncols; i++)
 	{
 		const sb_column *c = &cols[i];
 		uint64_t	at = sb_align_up(*off, align);
 
-		if (offsets[i] != SB_UNPLACED || field_align(c) != align)
+		if (offsets[i] != SB_UNPLACED || field_align(c, widths, i) != align)
 			continue;
-		if (limit != 0 && at + field_width(c) > limit)
+		if (limit != 0 && at + field_width(c, widths, i) > limit)
 			continue;
 		offsets[i] = (uint32_t) at;
-		*off = at + field_width(c);
+		*off = at + field_width(c, widths, i);
 	}
 }
 
@@ -119,27 +126,65 @@ place_columns(const sb_column *cols, int ncols, uint32_t *offsets,
  * width: first fill the gap between the NULL bitmap and the next 8-byte
  * boundary with narrow fields, then place the rest by decreasing
  * alignment (format.md 6.3).  With 'approximate', key columns are not
- * stored at all.
+ * stored at all.  'widths', if not NULL, gives each column's field width
+ * (format.md 19.4); *fields_end, if not NULL, gets the end of the last
+ * field before the slot is rounded up to 8 bytes.
  */
+static uint64_t place_all(const sb_column *cols, int ncols, bool approximate,
+						  const uint8_t *widths, uint32_t *offsets,
+						  bool narrow_first);
+
 sb_status
 sb_schema_layout(const sb_column *cols, int ncols, bool approximate,
-				 uint32_t *offsets, uint32_t *row_size, sb_error *err)
+				 const uint8_t *widths, uint32_t *offsets, uint32_t *row_size,
+				 uint32_t *fields_end, sb_error *err)
 {
-	uint64_t	off = ((uint64_t) ncols + 7) / 8;
-	uint64_t	gap_end = sb_align_up(off, 8);
+	uint64_t	end = place_all(cols, ncols, approximate, widths, offsets, false),
+				off;
 
-	for (int i = 0; i < ncols; i++)
-		offsets[i] = approximate && cols[i].key_position != 0 ?
-			SB_NOT_STORED : SB_UNPLACED;
-	for (unsigned align = 4; align >= 1; align /= 2)
-		place_columns(cols, ncols, offsets, align, gap_end, &off);
-	off = gap_end;
-	for (unsigned align = 8; align >= 1; align /= 2)
-		place_columns(cols, ncols, offsets, align, 0, &off);
-	off = sb_align_up(off, 8);
+	/*
+	 * With narrowed fields (alignment 1), filling the gap with them first
+	 * may leave less padding: keep whichever order ends first.
+	 */
+	if (widths &&
+		place_all(cols, ncols, approximate, widths, offsets, true) > end)
+		end = place_all(cols, ncols, approximate, widths, offsets, false);
+	else if (widths)
+		end = place_all(cols, ncols, approximate, widths, offsets, true);
+	off = sb_align_up(end, 8);
 	if (off > UINT32_MAX / 2)
 		return sb_fail(err, SB_ERR_LIMIT, "row slot of %llu bytes is too wide",
 					   (unsigned long long) off);
 	*row_size = (uint32_t) off;
+	if (fields_end)
+		*fields_end = (uint32_t) end;
 	return SB_OK;
+}
+
+/*
+ * Place every stored column: the gap after the bitmap first, by
+ * alignments 4, 2, 1 (or 1, 2, 4 with 'narrow_first'), then the rest by
+ * decreasing alignment.  Returns the end of the last field.
+ */
+static uint64_t
+place_all(const sb_column *cols, int ncols, bool approximate,
+		  const uint8_t *widths, uint32_t *offsets, bool narrow_first)
+{
+	uint64_t	off = ((uint64_t) ncols + 7) / 8;
+	uint64_t	gap_end = sb_align_up(off, 8);
+	uint64_t	end = 0;
+
+	for (int i = 0; i < ncols; i++)
+		offsets[i] = approximate && cols[i].key_position != 0 ?
+			SB_NOT_STORED : SB_UNPLACED;
+	for (unsigned k = 0; k < 3; k++)
+		place_columns(cols, ncols, widths, offsets,
+					  narrow_first ? 1u << k : 4u >> k, gap_end, &off);
+	end = off;
+	off = gap_end;
+	for (unsigned align = 8; align >= 1; align /= 2)
+		place_columns(cols, ncols, widths, offsets, align, 0, &off);
+	if (off > gap_end || end > gap_end)
+		end = off;
+	return end;
 }

@@ -148,9 +148,35 @@ verify_fields(sb_bundle *b, uint64_t row, const unsigned char *slot,
 			continue;
 		}
 		if (!sb_slot_isnull(&b->info, slot, c))
-			memset(used + b->slot_offsets[c], 1,
-				   col->typlen > 0 ? (size_t) col->typlen : 8);
+			memset(used + b->slot_offsets[c], 1, b->encodings[c].width);
 	}
+	return SB_OK;
+}
+
+/*
+ * Check what an encoded value holds: an offset that gives a value of the
+ * column's type, or codes of the column's symbol table.
+ */
+static sb_status
+verify_encoded(sb_bundle *b, int c, const sb_value *v, uint64_t row,
+			   sb_error *err)
+{
+	const sb_column *col = &b->columns[c];
+	size_t		size;
+
+	if (b->encodings[c].kind == SB_ENC_OFFSET)
+	{
+		int64_t		x = sb_load_int(v->ptr, col->typlen);
+		uint64_t	off = (uint64_t) x - (uint64_t) b->encodings[c].base;
+
+		if (b->encodings[c].width < 8 && off >> (8 * b->encodings[c].width) != 0)
+			return sb_fail(err, SB_ERR_CORRUPT,
+						   "row %llu: column \"%s\" holds an offset beyond its type's range",
+						   (unsigned long long) row, col->name);
+		return SB_OK;
+	}
+	if (v->encoded)
+		return sb_value_decoded_size(b, c, v, &size, err);
 	return SB_OK;
 }
 
@@ -172,11 +198,14 @@ verify_row(sb_bundle *b, uint64_t row, unsigned char *used,
 		const sb_column *col = &b->columns[c];
 		sb_value	v;
 
-		if (col->typlen > 0 || sb_slot_isnull(&b->info, slot, c))
+		if (sb_slot_isnull(&b->info, slot, c))
 			continue;
-		if ((st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
+		if ((st = sb_slot_value(b, slot, c, &v, err)) != SB_OK ||
+			(st = verify_encoded(b, c, &v, row, err)) != SB_OK)
 			return st;
-		if (sb_load64(slot + b->slot_offsets[c]) & SB_INLINE_REF)
+		if (col->typlen > 0)
+			continue;
+		if (v.ptr >= slot && v.ptr < slot + b->row_size)
 			st = verify_inline(col, slot, &v, used, row, err);
 		else
 		{
@@ -231,32 +260,36 @@ sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
 	const unsigned char *slot = b->rows + row * b->row_size;
 	sb_key_part parts[SB_MAX_KEY_COLUMNS];
 	sb_keycol	cols[SB_MAX_KEY_COLUMNS];
+	sb_value	v[SB_MAX_KEY_COLUMNS];
+	unsigned char *bufs[SB_MAX_KEY_COLUMNS] = {NULL};
+	size_t		caps[SB_MAX_KEY_COLUMNS] = {0};
+	bool		found = true;
 
 	*st = SB_OK;
 	*known = true;
-	for (int k = 0; k < b->nkeys; k++)
+	for (int k = 0; found && k < b->nkeys; k++)
 	{
 		int			c = b->key_columns[k];
-		sb_value	v;
 
 		cols[k].kind = b->columns[c].key_kind;
 		cols[k].typlen = b->columns[c].typlen;
 		if (sb_slot_isnull(&b->info, slot, c))
-			return false;
-		if ((*st = sb_slot_value(b, slot, c, &v, err)) != SB_OK)
-			return false;
-		if (cols[k].kind == SB_KEY_HASHED)
-			*known = false;
-		else if (!sb_key_part_from_image(&cols[k], v.ptr, v.len, &parts[k]))
+			found = false;
+		else if (cols[k].kind == SB_KEY_HASHED)
 		{
-			*st = sb_fail(err, SB_ERR_CORRUPT, "row %llu has an invalid key",
-						  (unsigned long long) row);
-			return false;
+			*known = false;
+			if ((*st = sb_slot_value(b, slot, c, &v[k], err)) != SB_OK)
+				found = false;
 		}
+		else if ((*st = sb_slot_key_part(b, slot, c, &cols[k], &v[k], &parts[k],
+										 &bufs[k], &caps[k], err)) != SB_OK)
+			found = false;
 	}
-	if (*known)
+	if (found && *known)
 		*hash = sb_hash_parts(cols, b->nkeys, parts, b->hash_seed);
-	return true;
+	for (int k = 0; k < b->nkeys; k++)
+		free(bufs[k]);
+	return found;
 }
 
 /*

@@ -115,8 +115,9 @@ build_schema(sb_writer *w, const sb_writer_options *o, sb_error *err)
 	}
 	if (w->approximate && w->nkeys == 0)
 		return sb_fail(err, SB_ERR_INVALID, "an approximate bundle needs a key");
-	if ((st = sb_schema_layout(w->cols, w->ncols, w->approximate,
-							   w->slot_offsets, &w->row_size, err)) != SB_OK)
+	if ((st = sb_schema_layout(w->cols, w->ncols, w->approximate, NULL,
+							   w->slot_offsets, &w->row_size, NULL,
+							   err)) != SB_OK)
 		return st;
 
 	w->schema_len = (size_t) w->ncols * SB_COLREC_SIZE + strings;
@@ -210,10 +211,12 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	w->section_align = o->section_align ? o->section_align : SB_DATA_ALIGN;
 	w->seed = o->hash_seed;
 	w->pg_major = o->pg_major;
+	w->compact = o->compact;
 	w->nsections = SB_NSECTIONS;
 	w->header_size = SB_HEADER_FIXED + w->nsections * SB_SECTION_ENTRY;
 
 	if ((st = build_schema(w, o, err)) != SB_OK ||
+		(st = sb_compact_init(w, err)) != SB_OK ||
 		(st = sb_inline_init(w, o->inline_limit, err)) != SB_OK)
 		goto fail;
 	w->path = strdup(o->path);
@@ -266,7 +269,10 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 		goto fail;
 	}
 	w->created = true;
-	w->schema_off = sb_align_up(w->header_size, SB_SECTION_ALIGN);
+	/* a compact bundle may need the encodings section in the table */
+	w->schema_off = sb_align_up(w->compact ? SB_HEADER_FIXED +
+								SB_NSECTIONS_COMPACT * SB_SECTION_ENTRY :
+								w->header_size, SB_SECTION_ALIGN);
 	if ((st = sb_pwrite_all(w->fd, w->schema, w->schema_len, w->schema_off,
 							err)) != SB_OK)
 		goto fail;
@@ -397,6 +403,7 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 		memcpy(w->row + w->slot_offsets[col], image, c->typlen);
 		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
 		stored = w->row + w->slot_offsets[col];
+		sb_compact_note_fixed(w, col, image);
 	}
 	else
 		stored = image;
@@ -547,9 +554,13 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 	if (w->slot_offsets[col] != SB_NOT_STORED)
 	{
 		uint64_t	ref;
+		const void *stored = payload;
+		size_t		slen = len;
 
-		if (!sb_inline_place(w, col, payload, len, &ref) &&
-			(st = heap_store(w, col, payload, len, &ref, err)) != SB_OK)
+		if ((st = sb_compact_encode(w, col, &stored, &slen, err)) != SB_OK)
+			return sb_writer_failed(w, st);
+		if (!sb_inline_place(w, col, stored, slen, &ref) &&
+			(st = heap_store(w, col, stored, slen, &ref, err)) != SB_OK)
 			return sb_writer_failed(w, st);
 		sb_store64(w->row + w->slot_offsets[col], ref);
 		w->row[col >> 3] &= (unsigned char) ~(1 << (col & 7));
@@ -689,6 +700,7 @@ sb_writer_free(sb_writer *w)
 	free(w->set);
 	free(w->dedup_stats);
 	sb_inline_free(w);
+	sb_compact_free(w);
 	free(w->key_store);
 	free(w->path);
 	free(w->temp_dir);

@@ -31,6 +31,21 @@ typedef struct sb_dedup_stats
 	bool		off;
 } sb_dedup_stats;
 
+/* A symbol table being built or used to encode (sbcompact.c). */
+typedef struct sb_symtab sb_symtab;
+
+/* What the writer knows of a column's encoding (sbcompact.c). */
+typedef struct sb_colenc
+{
+	uint8_t		kind;			/* SB_ENC_* chosen */
+	uint8_t		width;			/* of the field in the final slot */
+	bool		offset_ok;		/* may be stored as offsets */
+	bool		seen;			/* a value was set */
+	int64_t		min;			/* smallest and largest value set */
+	int64_t		max;
+	sb_symtab  *tab;			/* SB_ENC_SYMBOLS */
+} sb_colenc;
+
 struct sb_writer
 {
 	char	   *path;
@@ -90,6 +105,18 @@ struct sb_writer
 	bool	   *inline_col;		/* per column: stored inline when it fits */
 	uint64_t	inline_values;
 
+	/* compact encodings (sbcompact.c) */
+	bool		compact;		/* the caller asked for them */
+	bool		swapped;		/* rows stream to the output file */
+	sb_colenc  *enc;			/* per column, when compact */
+	unsigned char *encbuf;		/* a value being encoded */
+	size_t		enccap;
+	uint32_t	inline_area;	/* bytes of the inline area values may use */
+	int			encoded_columns;
+	uint32_t   *narrow_offsets; /* the final slot's layout, when narrowed */
+	uint32_t	narrow_row_size;
+	uint32_t	narrow_area;	/* where its inline area starts */
+
 	/* build metadata, serialized */
 	unsigned char *meta;
 	size_t		meta_len;
@@ -111,7 +138,7 @@ sb_writer_failed(sb_writer *w, sb_status st)
 static inline bool
 sb_rows_first(const sb_writer *w)
 {
-	return w->row_size > w->fields_size;
+	return w->swapped;
 }
 
 /* sbwriter.c */
@@ -128,6 +155,21 @@ extern sb_status sb_inline_start(sb_writer *w, sb_error *err);
 extern bool sb_inline_place(sb_writer *w, int col, const void *payload,
 							size_t len, uint64_t *ref);
 extern void sb_inline_free(sb_writer *w);
+
+/* sbcompact.c */
+extern sb_status sb_compact_init(sb_writer *w, sb_error *err);
+extern sb_status sb_compact_choose_symbols(sb_writer *w, sb_error *err);
+extern sb_status sb_compact_encode(sb_writer *w, int col, const void **payload,
+								   size_t *len, sb_error *err);
+extern size_t sb_compact_encoded_len(sb_writer *w, int col, const void *payload,
+									 size_t len);
+extern void sb_compact_note_fixed(sb_writer *w, int col, const void *image);
+extern sb_status sb_compact_plan(sb_writer *w, bool *narrowed, sb_error *err);
+extern sb_status sb_compact_rows(sb_writer *w, uint64_t offset, sb_sink *rows,
+								 sb_error *err);
+extern sb_status sb_compact_section(sb_writer *w, unsigned char **sec,
+									size_t *len, sb_error *err);
+extern void sb_compact_free(sb_writer *w);
 
 /* sb_sample_add operations */
 #define SB_OP_FIXED		1

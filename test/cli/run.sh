@@ -336,7 +336,7 @@ rm -f m.sb
   --meta owner=me m.sb h.csv --header 2>err
 run "$SB" info m.sb
 check "info exits 0" test "$rc" -eq 0
-for pattern in 'format version: +3\.0' 'PostgreSQL major: +[0-9]+' \
+for pattern in 'format version: +5\.0' 'PostgreSQL major: +[0-9]+' \
   'build time: +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z' \
   'rows: +2$' 'file size: +[0-9]+ bytes' 'pg_catalog\.int4 +-1 +4 +t +i +datum +1 +integer' \
   'pg_catalog\.text +-1 +-1 +f +i +datum +- +-' 'kind: +lines' \
@@ -377,8 +377,49 @@ check "--memory 1 (index sorted in spilled runs): get finds every key" same big.
 "$SB" build --inline 0 --schema 'id:int8,name:text,v:float8' --key id \
   bigh.sb big.csv && cut -d, -f1 big.csv | xargs "$SB" get bigh.sb >bigh.out
 check "--inline 0 (every value in the heap): get finds every key" same big.csv bigh.out
-check "--inline 0 writes format 3.0 too" grep -q 'format version: *3\.0' <("$SB" info bigh.sb)
-check "the default (a line index) writes format 3.0" grep -q 'format version: *3\.0' <("$SB" info big.sb)
+check "--inline 0 writes format 5.0 too" grep -q 'format version: *5\.0' <("$SB" info bigh.sb)
+check "the default (compact encodings) writes format 5.0" grep -q 'format version: *5\.0' <("$SB" info big.sb)
+"$SB" build --no-compact --schema 'id:int8,name:text,v:float8' --key id bign.sb big.csv
+check "--no-compact writes format 3.0" grep -q 'format version: *3\.0' <("$SB" info bign.sb)
+check "--no-compact: info shows no encodings" bash -c "! '$SB' info bign.sb | grep -q encodings"
+check "compact bundles are smaller" test "$(stat -c %s big.sb)" -lt "$(stat -c %s bign.sb)"
+
+# Compact encodings: integers at the edges of their ranges, negative
+# values, NULLs, empty strings, symbol-coded text, a column that is
+# not worth encoding
+awk 'BEGIN {
+  srand(7);
+  for (i = 1; i <= 3000; i++) {
+    s = ""; n = i % 50 == 0 ? 0 : 20 + i % 30;
+    for (j = 0; j < n; j++) s = s substr("0123456789abcdef", int(rand() * 16) + 1, 1);
+    printf "%d,%d,%s,%s,%s,%s,%d\n", 1000000 + i, (i % 2 ? -32768 + i % 200 : -32518),
+      (i % 13 == 2 ? "" : -i * 1000), (i % 2 ? "9223372036854775807" : "-9223372036854775808"),
+      (s == "" ? "\"\"" : s), (i % 17 == 3 ? "" : "x" i), i % 2 ? 2147483647 : -2147483648
+  } }' >enc.csv
+check "build a compact bundle" "$SB" build \
+  --schema 'k:int8,small:int2,neg:int8,full:int8,hex:text,t:text,i:int4' --key k enc.sb enc.csv
+check "build it with --no-compact" "$SB" build --no-compact \
+  --schema 'k:int8,small:int2,neg:int8,full:int8,hex:text,t:text,i:int4' --key k encn.sb enc.csv
+run "$SB" info enc.sb
+for pattern in '^encodings:' ' 1  offset +2  base 1000001$' ' 2  offset +1  base -32767$' \
+               ' 3  offset +3  base -3000000$' ' 4  none +8$' ' 5  symbols +4  [0-9]+ symbols$' \
+               ' 7  none +4$'; do
+  check "info of a compact bundle shows /$pattern/" grep -Eq -- "$pattern" out
+done
+check "verify a compact bundle" "$SB" verify enc.sb
+"$SB" dump enc.sb >enc.out
+check "dump of a compact bundle reproduces the input" same enc.csv enc.out
+"$SB" dump --images enc.sb >enc.img
+"$SB" dump --images encn.sb >encn.img
+check "dump --images shows the same datum images as without encodings" same encn.img enc.img
+"$SB" get enc.sb 1000001 1000050 1003000 >enc.get
+grep -E '^100(0001|3000|0050),' enc.csv >enc.want
+check "get finds keys stored as offsets" same enc.want enc.get
+"$SB" build --schema 'hex:text,k:int8' --key hex enct.sb <(cut -d, -f1,5 enc.csv |
+  awk -F, '$2 != "\"\"" { print $2 "," $1 }')
+run "$SB" get enct.sb "$(sed -n 7p enc.csv | cut -d, -f5)"
+check "get finds a symbol-coded text key" grep -q "^[0-9a-f]*,1000007$" out
+
 check "verify the 100000-row bundles" quietly "$SB" verify big.sb bigt.sb bigm.sb bigh.sb
 "$SB" dump big.sb >bigd.out
 check "dump of 100000 rows reproduces the input" same big.csv bigd.out

@@ -97,3 +97,9 @@ TF_TEST(writer_value_limit, false)
 TF_TEST(writer_state_errors, false)
 TF_TEST(writer_existing_file, false)
 TF_TEST(writer_free_unfinished, false)
+
+/* test_compact.c */
+TF_TEST(compact_round_trip, false)
+TF_TEST(compact_small, false)
+TF_TEST(compact_text_key, false)
+TF_TEST(compact_damage, false)

@@ -279,15 +279,22 @@ tf_text_is(sb_bundle *b, uint64_t row, int col, const void *payload,
 		   size_t len)
 {
 	sb_value	v;
-	size_t		hl;
+	size_t		hl,
+				cap = 0;
+	unsigned char *buf = NULL;
+	sb_error	err;
+	bool		ok;
 
-	if (!tf_get_var(b, row, col, &v))
+	if (!tf_get_var(b, row, col, &v) ||
+		!CHECK_ST(sb_value_materialize(b, col, &v, &buf, &cap, &err), SB_OK, &err))
 		return false;
 	hl = sb_varlena_header_size(v.ptr);
-	return CHECKF(hl > 0 && v.len == hl + len &&
-				  memcmp(v.ptr + hl, payload, len) == 0,
-				  "row %llu column %d: value of %zu bytes differs from the %zu written",
-				  (unsigned long long) row, col, v.len, len);
+	ok = CHECKF(hl > 0 && v.len == hl + len &&
+				memcmp(v.ptr + hl, payload, len) == 0,
+				"row %llu column %d: value of %zu bytes differs from the %zu written",
+				(unsigned long long) row, col, v.len, len);
+	free(buf);
+	return ok;
 }
 
 /* Look a key up; store up to max rows found; return how many or -1. */

@@ -66,9 +66,16 @@ typedef struct bundle_spec
 	sb_column	cols[MAX_COLS];
 	uint32_t	inline_limit;	/* 0: every value in the heap */
 	bool		page_aligned;	/* data sections at 4096, not 64 */
+	bool		compact;		/* compact encodings (format 5) */
 } bundle_spec;
 
 static const bundle_spec specs[] = {
+	{"compact_int8_text.sb", false, true, 40, 200, 0, 6, 1,
+	4, {INT8("id", 1), INT4("n", 0), TEXT("name", 0), TEXT4("note", 0)}, 256, false, true},
+	{"compact_text_key.sb", false, false, 41, 120, 0, 5, 0,
+	3, {TEXT("code", 1), INT2("s", 0), TEXT("rest", 0)}, 0, false, true},
+	{"compact_approx.sb", true, false, 42, 80, 0, 0, 0,
+	3, {INT4("a", 1), INT8("b", 0), TEXT("c", 0)}, 64, false, true},
 	{"empty_int4.sb", false, false, 0, 0, 0, 0, 0,
 	2, {INT4("id", 1), TEXT("name", 0)}},
 	{"one_row_int4.sb", false, false, 0, 1, 0, 0, 1,
@@ -325,6 +332,7 @@ write_bundle(const char *dir, const bundle_spec *s)
 	o.dedup = s->dedup;
 	o.pg_major = 15;
 	o.inline_limit = s->inline_limit;
+	o.compact = s->compact;
 	o.section_align = s->page_aligned ? 0 : 64;
 	o.ncolumns = s->ncols;
 	o.columns = s->cols;
