@@ -37,6 +37,16 @@ SELECT * FROM wr WHERE id = ANY ('{7,3000}') ORDER BY id;
 UPDATE wr SET id = 8 WHERE id = 9;
 -- updates by a non-key predicate scan both layers
 UPDATE wr SET grp = grp + 100 WHERE val LIKE 'v99_' RETURNING id, grp;
+-- a join between the scan and the change: only the rows that join change
+CREATE TABLE wr_join (id int, d int);
+INSERT INTO wr_join VALUES (20, 1), (21, 2), (22, 3), (99999, 4);
+SET enable_nestloop = off;
+EXPLAIN (COSTS OFF) UPDATE wr SET grp = wr.grp + j.d FROM wr_join j WHERE wr.id = j.id;
+UPDATE wr SET grp = wr.grp + j.d FROM wr_join j WHERE wr.id = j.id RETURNING wr.*;
+DELETE FROM wr USING wr_join j WHERE wr.id = j.id AND j.d = 3 RETURNING wr.*;
+RESET enable_nestloop;
+SELECT keys FROM sharedbuf_delta_info('wr');
+SELECT * FROM wr WHERE id BETWEEN 20 AND 22 ORDER BY id;
 -- an update of a row updated twice in one statement happens once
 UPDATE wr SET grp = wr.grp + 1 FROM (VALUES (5), (5)) v(id) WHERE wr.id = v.id;
 SELECT * FROM wr WHERE id = 5;
@@ -239,6 +249,10 @@ BEGIN
       step := format('update group %s', k % 50);
       UPDATE wr_heap SET grp = grp + 10 WHERE grp = k % 50;
       UPDATE wr_eq SET grp = grp + 10 WHERE grp = k % 50;
+    ELSIF r < 0.81 THEN
+      step := format('update by a join on %s and %s', k, k2);
+      UPDATE wr_heap SET grp = wr_heap.grp + v.d FROM (VALUES (k, 1), (k2, 2)) v(id, d) WHERE wr_heap.id = v.id;
+      UPDATE wr_eq SET grp = wr_eq.grp + v.d FROM (VALUES (k, 1), (k2, 2)) v(id, d) WHERE wr_eq.id = v.id;
     ELSIF r < 0.84 THEN
       step := format('put %s', k);
       DELETE FROM wr_heap WHERE id = k;

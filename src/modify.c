@@ -3,13 +3,18 @@
  * modify.c
  *	  INSERT, UPDATE, DELETE and COPY FROM on writable bundles.
  *
- * Writes go to the bundle's delta (delta.c).  UPDATE and DELETE identify
- * a row by its ctid in the delta: the scan of the changed table claims
- * each key before it returns the key's rows, and returns them from the
- * delta (deltaread.c), so every row they change is a delta row that this
- * transaction alone may change.  An INSERT claims its key too, which
- * also makes a unique-key bundle's duplicate check race-free.  An UPDATE
- * of a key column deletes the row and inserts it under its new key.
+ * Writes go to the bundle's delta (delta.c).  When the scan of the changed
+ * table feeds the UPDATE or DELETE directly, it claims each key before it
+ * returns the key's rows, and returns them from the delta (deltaread.c):
+ * the statement computes its quals and new values from the newest rows,
+ * and identifies each by its ctid in the delta, a row this transaction
+ * alone may change.  When a join stands between them, claiming every row
+ * the scan reads would copy rows that never join; then the change claims
+ * the key of the old row and looks for a row of those values among the
+ * key's rows (none, if a concurrent write changed it).  An INSERT claims
+ * its key too, which also makes a unique-key bundle's duplicate check
+ * race-free.  An UPDATE of a key column deletes the row and inserts it
+ * under its new key.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +37,7 @@
 #include "storage/lmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -54,6 +60,8 @@ typedef struct SbModifyState
 	bool		key_updated;
 	int64		written;		/* rows this statement wrote */
 	AttrNumber	ctid_attno;		/* of the plan's "ctid" junk column */
+	AttrNumber	wholerow_attno; /* of its "wholerow" junk column */
+	bool		direct;			/* the changed table's scan feeds the change */
 	MemoryContext row_cxt;		/* reset per row */
 	char	   *insert_sql;
 	char	   *update_sql;
@@ -99,6 +107,9 @@ sbAddForeignUpdateTargets(PlannerInfo *root, Index rtindex,
 							  -1, InvalidOid, 0);
 
 	add_row_identity_var(root, var, rtindex, "ctid");
+	/* the old row, for a change that a join separates from the scan */
+	add_row_identity_var(root, makeWholeRowVar(target_rte, rtindex, 0, false),
+						 rtindex, "wholerow");
 }
 
 /*
@@ -206,10 +217,17 @@ sbBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 					  intVal(list_nth(fdw_private, SbModKeyUpdated)) != 0);
 	if (op == CMD_UPDATE || op == CMD_DELETE)
 	{
-		ms->ctid_attno = ExecFindJunkAttributeInTlist(outerPlanState(mtstate)->plan->targetlist,
-													  "ctid");
-		if (!AttributeNumberIsValid(ms->ctid_attno))
-			elog(ERROR, "could not find junk ctid column");
+		PlanState  *sub = outerPlanState(mtstate);
+
+		ms->ctid_attno = ExecFindJunkAttributeInTlist(sub->plan->targetlist, "ctid");
+		ms->wholerow_attno = ExecFindJunkAttributeInTlist(sub->plan->targetlist, "wholerow");
+		if (!AttributeNumberIsValid(ms->ctid_attno) ||
+			!AttributeNumberIsValid(ms->wholerow_attno))
+			elog(ERROR, "could not find junk ctid or wholerow column");
+		ms->direct = IsA(sub, ForeignScanState) &&
+			((Scan *) sub->plan)->scanrelid == rinfo->ri_RangeTableIndex;
+		if (ms->direct)
+			SbScanClaimKeys((ForeignScanState *) sub);
 	}
 	rinfo->ri_FdwState = ms;
 }
@@ -387,6 +405,89 @@ row_ctid(SbModifyState *ms, TupleTableSlot *planSlot)
 	return (ItemPointer) DatumGetPointer(d);
 }
 
+/* Do a delta row's columns hold the values of the old row? */
+static bool
+same_row(SbModifyState *ms, TupleDesc desc, HeapTuple row, TupleDesc rowdesc,
+		 const Datum *values, const bool *nulls)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		isnull;
+		Datum		v;
+
+		if (ms->d->colnames[i] == NULL)
+			continue;
+		v = heap_getattr(row, ms->d->deltaatts[i], rowdesc, &isnull);
+		if (isnull != nulls[i] ||
+			(!isnull && !datumIsEqual(v, values[i], att->attbyval, att->attlen)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The ctid of the row to change when a join separates the change from the
+ * scan: claim the old row's key, then find a row of its values among the
+ * key's rows; NULL if there is none.
+ */
+static ItemPointer
+find_old_row(SbModifyState *ms, Relation rel, TupleTableSlot *planSlot)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum		values[MaxTupleAttributeNumber];
+	bool		nulls[MaxTupleAttributeNumber];
+	Datum		keys[SB_MAX_KEY_COLUMNS];
+	HeapTupleData tup;
+	HeapTupleHeader td;
+	Relation	delta;
+	TupleDesc	rowdesc;
+	ItemPointer found = NULL;
+	bool		isnull;
+	ListCell   *lc;
+	Datum		d = ExecGetJunkAttribute(planSlot, ms->wholerow_attno, &isnull);
+
+	if (isnull)
+		elog(ERROR, "wholerow of a writable bundle's row is NULL");
+	td = DatumGetHeapTupleHeader(d);
+	tup.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tup.t_self);
+	tup.t_tableOid = InvalidOid;
+	tup.t_data = td;
+	heap_deform_tuple(&tup, desc, values, nulls);
+	for (int k = 0; k < ms->d->nkeys; k++)
+	{
+		if (nulls[ms->d->keyattnos[k] - 1])
+			return NULL;
+		keys[k] = values[ms->d->keyattnos[k] - 1];
+	}
+	SbDeltaClaimKey(ms->d, ms->ftname, ms->gen, keys);
+	delta = table_open(ms->d->relid, AccessShareLock);
+	rowdesc = RelationGetDescr(delta);
+	foreach(lc, SbDeltaKeyRows(ms->d, ms->gen, keys))
+	{
+		HeapTuple	row = lfirst(lc);
+
+		if (same_row(ms, desc, row, rowdesc, values, nulls))
+		{
+			found = palloc(sizeof(ItemPointerData));
+			*found = row->t_self;
+			break;
+		}
+	}
+	table_close(delta, NoLock);
+	return found;
+}
+
+/* The ctid of the delta row an UPDATE or DELETE changes, or NULL. */
+static ItemPointer
+target_row(SbModifyState *ms, ResultRelInfo *rinfo, TupleTableSlot *planSlot)
+{
+	if (ms->direct)
+		return row_ctid(ms, planSlot);
+	return find_old_row(ms, rinfo->ri_RelationDesc, planSlot);
+}
+
 /*
  * Delete a delta row by ctid; false if this statement changed it already.
  * With 'slot', the row's values go there for RETURNING.
@@ -432,13 +533,16 @@ sbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 					TupleTableSlot *planSlot)
 {
 	SbModifyState *ms = rinfo->ri_FdwState;
-	ItemPointer ctid = row_ctid(ms, planSlot);
+	ItemPointer ctid;
 	MemoryContext old;
 	bool		done;
 
 	MemoryContextReset(ms->row_cxt);
 	old = MemoryContextSwitchTo(ms->row_cxt);
-	if (ms->key_updated)
+	ctid = target_row(ms, rinfo, planSlot);
+	if (ctid == NULL)
+		done = false;
+	else if (ms->key_updated)
 	{
 		done = delete_row(ms, ctid, NULL);
 		if (done)
@@ -474,10 +578,16 @@ sbExecForeignDelete(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 					TupleTableSlot *planSlot)
 {
 	SbModifyState *ms = rinfo->ri_FdwState;
-	ItemPointer ctid = row_ctid(ms, planSlot);
+	ItemPointer ctid;
+	MemoryContext old;
+	bool		done;
 
 	MemoryContextReset(ms->row_cxt);
-	return delete_row(ms, ctid, slot) ? slot : NULL;
+	old = MemoryContextSwitchTo(ms->row_cxt);
+	ctid = target_row(ms, rinfo, planSlot);
+	done = ctid != NULL && delete_row(ms, ctid, slot);
+	MemoryContextSwitchTo(old);
+	return done ? slot : NULL;
 }
 
 /*

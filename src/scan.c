@@ -226,14 +226,12 @@ static void
 begin_delta(ForeignScanState *node, SbScanState *st, MemoryContext cxt)
 {
 	Relation	rel = node->ss.ss_currentRelation;
-	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(rel));
 	const SbDelta *d;
 
 	if (opts->bundle == NULL ||
 		(st->delta = SbDeltaBeginRead(rel, opts->bundle, st->bundle, cxt)) == NULL)
 		return;
-	st->target = ExecRelationIsTargetRelation(node->ss.ps.state, plan->scan.scanrelid);
 	d = SbDeltaDefinition(st->delta);
 	for (int k = 0; k < d->nkeys; k++)
 	{
@@ -532,6 +530,19 @@ SbScanMappingRef(ForeignScanState *node)
 	SbScanState *st = node->fdw_state;
 
 	return st ? st->ref : NULL;
+}
+
+/*
+ * Make the scan of the table an UPDATE or DELETE changes claim each key
+ * before it returns its rows (modify.c), when it feeds the change.
+ */
+void
+SbScanClaimKeys(ForeignScanState *node)
+{
+	SbScanState *st = node->fdw_state;
+
+	if (st && st->delta)
+		st->target = true;
 }
 
 /* Make the scan share its rows through a parallel state. */

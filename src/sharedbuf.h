@@ -469,6 +469,7 @@ extern bool SbParallelNextRow(SbParallelState *ps, uint64 nrows, uint64 *next,
 							  uint64 *end);
 extern bool SbParallelTakeDelta(SbParallelState *ps);
 extern const SbMappingRef *SbScanMappingRef(ForeignScanState *node);
+extern void SbScanClaimKeys(ForeignScanState *node);
 extern void SbScanSetParallel(ForeignScanState *node, SbParallelState *ps);
 extern void SbAddPartialPath(PlannerInfo *root, RelOptInfo *baserel, double pages,
 							 double rows);
