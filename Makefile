@@ -34,8 +34,10 @@ EXT_OBJS = \
 	src/build.o \
 	src/cache.o \
 	src/catalog.o \
+	src/claim.o \
 	src/colmap.o \
 	src/delta.o \
+	src/deltaddl.o \
 	src/deltaread.o \
 	src/errors.o \
 	src/functions.o \

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * delta.c
- *	  The delta of a writable bundle: its table, its generations, and the
- *	  statements that read and write it.
+ *	  The delta of a writable bundle: its definition, its rows, and the
+ *	  statements run on it.
  *
  * A writable bundle keeps the changes made since it was built in an
  * ordinary heap table, sharedbuf_delta.<bundle>, so that they are
@@ -14,20 +14,18 @@
  *			are the 'R' rows of the generation, not the bundle's;
  *	sb_seq	on a marker, how many statements changed the key.
  *
- * A key is changed by copy on write: the first change to it in a
- * generation inserts its marker and copies its current rows; every change
- * then updates the marker first, which takes a row lock on it, so writers
- * of a key queue behind each other (and under REPEATABLE READ fail) just
- * as on a heap table.  A bundle records the last generation folded into
- * it ("delta_folded_through"); for a key, the marker of the newest
- * generation after that one decides, if any.  A rebuild (a fold, or a
- * refresh from the source query) moves writers on to a new generation,
- * waits for those of the old one, builds, and deletes the old generations'
- * rows in the building transaction.  A reader whose snapshot sees that
+ * A change of a key copies the key's rows to the generation first
+ * (claim.c), so the marker of the newest generation after the last one
+ * folded into the bundle ("delta_folded_through" in its metadata)
+ * decides the key, if there is one.  Folds and refreshes are in
+ * deltaddl.c, which deletes the rows of the generations a new bundle
+ * holds in the building transaction: a reader whose snapshot sees that
  * deletion also sees the new bundle's catalog row, so it never reads the
  * old bundle without the rows folded away from it (settle.c).
  *
- * Statements run through SPI, as the foreign table's owner, with plans
+ * This file reads a delta: its definition, as a foreign table over the
+ * bundle uses it; its rows through its indexes; and what SQL the other
+ * files run on it, through SPI, as the foreign table's owner, with plans
  * kept for the life of the backend.
  *
  *-------------------------------------------------------------------------
@@ -68,8 +66,6 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#define SB_DELTA_SCHEMA		"sharedbuf_delta"
-#define SB_DELTA_MAX_NAME	50	/* leaves room for the suffixes below */
 
 /* A kept plan of a statement on a delta. */
 typedef struct SbKeptPlan
@@ -82,15 +78,15 @@ typedef struct SbKeptPlan
 static HTAB *kept_plans = NULL;
 
 /* The schema of the deltas, or InvalidOid if the extension has none. */
-static Oid
-delta_schema(void)
+Oid
+SbDeltaSchema(void)
 {
 	return get_namespace_oid(SB_DELTA_SCHEMA, true);
 }
 
 /* The name of a delta's object: the table itself with a NULL suffix. */
-static char *
-delta_object(const char *bundle, const char *suffix)
+char *
+SbDeltaObject(const char *bundle, const char *suffix)
 {
 	return quote_qualified_identifier(SB_DELTA_SCHEMA,
 									  suffix ? psprintf("%s$%s", bundle, suffix) : bundle);
@@ -100,7 +96,7 @@ delta_object(const char *bundle, const char *suffix)
 Oid
 SbDeltaRelid(const char *bundle)
 {
-	Oid			nsp = delta_schema();
+	Oid			nsp = SbDeltaSchema();
 
 	if (!OidIsValid(nsp) || bundle == NULL)
 		return InvalidOid;
@@ -170,8 +166,8 @@ SbDeltaRun(Oid runas, const char *sql, int nargs, Oid *argtypes,
 }
 
 /* The foreign table's column of a delta column, by name; or 0. */
-static AttrNumber
-table_attnum(Relation ftrel, const char *name)
+AttrNumber
+SbTableAttnum(Relation ftrel, const char *name)
 {
 	TupleDesc	desc = RelationGetDescr(ftrel);
 
@@ -189,12 +185,12 @@ table_attnum(Relation ftrel, const char *name)
 static void
 read_delta_key(SbDelta *d, Relation ftrel)
 {
-	Oid			idx = get_relname_relid(psprintf("%s$marker", d->bundle), delta_schema());
+	Oid			idx = get_relname_relid(psprintf("%s$marker", d->bundle), SbDeltaSchema());
 	HeapTuple	tup;
 	Form_pg_index index;
 
 	d->marker_index = idx;
-	d->gen_index = get_relname_relid(psprintf("%s$gen", d->bundle), delta_schema());
+	d->gen_index = get_relname_relid(psprintf("%s$gen", d->bundle), SbDeltaSchema());
 
 	if (!OidIsValid(idx) ||
 		!HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(idx))))
@@ -208,7 +204,7 @@ read_delta_key(SbDelta *d, Relation ftrel)
 	{
 		char	   *name = get_attname(d->relid, index->indkey.values[k], false);
 
-		d->keyattnos[k] = table_attnum(ftrel, name);
+		d->keyattnos[k] = SbTableAttnum(ftrel, name);
 		d->keytypes[k] = get_atttype(d->relid, index->indkey.values[k]);
 		if (d->keyattnos[k] == 0)
 			ereport(ERROR,
@@ -217,7 +213,7 @@ read_delta_key(SbDelta *d, Relation ftrel)
 							RelationGetRelationName(ftrel), name, d->bundle)));
 	}
 	ReleaseSysCache(tup);
-	idx = get_relname_relid(psprintf("%s$row", d->bundle), delta_schema());
+	idx = get_relname_relid(psprintf("%s$row", d->bundle), SbDeltaSchema());
 	d->row_index = idx;
 	if (!OidIsValid(idx) || !OidIsValid(d->gen_index))
 		ereport(ERROR,
@@ -278,8 +274,8 @@ SbDeltaFor(Relation ftrel, const char *bundle)
 	d->relid = relid;
 	d->bundle = pstrdup(bundle);
 	d->runas = ftrel->rd_rel->relowner;
-	d->qualname = delta_object(bundle, NULL);
-	d->seqname = delta_object(bundle, "generation");
+	d->qualname = SbDeltaObject(bundle, NULL);
+	d->seqname = SbDeltaObject(bundle, "generation");
 	check_delta_columns(d, ftrel);
 	read_delta_key(d, ftrel);
 	return d;
@@ -330,7 +326,7 @@ SbDeltaColumnList(const SbDelta *d, const char *alias)
 int64
 SbDeltaGeneration(const SbDelta *d)
 {
-	Oid			seq = get_relname_relid(psprintf("%s$generation", d->bundle), delta_schema());
+	Oid			seq = get_relname_relid(psprintf("%s$generation", d->bundle), SbDeltaSchema());
 	Oid			save_user;
 	int			save_sec;
 	LOCAL_FCINFO(fcinfo, 1);
@@ -367,219 +363,6 @@ SbFoldedThrough(sb_bundle *b)
 	return strtoi64(buf, NULL, 10);
 }
 
-/* The owner of a delta table: the bundle's owner. */
-static Oid
-delta_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/*
- * Start a rebuild of a writable bundle: move writers on to a new
- * generation, after waiting for those of the current one, which is
- * returned; -1 if the bundle has no delta.
- */
-int64
-SbDeltaStartRebuild(const char *bundle)
-{
-	Oid			relid = SbDeltaRelid(bundle);
-	char	   *seq = delta_object(bundle, "generation");
-	bool		isnull;
-	int64		gen;
-
-	if (!OidIsValid(relid))
-		return -1;
-	/* writers lock the delta before they read the generation */
-	LockRelationOid(relid, ShareLock);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) SbDeltaRun(delta_owner(relid),
-					  psprintf("SELECT last_value, pg_catalog.nextval(%s) FROM %s",
-							   quote_literal_cstr(seq), seq),
-					  0, NULL, NULL, NULL, false);
-	gen = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									  1, &isnull));
-	SPI_finish();
-	UnlockRelationOid(relid, ShareLock);
-	return gen;
-}
-
-/* Finish a rebuild: the rows of the generations it folded go. */
-void
-SbDeltaFinishRebuild(const char *bundle, int64 gen)
-{
-	Datum		arg = Int64GetDatum(gen);
-	Oid			type = INT8OID;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) SbDeltaRun(delta_owner(SbDeltaRelid(bundle)),
-					  psprintf("DELETE FROM %s WHERE sb_gen OPERATOR(pg_catalog.<=) $1",
-							   delta_object(bundle, NULL)),
-					  1, &type, &arg, NULL, false);
-	SPI_finish();
-}
-
-/* Refuse a bundle that cannot take a delta. */
-static void
-check_writable(Relation ftrel, const char *bundle, sb_bundle *b)
-{
-	const sb_info *in = sb_bundle_info(b);
-
-	if (in->nkeys == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("bundle \"%s\" has no key", bundle),
-				 errdetail("Only a bundle with a key can be writable.")));
-	if (in->approximate)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("approximate bundle \"%s\" cannot be writable", bundle),
-				 errdetail("An approximate bundle does not store its key.")));
-	if (strlen(bundle) > SB_DELTA_MAX_NAME)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("bundle name \"%s\" is too long for a writable bundle", bundle),
-				 errdetail("A writable bundle's name has at most %d characters.",
-						   SB_DELTA_MAX_NAME)));
-	for (int k = 0; k < in->nkeys; k++)
-		if (table_attnum(ftrel, in->columns[in->key_columns[k]].name) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("foreign table \"%s\" has no column named \"%s\", a key column of bundle \"%s\"",
-							RelationGetRelationName(ftrel),
-							in->columns[in->key_columns[k]].name, bundle)));
-}
-
-/* The statements that create the delta of a table's bundle. */
-static List *
-delta_ddl(Relation ftrel, const char *bundle, sb_bundle *b, Oid owner)
-{
-	const sb_info *in = sb_bundle_info(b);
-	TupleDesc	desc = RelationGetDescr(ftrel);
-	StringInfoData cols,
-				key;
-	bool		unique = in->distinct_keys == in->row_count &&
-		in->indexed_count == in->row_count;
-	char	   *table = delta_object(bundle, NULL);
-	const char *role = quote_identifier(GetUserNameFromId(owner, false));
-
-	initStringInfo(&cols);
-	initStringInfo(&key);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		appendStringInfo(&cols, "%s %s", quote_identifier(NameStr(att->attname)),
-						 format_type_extended(att->atttypid, att->atttypmod,
-											  FORMAT_TYPE_TYPEMOD_GIVEN |
-											  FORMAT_TYPE_FORCE_QUALIFY));
-		if (OidIsValid(att->attcollation))
-			appendStringInfo(&cols, " COLLATE %s",
-							 SbQualifiedCollationName(att->attcollation));
-		appendStringInfoString(&cols, ", ");
-	}
-	for (int k = 0; k < in->nkeys; k++)
-		appendStringInfo(&key, "%s, ",
-						 quote_identifier(in->columns[in->key_columns[k]].name));
-	return lappend(list_make5(psprintf("CREATE TABLE %s (%s sb_gen bigint NOT NULL, sb_kind \"char\" NOT NULL, sb_seq bigint NOT NULL DEFAULT 0)",
-							   table, cols.data),
-					  psprintf("CREATE UNIQUE INDEX %s ON %s (%s sb_gen) WHERE sb_kind OPERATOR(pg_catalog.=) 'K'",
-							   quote_identifier(psprintf("%s$marker", bundle)), table, key.data),
-					  psprintf("CREATE %s INDEX %s ON %s (%s sb_gen) WHERE sb_kind OPERATOR(pg_catalog.=) 'R'",
-							   unique ? "UNIQUE" : "",
-							   quote_identifier(psprintf("%s$row", bundle)), table, key.data),
-					  psprintf("CREATE INDEX %s ON %s (sb_gen)",
-								quote_identifier(psprintf("%s$gen", bundle)), table),
-					  psprintf("CREATE SEQUENCE %s MINVALUE 1", delta_object(bundle, "generation"))),
-				   psprintf("ALTER TABLE %s OWNER TO %s", table, role));
-}
-
-/* Run DDL on the deltas' schema as its owner. */
-static void
-run_as_schema_owner(List *statements)
-{
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(delta_schema()));
-	Oid			owner;
-	Oid			save_user;
-	int			save_sec;
-	ListCell   *lc;
-
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("schema \"%s\" does not exist", SB_DELTA_SCHEMA),
-				 errhint("Update the extension: ALTER EXTENSION sharedbuf UPDATE.")));
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	foreach(lc, statements)
-		(void) SbExecuteSql(lfirst(lc), false);
-	SetUserIdAndSecContext(save_user, save_sec);
-}
-
-/* Give the bundle of a table a delta, owned by the bundle's owner. */
-void
-SbDeltaCreate(Relation ftrel, const char *bundle, sb_bundle *b, Oid owner)
-{
-	List	   *ddl;
-	char	   *seq = delta_object(bundle, "generation");
-	const char *role = quote_identifier(GetUserNameFromId(owner, false));
-
-	if (!OidIsValid(delta_schema()))
-		run_as_schema_owner(NIL);	/* reports the missing schema */
-	check_writable(ftrel, bundle, b);
-	ddl = delta_ddl(ftrel, bundle, b, owner);
-	/* the bundle has folded what its metadata says: start after that */
-	ddl = lappend(ddl, psprintf("SELECT pg_catalog.setval(%s, " INT64_FORMAT ")", quote_literal_cstr(seq),
-								SbFoldedThrough(b) + 1));
-	ddl = lappend(ddl, psprintf("ALTER SEQUENCE %s OWNER TO %s", seq, role));
-	run_as_schema_owner(ddl);
-}
-
-/* Drop a delta; it must hold nothing the bundle does not. */
-void
-SbDeltaDrop(const char *bundle, int64 folded_through, bool if_empty)
-{
-	Oid			relid = SbDeltaRelid(bundle);
-
-	if (!OidIsValid(relid))
-		return;
-	if (if_empty)
-	{
-		Datum		arg = Int64GetDatum(folded_through);
-		Oid			type = INT8OID;
-		bool		empty;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		(void) SbDeltaRun(delta_owner(relid),
-						  psprintf("SELECT 1 FROM %s WHERE sb_gen OPERATOR(pg_catalog.>) $1 LIMIT 1",
-								   delta_object(bundle, NULL)),
-						  1, &type, &arg, NULL, false);
-		empty = SPI_processed == 0;
-		SPI_finish();
-		if (!empty)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the delta of bundle \"%s\" holds changes", bundle),
-					 errhint("Fold them into the bundle with sharedbuf_fold() first.")));
-	}
-	run_as_schema_owner(list_make2(psprintf("DROP TABLE %s", delta_object(bundle, NULL)),
-								   psprintf("DROP SEQUENCE %s",
-											delta_object(bundle, "generation"))));
-}
-
 /*
  * The equality of the key column types 'ltype' and 'rtype' as SQL, its
  * schema named, so that no search_path can choose another: the default
@@ -606,103 +389,6 @@ SbEqualitySql(Oid ltype, Oid rtype)
 				   NameStr(((Form_pg_operator) GETSTRUCT(tup))->oprname));
 	ReleaseSysCache(tup);
 	return sql;
-}
-
-/* The key values and the generation as statement arguments. */
-static int
-key_args(const SbDelta *d, int64 gen, const Datum *keys, Datum *args, Oid *types)
-{
-	memcpy(args, keys, sizeof(Datum) * d->nkeys);
-	memcpy(types, d->keytypes, sizeof(Oid) * d->nkeys);
-	args[d->nkeys] = Int64GetDatum(gen);
-	types[d->nkeys] = INT8OID;
-	return d->nkeys + 1;
-}
-
-/* "k1, k2, ": the key columns. */
-static char *
-key_columns(const SbDelta *d)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int k = 0; k < d->nkeys; k++)
-		appendStringInfo(&buf, "%s, ", d->colnames[d->keyattnos[k] - 1]);
-	return buf.data;
-}
-
-/*
- * Under REPEATABLE READ, the rows a first claim of a generation copied
- * come from the newest marker of the generations before that the
- * transaction's snapshot sees.  If a writer of those generations
- * committed a change to the key after the snapshot was taken, the copy is
- * stale: fail as a heap table's update of a row changed meanwhile does.
- */
-static void
-check_copy_current(const SbDelta *d, int64 gen, const Datum *keys)
-{
-	Snapshot	latest = RegisterSnapshot(GetLatestSnapshot());
-	List	   *now = SbDeltaIndexRows(d, d->marker_index, keys, NULL, BTLessStrategyNumber,
-									   gen, latest, BackwardScanDirection, 1);
-	List	   *seen = SbDeltaIndexRows(d, d->marker_index, keys, NULL, BTLessStrategyNumber,
-										gen, GetActiveSnapshot(), BackwardScanDirection, 1);
-
-	UnregisterSnapshot(latest);
-	if (now != NIL &&
-		(seen == NIL ||
-		 !ItemPointerEquals(&((HeapTuple) linitial(now))->t_self,
-							&((HeapTuple) linitial(seen))->t_self)))
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("could not serialize access due to concurrent update")));
-}
-
-/*
- * Claim a key for a change in generation 'gen': the first claim of the
- * generation inserts the key's marker and copies its rows, read from the
- * foreign table 'ftname' in the same statement (which does not see the
- * new marker); a later one updates the marker.  Either way the marker is
- * then this transaction's to change until it ends, and a concurrent
- * change is waited for, or under REPEATABLE READ is a serialization
- * failure.
- */
-void
-SbDeltaClaimKey(const SbDelta *d, const char *ftname, int64 gen, const Datum *keys)
-{
-	Datum		args[SB_MAX_KEY_COLUMNS + 1];
-	Oid			types[SB_MAX_KEY_COLUMNS + 1];
-	int			nargs = key_args(d, gen, keys, args, types);
-	char	   *kcols = key_columns(d);
-	StringInfoData params;
-	bool		isnull;
-	int64		inserted;
-
-	initStringInfo(&params);
-	for (int k = 1; k <= d->nkeys; k++)
-		appendStringInfo(&params, "$%d, ", k);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	(void) SbDeltaRun(d->runas,
-					  psprintf("WITH m AS (INSERT INTO %s (%s sb_gen, sb_kind) VALUES (%s $%d, 'K') "
-							   "ON CONFLICT (%s sb_gen) WHERE sb_kind OPERATOR(pg_catalog.=) 'K' DO NOTHING RETURNING 1), "
-							   "c AS (INSERT INTO %s (%s, sb_gen, sb_kind) SELECT %s, $%d, 'R' FROM %s f "
-							   "WHERE %s AND EXISTS (SELECT FROM m)) "
-							   "SELECT pg_catalog.count(*) FROM m",
-							   d->qualname, kcols, params.data, nargs, kcols,
-							   d->qualname, SbDeltaColumnList(d, ""), SbDeltaColumnList(d, "f."),
-							   nargs, ftname, SbDeltaKeyCondition(d, "f.", 1, NULL)),
-					  nargs, types, args, NULL, false);
-	inserted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-										   1, &isnull));
-	if (inserted > 0 && IsolationUsesXactSnapshot())
-		check_copy_current(d, gen, keys);
-	if (inserted == 0)
-		(void) SbDeltaRun(d->runas,
-						  psprintf("UPDATE %s SET sb_seq = sb_seq OPERATOR(pg_catalog.+) 1 "
-								   "WHERE %s AND sb_gen OPERATOR(pg_catalog.=) $%d AND sb_kind OPERATOR(pg_catalog.=) 'K'",
-								   d->qualname, SbDeltaKeyCondition(d, "", 1, NULL), nargs),
-						  nargs, types, args, NULL, false);
-	SPI_finish();
 }
 
 /*
@@ -752,24 +438,6 @@ SbDeltaIndexRows(const SbDelta *d, Oid indexid, const Datum *keys, const Oid *ty
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(index, NoLock);
 	table_close(heap, NoLock);
-	return rows;
-}
-
-/*
- * The rows of a claimed key in generation 'gen', as they are now: with a
- * new snapshot under READ COMMITTED, which sees this command's writes.
- */
-List *
-SbDeltaKeyRows(const SbDelta *d, int64 gen, const Datum *keys)
-{
-	Snapshot	snapshot;
-	List	   *rows;
-
-	CommandCounterIncrement();
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	rows = SbDeltaIndexRows(d, d->row_index, keys, NULL, BTEqualStrategyNumber, gen,
-							snapshot, ForwardScanDirection, 0);
-	UnregisterSnapshot(snapshot);
 	return rows;
 }
 

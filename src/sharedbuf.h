@@ -349,6 +349,8 @@ extern SbTableMap *SbGetTableMap(Relation rel, const SbMappingRef *ref,
 								 const char *label);
 
 /* in delta.c */
+#define SB_DELTA_SCHEMA		"sharedbuf_delta"
+
 typedef struct SbDelta
 {
 	Oid			relid;			/* the delta table */
@@ -371,6 +373,9 @@ typedef struct SbDelta
 	bool		unique;			/* a key has at most one row */
 } SbDelta;
 
+extern Oid	SbDeltaSchema(void);
+extern char *SbDeltaObject(const char *bundle, const char *suffix);
+extern AttrNumber SbTableAttnum(Relation ftrel, const char *name);
 extern Oid	SbDeltaRelid(const char *bundle);
 extern SbDelta *SbDeltaFor(Relation ftrel, const char *bundle);
 extern int	SbDeltaRun(Oid runas, const char *sql, int nargs, Oid *argtypes,
@@ -411,8 +416,11 @@ extern List *SbDeltaClaim(SbDeltaRead *dr, TupleTableSlot *slot);
 extern const char *SbDeltaName(SbDeltaRead *dr);
 extern const SbDelta *SbDeltaDefinition(SbDeltaRead *dr);
 
-/* in writable.c */
+/* in deltaddl.c */
+extern sb_bundle *SbOpenBundleFile(const char *name);
 extern void SbMakeWritable(Relation rel, const char *bundle);
+
+/* in writable.c */
 extern void SbFoldTable(Relation rel, const SbTableOptions *opts, const SbDelta *d,
 						SbBuildResult *result);
 

@@ -55,48 +55,6 @@ open_owned_table(Oid relid, Relation *relp)
 	return opts;
 }
 
-/* The bundle file a build of this transaction made, or the current one. */
-static sb_bundle *
-open_bundle_file(const char *name)
-{
-	const char *path = SbBundlePath(name);
-	const char *pending;
-	sb_bundle  *b;
-	sb_error	err;
-
-	if (SbPendingPath(path, &pending) && pending != NULL)
-		path = pending;
-	if (sb_open(path, &b, &err) != SB_OK)
-		SbReportError(&err, name);
-	return b;
-}
-
-/* Give the bundle a table reads a delta, owned by the bundle's owner. */
-void
-SbMakeWritable(Relation rel, const char *bundle)
-{
-	SbCatalogEntry entry;
-	sb_bundle  *b;
-
-	if (OidIsValid(SbDeltaRelid(bundle)))
-		return;
-	if (!SbCatalogLookup(bundle, true, &entry))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("bundle \"%s\" has no row in the sharedbuf catalog", bundle),
-				 errhint("Rebuild it with sharedbuf_refresh() first.")));
-	b = open_bundle_file(bundle);
-	PG_TRY();
-	{
-		SbDeltaCreate(rel, bundle, b, entry.owner);
-	}
-	PG_FINALLY();
-	{
-		sb_close(b);
-	}
-	PG_END_TRY();
-}
-
 /*
  * sharedbuf_set_writable(table regclass, writable boolean)
  *		Give a table's bundle a delta, or drop an empty one.
@@ -112,7 +70,7 @@ sharedbuf_set_writable(PG_FUNCTION_ARGS)
 		SbMakeWritable(rel, opts->bundle);
 	else if (OidIsValid(SbDeltaRelid(opts->bundle)))
 	{
-		sb_bundle  *b = open_bundle_file(opts->bundle);
+		sb_bundle  *b = SbOpenBundleFile(opts->bundle);
 		int64		folded = SbFoldedThrough(b);
 
 		sb_close(b);
