@@ -54,6 +54,22 @@ SELECT delta, generation, folded_through, keys, rows FROM sharedbuf_delta_info('
 EXPLAIN (COSTS OFF) UPDATE wr SET val = 'x' WHERE id = 5;
 SELECT * FROM regress_explain_analyze('SELECT * FROM wr WHERE id IN (5, 10)');
 
+-- ANALYZE counts the rows of both layers; a parallel scan reads both
+ANALYZE wr;
+SELECT reltuples = (SELECT count(*) FROM wr) AS analyzed FROM pg_class WHERE oid = 'wr'::regclass;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT count(*), sum(id), sum(grp) FROM wr;
+SELECT count(*), sum(id), sum(grp) FROM wr;
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*), sum(id), sum(grp) FROM wr;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+
 -- a transaction sees its own writes; a rollback leaves none
 BEGIN;
 UPDATE wr SET val = 'mine' WHERE id = 10;

@@ -6,7 +6,9 @@
  * Row slots have a fixed width, so any row can be read directly: the
  * sample is a uniform random choice of distinct row numbers, read in
  * order.  The planner then has statistics for filters and joins on
- * non-key columns, as for a heap table.
+ * non-key columns, as for a heap table.  A writable bundle's sample
+ * leaves out the rows whose keys its delta decides and takes the delta's
+ * rows in their proportion.
  *
  *-------------------------------------------------------------------------
  */
@@ -81,6 +83,57 @@ sample_tuple(sb_bundle *b, uint64 row, TupleDesc desc, SbTableMap *map,
 	return heap_form_tuple(desc, values, nulls);
 }
 
+/*
+ * With a writable bundle's delta: drop the sampled rows whose keys the
+ * delta decides, then add the delta's rows, chosen at random, in their
+ * share of the rows; the estimate of the table's rows follows.
+ */
+static int
+sample_delta(Relation rel, SbMappingRef *ref, const char *bundle, HeapTuple *tuples,
+			 int n, int targrows, double *totalrows)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	SbDeltaRead *dr = SbDeltaBeginRead(rel, bundle, ref->bundle, CurrentMemoryContext);
+	TupleTableSlot *slot;
+	List	   *drows;
+	int			kept = 0,
+				sampled = n,
+				want;
+	double		base;
+
+	if (dr == NULL || SbDeltaEmpty(dr))
+		return n;
+	SbDeltaLoad(dr);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	for (int i = 0; i < n; i++)
+	{
+		ExecStoreHeapTuple(tuples[i], slot, false);
+		slot_getallattrs(slot);
+		if (!SbDeltaOverrides(dr, slot))
+			tuples[kept++] = tuples[i];
+		ExecClearTuple(slot);
+	}
+	drows = SbDeltaAllRows(dr);
+	base = sampled > 0 ? *totalrows * kept / sampled : 0;
+	*totalrows = base + list_length(drows);
+	want = *totalrows > 0 ?
+		(int) (targrows * list_length(drows) / *totalrows + 0.5) : 0;
+	want = Min(Min(want, list_length(drows)), targrows - kept);
+	for (int i = 0; i < want; i++)
+	{
+		int			j = i + (int) pg_prng_uint64_range(&pg_global_prng_state, 0,
+													  list_length(drows) - 1 - i);
+		HeapTuple	row = list_nth(drows, j);
+
+		list_nth_cell(drows, j)->ptr_value = list_nth(drows, i);
+		SbDeltaStoreRow(dr, row, slot);
+		tuples[kept++] = ExecCopySlotHeapTuple(slot);
+		ExecClearTuple(slot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return kept;
+}
+
 /* AcquireSampleRowsFunc: a random sample of the bundle's rows. */
 static int
 acquire_sample_rows(Relation rel, int elevel, HeapTuple *tuples, int targrows,
@@ -109,6 +162,8 @@ acquire_sample_rows(Relation rel, int elevel, HeapTuple *tuples, int targrows,
 	}
 	*totalrows = (double) nrows;
 	*totaldeadrows = 0;
+	if (opts->bundle)
+		n = sample_delta(rel, ref, opts->bundle, tuples, n, targrows, totalrows);
 	ereport(elevel,
 			(errmsg("\"%s\": bundle \"%s\" has %llu rows; %d rows in the sample",
 					RelationGetRelationName(rel), opts->label,
