@@ -26,7 +26,8 @@ use Time::HiRes qw(usleep time);
 
 my $primary = PostgreSQL::Test::Cluster->new('primary');
 $primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'sharedbuf'\n");
+# a standby that falls behind while the primary restarts finds its WAL
+$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'sharedbuf'\nwal_keep_size = '1GB'\n");
 $primary->start;
 $primary->safe_psql('postgres', q{
 	CREATE EXTENSION sharedbuf;
