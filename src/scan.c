@@ -218,21 +218,27 @@ init_lookup(SbScanState *st, ForeignScan *plan, List *keynames, PlanState *ps)
 	st->nkeyparts = k;
 }
 
-/*
- * Open the delta of a writable bundle; its key columns must be fetched,
- * to tell which rows of the bundle it decides.
- */
+/* Open the delta of a writable bundle, if the table reads one. */
 static void
 begin_delta(ForeignScanState *node, SbScanState *st, MemoryContext cxt)
 {
 	Relation	rel = node->ss.ss_currentRelation;
 	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(rel));
-	const SbDelta *d;
 
-	if (opts->bundle == NULL ||
-		(st->delta = SbDeltaBeginRead(rel, opts->bundle, st->bundle, cxt)) == NULL)
-		return;
-	d = SbDeltaDefinition(st->delta);
+	if (opts->bundle)
+		st->delta = SbDeltaBeginRead(rel, opts->bundle, st->bundle, cxt);
+}
+
+/*
+ * Fetch the key columns too: a sequential scan tells by them which rows
+ * of the bundle the delta decides, and a scan that claims keys claims
+ * them.  (A lookup asks the delta with its probe's values.)
+ */
+static void
+fetch_key_columns(SbScanState *st)
+{
+	const SbDelta *d = SbDeltaDefinition(st->delta);
+
 	for (int k = 0; k < d->nkeys; k++)
 	{
 		int			a = d->keyattnos[k] - 1;
@@ -279,6 +285,8 @@ sbBeginForeignScan(ForeignScanState *node, int eflags)
 	if (st->mode != SB_SCAN_SEQ)
 		init_lookup(st, plan, list_nth(plan->fdw_private, SbPrivKeyNames),
 					&node->ss.ps);	/* may fall back to a scan */
+	if (st->delta && st->mode == SB_SCAN_SEQ)
+		fetch_key_columns(st);
 	if (st->mode == SB_SCAN_SEQ)
 		sb_advise_scan(st->bundle, true);
 	else
@@ -541,8 +549,11 @@ SbScanClaimKeys(ForeignScanState *node)
 {
 	SbScanState *st = node->fdw_state;
 
-	if (st && st->delta)
+	if (st && st->delta && !st->target)
+	{
 		st->target = true;
+		fetch_key_columns(st);
+	}
 }
 
 /* Make the scan share its rows through a parallel state. */
