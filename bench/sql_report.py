@@ -524,10 +524,10 @@ if os.path.exists(diag):
     L.extend(open(diag).read().rstrip("\n").split("\n"))
     w("")
 
-# keep the sections bench/run-replication.sh and run-planning.sh write
+# keep the sections the other benchmark scripts write
 old_doc = os.path.join(docs, "benchmarks.md")
 if os.path.exists(old_doc):
-    for section in ("replication", "planning"):
+    for section in ("replication", "planning", "writable", "compact"):
         m = re.search(r"<!-- %s:start -->.*?<!-- %s:end -->" % (section, section),
                       open(old_doc).read(), re.S)
         if m:
@@ -536,8 +536,10 @@ if os.path.exists(old_doc):
 
 w("## Reproducing")
 w("")
-w("`bench/run-replication.sh quick|full` measures replication and "
-  "`bench/run-planning.sh quick|full` unprepared lookups and planning (above). "
+w("`bench/run-replication.sh quick|full` measures replication, "
+  "`bench/run-planning.sh quick|full` unprepared lookups and planning, "
+  "`bench/run-writable.sh quick|full` writable bundles and "
+  "`bench/run-compact.sh quick|full` compact encodings (above). "
   "`bench/run-sql.sh quick` (1M rows, under 5 minutes) or `bench/run-sql.sh full` "
   "(1M and 10M rows, about 45 minutes), as root on Debian 12; see bench/README.md. "
   "`bench/profile-sql.sh` produces the instruction counts quoted in the analysis, "
