@@ -407,19 +407,24 @@ extern sb_status sb_check_slow(sb_bundle *b, sb_region region, uint64_t off,
 							   uint64_t len, sb_error *err);
 
 /*
- * Are bytes [off, off + len) of a region checked already: in one block
- * verified before, or in a bundle without block checksums?
+ * Are bytes [off, off + len) of a region checked already: in one block, or
+ * two adjacent ones, verified before, or in a bundle without block
+ * checksums?  Two bits, so that a row slot across a block boundary needs
+ * no slow path either.
  */
 static inline bool
 sb_checked(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len)
 {
-	uint64_t	first;
+	uint64_t	first,
+				last;
 
 	if (b->blocksums == NULL || len == 0)
 		return true;
 	first = b->block_first[region] + (off >> b->block_shift);
-	return first == b->block_first[region] + ((off + len - 1) >> b->block_shift) &&
-		((b->verified[first >> 6] >> (first & 63)) & 1);
+	last = b->block_first[region] + ((off + len - 1) >> b->block_shift);
+	return last - first <= 1 &&
+		((b->verified[first >> 6] >> (first & 63)) &
+		 (b->verified[last >> 6] >> (last & 63)) & 1);
 }
 
 /*
