@@ -242,12 +242,34 @@ sb_store_n(void *p, int bytes, uint64_t v)
 static inline uint64_t
 sb_load_width(const void *p, int bytes)
 {
+	const unsigned char *q = p;
 	uint64_t	v = 0;
 
+	/*
+	 * In loads of 4, 2 and 1 bytes rather than a memcpy of a variable
+	 * length, which the compiler makes a call: a lookup comparing an
+	 * offset-encoded key would otherwise need a stack frame.
+	 */
+	if (bytes >= 8)
+		return sb_load64(q);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	memcpy((unsigned char *) &v + 8 - bytes, p, bytes);
+	if (bytes & 4)
+		v = sb_load32(q), q += 4;
+	if (bytes & 2)
+		v = (v << 16) | sb_load16(q), q += 2;
+	if (bytes & 1)
+		v = (v << 8) | *q;
 #else
-	memcpy(&v, p, bytes);
+	{
+		unsigned	shift = 0;
+
+		if (bytes & 4)
+			v = sb_load32(q), q += 4, shift = 32;
+		if (bytes & 2)
+			v |= (uint64_t) sb_load16(q) << shift, q += 2, shift += 16;
+		if (bytes & 1)
+			v |= (uint64_t) *q << shift;
+	}
 #endif
 	return v;
 }
@@ -381,6 +403,16 @@ struct sb_bundle
 	int			int_key;		/* the key column, if the key is one
 								 * integer column stored in the slot;
 								 * else -1 */
+	uint32_t	int_key_offset; /* its field's slot offset */
+	int16_t		int_key_len;	/* its field's bytes: the typlen, 2, 4 or
+								 * 8; or, stored as an offset, the
+								 * encoding's width, 1 to 7 */
+	bool		int_key_offset_enc; /* stored as an offset (SB_ENC_OFFSET)
+									 * from int_key_base */
+	int64_t		int_key_base;
+	bool		int_key_unique; /* and every entry has its own hash, in a
+								 * bundle that is not approximate: the
+								 * lookup of sblookup.c's first_int_row */
 	const unsigned char *rows;	/* row slots */
 	const unsigned char *heap;
 	uint64_t	heap_size;
