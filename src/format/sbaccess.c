@@ -91,8 +91,11 @@ sb_bundle_info(const sb_bundle *b)
 	return &b->info;
 }
 
-/* sb_row_get of a row out of range, or whose slot's blocks need a check. */
-sb_status
+/*
+ * sb_row_get of a row out of range, or whose slot's blocks need a check.
+ * Never inlined into sb_row_get, whose common case then needs no frame.
+ */
+__attribute__((noinline)) sb_status
 sb_row_get_slow(sb_bundle *b, uint64_t row, const unsigned char **slot,
 				sb_error *err)
 {
@@ -137,31 +140,16 @@ slot_inline(const sb_bundle *b, const unsigned char *slot, int col,
 }
 
 /*
- * Read a variable-length column of a slot: the field holds an offset into
- * the value heap, and the value's header gives its length.  Both are
- * checked against the heap's bounds.  A field with SB_INLINE_REF set
- * refers to a value inside the slot instead.
+ * Read a value in the value heap at offset 'off': the value's header gives
+ * its length.  Both are checked against the heap's bounds.  Out of line:
+ * the values that lookups read most are inside their slot.
  */
-static inline sb_status
-slot_varlena(sb_bundle *b, const unsigned char *slot, int col,
-			 sb_value *out, sb_error *err)
+static __attribute__((noinline)) sb_status
+slot_heap(sb_bundle *b, uint64_t off, int col, sb_value *out, sb_error *err)
 {
-	uint64_t	off;
 	size_t		total;
 	sb_status	st;
 
-	out->encoded = b->encodings[col].kind == SB_ENC_SYMBOLS;
-	if (b->encodings[col].width == 4)
-	{
-		uint32_t	ref = sb_load32(slot + b->slot_offsets[col]);
-
-		off = ref & SB_INLINE_REF4 ? SB_INLINE_REF | (ref & ~SB_INLINE_REF4) : ref;
-	}
-	else
-		off = sb_load64(slot + b->slot_offsets[col]);
-
-	if (off & SB_INLINE_REF)
-		return slot_inline(b, slot, col, off, out, err);
 	if (off >= b->heap_size)
 		return sb_fail(err, SB_ERR_CORRUPT,
 					   "column \"%s\" refers to heap offset %llu, beyond the heap",
@@ -184,38 +172,51 @@ slot_varlena(sb_bundle *b, const unsigned char *slot, int col,
 /*
  * Read a non-NULL column of a slot (see sb_slot_isnull).  Fixed-length
  * values point into the slot, or into out->fixed when they are stored as
- * offsets; variable-length ones into the value heap, bounds-checked, or
- * into the slot.
+ * offsets; variable-length ones into the value heap, bounds-checked, or,
+ * when the field has SB_INLINE_REF set (SB_INLINE_REF4 in a 4-byte
+ * reference), into the slot.
  */
 sb_status
 sb_slot_value(sb_bundle *b, const unsigned char *slot, int col,
 			  sb_value *out, sb_error *err)
 {
+	uint32_t	at;
 	int16_t		typlen;
+	const sb_encoding *e;
+	uint64_t	ref;
 
 	if ((unsigned) col >= (unsigned) b->ncolumns ||
-		b->slot_offsets[col] == SB_NOT_STORED)
+		(at = b->slot_offsets[col]) == SB_NOT_STORED)
 		return sb_fail(err, SB_ERR_INVALID, "column %d is not stored", col);
 	typlen = b->columns[col].typlen;
+	e = &b->encodings[col];
 	if (typlen > 0)
 	{
-		const sb_encoding *e = &b->encodings[col];
-
 		out->encoded = false;
 		out->len = (size_t) typlen;
 		if (e->kind == SB_ENC_OFFSET)
 		{
-			uint64_t	v = (uint64_t) e->base +
-				sb_load_width(slot + b->slot_offsets[col], e->width);
+			uint64_t	v = (uint64_t) e->base + sb_load_width(slot + at, e->width);
 
 			sb_store_n(out->fixed, typlen, v);
 			out->ptr = out->fixed;
 		}
 		else
-			out->ptr = slot + b->slot_offsets[col];
+			out->ptr = slot + at;
 		return SB_OK;
 	}
-	return slot_varlena(b, slot, col, out, err);
+	out->encoded = e->kind == SB_ENC_SYMBOLS;
+	if (e->width == 4)
+	{
+		uint32_t	ref4 = sb_load32(slot + at);
+
+		ref = ref4 & SB_INLINE_REF4 ? SB_INLINE_REF | (ref4 & ~SB_INLINE_REF4) : ref4;
+	}
+	else
+		ref = sb_load64(slot + at);
+	if (ref & SB_INLINE_REF)
+		return slot_inline(b, slot, col, ref, out, err);
+	return slot_heap(b, ref, col, out, err);
 }
 
 /*

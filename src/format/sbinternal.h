@@ -242,12 +242,34 @@ sb_store_n(void *p, int bytes, uint64_t v)
 static inline uint64_t
 sb_load_width(const void *p, int bytes)
 {
+	const unsigned char *q = p;
 	uint64_t	v = 0;
 
+	/*
+	 * In loads of 4, 2 and 1 bytes rather than a memcpy of a variable
+	 * length, which the compiler makes a call: a lookup comparing an
+	 * offset-encoded key would otherwise need a stack frame.
+	 */
+	if (bytes >= 8)
+		return sb_load64(q);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	memcpy((unsigned char *) &v + 8 - bytes, p, bytes);
+	if (bytes & 4)
+		v = sb_load32(q), q += 4;
+	if (bytes & 2)
+		v = (v << 16) | sb_load16(q), q += 2;
+	if (bytes & 1)
+		v = (v << 8) | *q;
 #else
-	memcpy(&v, p, bytes);
+	{
+		unsigned	shift = 0;
+
+		if (bytes & 4)
+			v = sb_load32(q), q += 4, shift = 32;
+		if (bytes & 2)
+			v |= (uint64_t) sb_load16(q) << shift, q += 2, shift += 16;
+		if (bytes & 1)
+			v |= (uint64_t) *q << shift;
+	}
 #endif
 	return v;
 }
@@ -381,6 +403,16 @@ struct sb_bundle
 	int			int_key;		/* the key column, if the key is one
 								 * integer column stored in the slot;
 								 * else -1 */
+	uint32_t	int_key_offset; /* its field's slot offset */
+	int16_t		int_key_len;	/* its field's bytes: the typlen, 2, 4 or
+								 * 8; or, stored as an offset, the
+								 * encoding's width, 1 to 7 */
+	bool		int_key_offset_enc; /* stored as an offset (SB_ENC_OFFSET)
+									 * from int_key_base */
+	int64_t		int_key_base;
+	bool		int_key_unique; /* and every entry has its own hash, in a
+								 * bundle that is not approximate: the
+								 * lookup of sblookup.c's first_int_row */
 	const unsigned char *rows;	/* row slots */
 	const unsigned char *heap;
 	uint64_t	heap_size;
@@ -407,19 +439,24 @@ extern sb_status sb_check_slow(sb_bundle *b, sb_region region, uint64_t off,
 							   uint64_t len, sb_error *err);
 
 /*
- * Are bytes [off, off + len) of a region checked already: in one block
- * verified before, or in a bundle without block checksums?
+ * Are bytes [off, off + len) of a region checked already: in one block, or
+ * two adjacent ones, verified before, or in a bundle without block
+ * checksums?  Two bits, so that a row slot across a block boundary needs
+ * no slow path either.
  */
 static inline bool
 sb_checked(const sb_bundle *b, sb_region region, uint64_t off, uint64_t len)
 {
-	uint64_t	first;
+	uint64_t	first,
+				last;
 
 	if (b->blocksums == NULL || len == 0)
 		return true;
 	first = b->block_first[region] + (off >> b->block_shift);
-	return first == b->block_first[region] + ((off + len - 1) >> b->block_shift) &&
-		((b->verified[first >> 6] >> (first & 63)) & 1);
+	last = b->block_first[region] + ((off + len - 1) >> b->block_shift);
+	return last - first <= 1 &&
+		((b->verified[first >> 6] >> (first & 63)) &
+		 (b->verified[last >> 6] >> (last & 63)) & 1);
 }
 
 /*

@@ -514,7 +514,9 @@ read_encodings(sb_bundle *b, sb_error *err)
 
 /*
  * Note when the key is one integer column stored in the row slot, so that
- * lookups can hash and compare it without the general key-part code.
+ * lookups can hash and compare it without the general key-part code:
+ * where its field is, how wide, and whether it holds an offset from the
+ * column's base (format 5) or the value's image.
  */
 static void
 set_int_key(sb_bundle *b)
@@ -522,9 +524,19 @@ set_int_key(sb_bundle *b)
 	int			col = b->key_columns[0];
 
 	b->int_key = -1;
+	b->int_key_unique = false;
 	if (b->nkeys == 1 && b->columns[col].key_kind == SB_KEY_INTEGER &&
 		b->slot_offsets[col] != SB_NOT_STORED)
+	{
 		b->int_key = col;
+		b->int_key_offset = b->slot_offsets[col];
+		b->int_key_offset_enc = b->encodings[col].kind == SB_ENC_OFFSET;
+		b->int_key_len = b->int_key_offset_enc ? b->encodings[col].width :
+			b->columns[col].typlen;
+		b->int_key_base = b->int_key_offset_enc ? b->encodings[col].base : 0;
+		b->int_key_unique = b->distinct_keys == b->indexed_count &&
+			!(b->flags & SB_BUNDLE_APPROXIMATE);
+	}
 }
 
 /* Parse and check the schema section. */

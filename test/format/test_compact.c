@@ -358,3 +358,151 @@ test_compact_damage(void)
 	CHECK_ST(tf_damaged_status(img, len, &err), SB_ERR_CORRUPT, &err);
 	free(img);
 }
+
+/*
+ * An integer key stored as an offset, of each width the writer chooses,
+ * in a bundle where every key is unique (the lookup's straight-line
+ * path): every key is found; keys below the base, past the range, and
+ * those whose low bytes equal a stored offset are not.
+ */
+void
+test_compact_int_keys(void)
+{
+	static const struct
+	{
+		int			typlen;
+		int64_t		base;
+		int64_t		step;
+		int			n;
+		int			width;
+	}			cases[] = {
+		{2, INT16_MIN, 1, 200, 1},
+		{2, 1000, 1, 250, 1},
+		{4, -100000, 7, 3000, 2},
+		{4, INT32_MAX - 2999, 1, 3000, 2},
+		{8, 40, 1, 250, 1},
+		{8, -5000000000000, 977, 3000, 3},
+		{8, INT64_MIN + 5, 3, 3000, 2},
+		{8, 1000, 300000000, 3000, 5},
+		{8, INT64_MAX - 299999999 * 3000LL, 299999999, 3001, 5},
+		{8, -7, 1, 20, 1},
+		{8, 123456789, 70001, 20, 3},
+		{8, -1000, 30000000000, 20, 5},
+	};
+
+	for (int c = 0; c < (int) (sizeof(cases) / sizeof(cases[0])); c++)
+	{
+		int			typlen = cases[c].typlen;
+		int64_t		base = cases[c].base,
+					step = cases[c].step;
+		int			n = cases[c].n,
+					width = cases[c].width;
+		sb_column	cols[2] = {
+			tf_keyed(tf_col_int("k", typlen), 1, SB_KEY_INTEGER),
+			tf_col_float("f", 8),
+		};
+		char		file[32];
+		const char *path;
+		sb_writer_options o;
+		sb_writer  *w;
+		sb_bundle  *b;
+		uint64_t	rows[2];
+		uint64_t	span = width < 8 ? UINT64_C(1) << (8 * width) : 0;
+		int64_t		lo = typlen == 2 ? INT16_MIN : typlen == 4 ? INT32_MIN : INT64_MIN;
+		int64_t		hi = typlen == 2 ? INT16_MAX : typlen == 4 ? INT32_MAX : INT64_MAX;
+		int64_t		probes[6];
+		bool		ok = true;
+
+		snprintf(file, sizeof(file), "intkey%d.sb", c);
+		path = tf_path(file);
+		tf_options(&o, path, cols, 2);
+		o.compact = true;
+		REQUIRE((w = tf_create(&o)) != NULL);
+		for (int r = 0; r < n; r++)
+		{
+			double		f = r;
+
+			sb_writer_begin_row(w);
+			/* the last row's key is NULL: not indexed */
+			if (r < n - 1)
+				tf_set_int(w, 0, typlen, base + r * step);
+			tf_set_fixed(w, 1, &f);
+			tf_end_row(w);
+		}
+		REQUIRE((b = tf_finish(w, path, NULL)) != NULL);
+		if (!CHECK_EQ(sb_bundle_info(b)->encodings[0].kind, SB_ENC_OFFSET) ||
+			!CHECK_EQ(sb_bundle_info(b)->encodings[0].width, width) ||
+			!CHECK_EQ(sb_bundle_info(b)->encodings[0].base, base))
+			printf("# case %d\n", c);
+		CHECK(b->int_key >= 0 && b->int_key_unique && b->int_key_offset_enc &&
+			  b->int_key_len == width && b->int_key_base == base);
+		for (int r = 0; r < n - 1 && ok; r++)
+		{
+			uint64_t	off;
+
+			ok &= CHECK_EQ(tf_lookup_int(b, base + r * step, rows, 2), 1);
+			ok &= CHECK_EQ(rows[0], r);
+			if (step > 1)
+				ok &= CHECK_EQ(tf_lookup_int(b, base + r * step + 1, rows, 2), 0);
+			/* the same low bytes as a stored offset, one span away */
+			off = (uint64_t) r * (uint64_t) step;
+			if (span != 0 && (uint64_t) hi - (uint64_t) base - off >= span)
+				ok &= CHECK_EQ(tf_lookup_int(b, (int64_t) ((uint64_t) base + off + span),
+											 rows, 2), 0);
+			if (span != 0 && (uint64_t) base - (uint64_t) lo + off >= span)
+				ok &= CHECK_EQ(tf_lookup_int(b, (int64_t) ((uint64_t) base + off - span),
+											 rows, 2), 0);
+		}
+		if (!ok)
+			printf("# case %d\n", c);
+
+		/*
+		 * Keys a span away from a stored one whose hash has the stored
+		 * key's home line and fingerprint: the lookup reaches that key's
+		 * row and must compare more than the field's bytes.  Searched for
+		 * in the small bundles, whose few home lines make them common.
+		 */
+		if (typlen == 8 && b->home_lines <= 8)
+		{
+			int			found = 0;
+
+			for (int r = 0; r < n - 1 && found < 4; r++)
+			{
+				uint64_t	off = (uint64_t) r * (uint64_t) step;
+				uint64_t	h = sb_hash_integer(base + (int64_t) off, b->hash_seed);
+
+				for (uint64_t j = 1; j < 400000 && found < 4; j++)
+				{
+					int64_t		v = (int64_t) ((uint64_t) base + off + j * span);
+					uint64_t	hv = sb_hash_integer(v, b->hash_seed);
+
+					if ((uint16_t) hv != (uint16_t) h ||
+						sb_line_home(hv, b->home_lines) != sb_line_home(h, b->home_lines))
+						continue;
+					found++;
+					if (!CHECK_EQ(tf_lookup_int(b, v, rows, 2), 0))
+						printf("# case %d, probe %lld\n", c, (long long) v);
+				}
+			}
+			CHECK(found > 0);
+		}
+		probes[0] = lo;
+		probes[1] = hi;
+		probes[2] = base - 1;
+		probes[3] = base + (int64_t) (n - 1) * step;
+		probes[4] = 0;
+		probes[5] = -1;
+		for (int k = 0; k < 6; k++)
+		{
+			int64_t		v = probes[k];
+			bool		stored = v >= base && v < base + (int64_t) (n - 1) * step &&
+				(uint64_t) (v - base) % (uint64_t) step == 0;
+
+			if (v < lo || v > hi || (v == base - 1 && base == lo))
+				continue;
+			if (!CHECK_EQ(tf_lookup_int(b, v, rows, 2), stored ? 1 : 0))
+				printf("# case %d, probe %lld\n", c, (long long) v);
+		}
+		sb_close(b);
+	}
+}

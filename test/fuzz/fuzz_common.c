@@ -157,7 +157,7 @@ check_bundle(fuzz_ctx *fc)
 	for (int c = 0; c < b->ncolumns; c++)
 	{
 		const sb_column *col = &b->columns[c];
-		uint32_t	width = col->typlen > 0 ? (uint32_t) col->typlen : 8,
+		uint32_t	width = b->encodings[c].width,	/* narrowed in format 5 */
 					at = b->slot_offsets[c];
 
 		FUZZ_CHECK(col->name != NULL && col->type_name != NULL,
