@@ -53,7 +53,7 @@ L = [START, "", "## Compact encodings", "",
      "`bench/run-sql.sh` ({:,} rows each: an int8 or 32-character text key, a 60-byte "
      "text, int4, float8), each as a heap table with a btree primary key and as two "
      "bundles, built with `sharedbuf.compact` on (compact) and off (plain, the format "
-     "before the encodings: format {} against {}). {} rounds, the order of the stores swapped each round; "
+     "before the encodings; format {} here, against {}). {} rounds, the order of the stores swapped each round; "
      "each cell is the median of the per-round ratios, with their range.".format(
          mode, int(rows), vals["format_plain_int8"][0], vals["format_compact_int8"][0], rounds),
      "",

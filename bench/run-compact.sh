@@ -28,10 +28,10 @@
 #
 # Every figure in the report is the median of the per-round ratios, with
 # their range.  quick: 1M rows, 5 rounds, 200k probes, 5-second pgbench
-# runs (about 10 minutes on a shared 2-core machine).  full: also 1M rows
-# (so that its figures compare with quick and with bench/run-sql.sh, and
-# the 10M-row builds would make it last hours), with 11 rounds and
-# 15-second runs (about 40 minutes).  Writes its section of
+# runs (about 6 minutes on a shared 2-core machine).  full: also 1M rows
+# (so that its figures compare with quick and with bench/run-sql.sh; at
+# 10M rows the builds, repeated every round, take ten times as long),
+# with 11 rounds and 15-second runs (about 25 minutes).  Writes its section of
 # docs/benchmarks.md (between the "compact" markers); raw figures stay in
 # bench/out/compact.  Must run as root (the server runs as postgres).
 # Not part of CI.
