@@ -524,6 +524,28 @@ delete_row(SbModifyState *ms, ItemPointer ctid, TupleTableSlot *slot)
 	return found;
 }
 
+/* Change a delta row in place; false if this statement changed it already. */
+static bool
+update_row(SbModifyState *ms, ItemPointer ctid, TupleTableSlot *slot)
+{
+	Datum		values[MaxTupleAttributeNumber];
+	char		nulls[MaxTupleAttributeNumber];
+	Oid			types[MaxTupleAttributeNumber];
+	int			n = slot_args(ms, slot, values, nulls, types);
+	bool		done;
+
+	values[n] = PointerGetDatum(ctid);
+	nulls[n] = ' ';
+	types[n] = TIDOID;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	(void) SbDeltaRun(ms->d->runas, ms->update_sql, n + 1, types, values, nulls, false);
+	done = SPI_processed > 0;
+	SPI_finish();
+	ms->written += done;
+	return done;
+}
+
 /*
  * sbExecForeignUpdate
  *		Change a delta row in place, or move it to its new key.
@@ -549,22 +571,7 @@ sbExecForeignUpdate(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot,
 			insert_row(ms, slot);
 	}
 	else
-	{
-		Datum		values[MaxTupleAttributeNumber];
-		char		nulls[MaxTupleAttributeNumber];
-		Oid			types[MaxTupleAttributeNumber];
-		int			n = slot_args(ms, slot, values, nulls, types);
-
-		values[n] = PointerGetDatum(ctid);
-		nulls[n] = ' ';
-		types[n] = TIDOID;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		(void) SbDeltaRun(ms->d->runas, ms->update_sql, n + 1, types, values, nulls, false);
-		done = SPI_processed > 0;
-		SPI_finish();
-		ms->written += done;
-	}
+		done = update_row(ms, ctid, slot);
 	MemoryContextSwitchTo(old);
 	return done ? slot : NULL;
 }
