@@ -157,19 +157,25 @@ SbDefineSettings(void)
 /*
  * Crash tests: if sharedbuf.test_pause names this point, log it and wait
  * for a minute, or until a file "sharedbuf_test_release" appears in the
- * data directory, so that a test can kill the process here or let it go.
+ * data directory (every pause goes on while it is there), or a file
+ * "sharedbuf_test_step" (this pause goes on and removes it), so that a
+ * test can kill the process here or let it go.
  */
 void
 SbTestPause(const char *point)
 {
 	char	   *release;
+	char	   *step;
 
 	if (sb_test_pause_setting == NULL || strcmp(sb_test_pause_setting, point) != 0)
 		return;
 	ereport(LOG, (errmsg("sharedbuf: paused at %s", point)));
 	release = psprintf("%s/sharedbuf_test_release", DataDir);
-	for (int i = 0; i < 600 && access(release, F_OK) != 0; i++)
+	step = psprintf("%s/sharedbuf_test_step", DataDir);
+	/* "step" lets one pause go on, and is used up; "release" lets all */
+	for (int i = 0; i < 600 && access(release, F_OK) != 0 && unlink(step) != 0; i++)
 		pg_usleep(100000L);
 	pfree(release);
+	pfree(step);
 }
 #endif

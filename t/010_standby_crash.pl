@@ -54,12 +54,12 @@ my $chunks = int(($bytes + 1048575) / 1048576);
 cmp_ok($chunks, '>=', 5, "the large bundle is logged in $chunks chunks");
 $standby->wait_for_log(qr/sharedbuf: paused at redo_chunk/, $offset);
 
-# let replay write a few chunks, then pause it again
-my $release = release_file($standby);
-append_to_file($release, '');
+# let replay write a chunk, then pause again: a step file lets one pause
+# go on and is used up (a release file raced replay's 1 ms chunks)
+my $step = $standby->data_dir . '/sharedbuf_test_step';
+append_to_file($step, '');
 my $tries = 0;
 usleep(5_000) while pauses($standby, 'redo_chunk', $offset) < 2 && $tries++ < 2000;
-unlink($release) or die "unlink $release: $!";
 usleep(1_000_000);
 my $paused_at = pauses($standby, 'redo_chunk', $offset);
 usleep(500_000);
@@ -178,7 +178,7 @@ $primary->wait_for_log(qr/sharedbuf: paused at after_finish/, $offset);
 $primary->backup('mid');
 ok(scalar(grep { /\.cr\.\d+\.\d+\.[0-9A-F]+\.tmp$/ } glob($primary->backup_dir . '/mid/sharedbuf/*/.*')),
 	'the backup holds the file of the paused build');
-$release = release_file($primary);
+my $release = release_file($primary);
 append_to_file($release, '');
 $bg->query_until(qr/done/, "\\echo done\n");
 $bg->quit;
