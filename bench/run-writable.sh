@@ -138,7 +138,7 @@ update_tps() {
 round() {
   local r="$1" order="$2" s
   declare -A ms tps
-  for s in $order; do probe_ms ro >/dev/null; ms[$s]=$(probe_ms "$s"); done
+  for s in $order; do probe_ms "$s" >/dev/null; ms[$s]=$(probe_ms "$s"); done
   record "probe_ro_ms.$r" "${ms[ro]}"
   record "probe_we_ms.$r" "${ms[we]}"
   record "probe_wd_ms.$r" "${ms[wd]}"
