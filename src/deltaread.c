@@ -124,21 +124,21 @@ SbDeltaRead *
 SbDeltaBeginRead(Relation ftrel, const char *bundle, sb_bundle *b,
 				 MemoryContext cxt)
 {
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	SbDeltaRead *dr;
-	SbDelta    *d;
+	SbDelta    *d = SbDeltaFor(ftrel, bundle);
 
-	if (!OidIsValid(SbDeltaRelid(bundle)))
+	if (d == NULL)
+	{
+		MemoryContextSwitchTo(old);
 		return NULL;
-	old = MemoryContextSwitchTo(cxt);
-	d = SbDeltaFor(ftrel, bundle);
+	}
 	dr = palloc0(sizeof(SbDeltaRead));
 	dr->d = d;
 	dr->cxt = cxt;
 	dr->folded = SbFoldedThrough(b);
 	dr->gen = -1;
-	dr->table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(ftrel)),
-										   RelationGetRelationName(ftrel));
+	dr->table = SbQualifiedRelationName(RelationGetRelid(ftrel));
 	init_key_functions(dr, ftrel);
 	{
 		Relation	rel = table_open(d->relid, AccessShareLock);

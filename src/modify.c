@@ -90,8 +90,7 @@ check_table_writable(Relation rel, const SbTableOptions *opts)
 						RelationGetRelationName(rel)),
 				 opts->bundle ?
 				 errhint("Make it writable with sharedbuf_set_writable('%s').",
-						 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-													RelationGetRelationName(rel))) :
+						 SbQualifiedRelationName(RelationGetRelid(rel))) :
 				 errhint("Only a table over a bundle of this database can be writable.")));
 }
 
@@ -179,8 +178,7 @@ begin_modify(Relation rel, EState *estate, bool key_updated)
 
 	check_table_writable(rel, opts);
 	d = ms->d = SbDeltaFor(rel, opts->bundle);
-	ms->ftname = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-											RelationGetRelationName(rel));
+	ms->ftname = SbQualifiedRelationName(RelationGetRelid(rel));
 	ms->key_updated = key_updated;
 	ms->row_cxt = AllocSetContextCreate(estate->es_query_cxt, "sharedbuf modify row",
 										ALLOCSET_DEFAULT_SIZES);
@@ -512,11 +510,12 @@ delete_row(SbModifyState *ms, ItemPointer ctid, TupleTableSlot *slot)
 		TupleDesc	rdesc = CreateTupleDescCopy(SPI_tuptable->tupdesc);
 
 		ExecClearTuple(slot);
-		for (int i = 0; i < desc->natts; i++)
-			slot->tts_isnull[i] = ms->d->colnames[i] == NULL;
 		for (int i = 0, f = 1; i < desc->natts; i++)
+		{
+			slot->tts_isnull[i] = true;
 			if (ms->d->colnames[i])
 				slot->tts_values[i] = heap_getattr(tup, f++, rdesc, &slot->tts_isnull[i]);
+		}
 		ExecStoreVirtualTuple(slot);
 		MemoryContextSwitchTo(spi);
 	}
@@ -672,6 +671,5 @@ sbExplainForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	SbTableOptions *opts = SbGetTableOptions(RelationGetRelid(rinfo->ri_RelationDesc));
 
 	if (opts->bundle)
-		ExplainPropertyText("Delta", psprintf("sharedbuf_delta.%s",
-											  quote_identifier(opts->bundle)), es);
+		ExplainPropertyText("Delta", SbDeltaObject(opts->bundle, NULL), es);
 }

@@ -9,6 +9,7 @@
  */
 #include "sharedbuf.h"
 
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
@@ -37,6 +38,14 @@ qualified_object_name(int cacheid, Oid oid, AttrNumber nspatt,
 	result = quote ? quote_qualified_identifier(nsp, name) : psprintf("%s.%s", nsp, name);
 	ReleaseSysCache(tup);
 	return result;
+}
+
+/* "schema"."relation", quoted, for generated SQL. */
+char *
+SbQualifiedRelationName(Oid relid)
+{
+	return qualified_object_name(RELOID, relid, Anum_pg_class_relnamespace,
+								 Anum_pg_class_relname, true);
 }
 
 /* "schema.type" for a type, as recorded in bundles. */

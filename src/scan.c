@@ -890,10 +890,16 @@ sbExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyInteger("Bundle Rows", NULL, rows, es);
 	if (mode != SB_SCAN_SEQ)
 		ExplainPropertyText("Lookup Keys", lookup_keys_text(node, es), es);
-	if (OidIsValid(SbDeltaRelid(SbGetTableOptions(RelationGetRelid(node->ss.ss_currentRelation))->bundle)))
-		ExplainPropertyText("Delta", psprintf("sharedbuf_delta.%s",
-											  quote_identifier(SbGetTableOptions(RelationGetRelid(node->ss.ss_currentRelation))->bundle)),
-							es);
+	if (st && st->delta)
+		ExplainPropertyText("Delta", SbDeltaName(st->delta), es);
+	else if (st == NULL)
+	{
+		/* EXPLAIN without ANALYZE began no scan */
+		const char *bundle = SbGetTableOptions(RelationGetRelid(node->ss.ss_currentRelation))->bundle;
+
+		if (OidIsValid(SbDeltaRelid(bundle)))
+			ExplainPropertyText("Delta", SbDeltaObject(bundle, NULL), es);
+	}
 	if (es->analyze && st && mode != SB_SCAN_SEQ)
 	{
 		ExplainPropertyInteger("Lookups", NULL, st->nlookups, es);

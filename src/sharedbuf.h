@@ -149,6 +149,7 @@ extern void SbUnpinBundle(SbMappingRef *ref);
 extern void SbCacheInit(void);
 
 /* in names.c */
+extern char *SbQualifiedRelationName(Oid relid);
 extern char *SbQualifiedTypeName(Oid typid);
 extern char *SbQualifiedFunctionName(Oid proc);
 extern char *SbQualifiedOpfamilyName(Oid opfamily);

@@ -89,8 +89,7 @@ SbFoldTable(Relation rel, const SbTableOptions *opts, const SbDelta *d,
 			SbBuildResult *result)
 {
 	char	   *query = psprintf("SELECT %s FROM %s", SbDeltaColumnList(d, ""),
-								 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-															RelationGetRelationName(rel)));
+								 SbQualifiedRelationName(RelationGetRelid(rel)));
 
 	SbBuildBundle(opts->bundle, query, opts->key ? opts->key : SbCurrentKey(opts),
 				  false, result);
@@ -150,8 +149,7 @@ writable_table(Oid relid, Relation *rel, char **name)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot change foreign table \"%s\": its bundle is read-only",
 						RelationGetRelationName(*rel))));
-	*name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(*rel)),
-									   RelationGetRelationName(*rel));
+	*name = SbQualifiedRelationName(RelationGetRelid(*rel));
 	return d;
 }
 
