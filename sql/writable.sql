@@ -177,7 +177,23 @@ SELECT * FROM wr_dup WHERE k IN (3, 4) ORDER BY k, v;
 SELECT bundle FROM sharedbuf_fold('wr_dup');
 SELECT * FROM wr_dup WHERE k IN (3, 4) ORDER BY k, v;
 
+-- a key of two columns
+CREATE TABLE wr_two_src AS SELECT g % 10 AS a, g / 10 AS b, g AS v FROM generate_series(0, 99) g;
+SELECT bundle, rows FROM sharedbuf_create('wr_two', 'SELECT * FROM wr_two_src', 'a, b', writable => true);
+UPDATE wr_two SET v = -v WHERE a = 3 AND b = 4;
+UPDATE wr_two SET b = 40 WHERE a = 3 AND b = 5;
+INSERT INTO wr_two VALUES (3, 4, 0);
+INSERT INTO wr_two VALUES (3, 5, 0);
+SELECT * FROM wr_two WHERE a = 3 AND b IN (4, 5, 40) ORDER BY b, v;
+SELECT sharedbuf_delete('wr_two', 3);
+-- sharedbuf_delete wants a value of the key's type
+SELECT sharedbuf_delete('wr_dup', 'x'::text);
+-- a delta that lost an index is refused, not misread
+DROP INDEX sharedbuf_delta."wr_two$gen";
+SELECT * FROM wr_two WHERE a = 1 AND b = 1;
+
 -- what cannot be writable
+SELECT bundle FROM sharedbuf_create('wr_' || repeat('x', 48), 'SELECT 1 AS a', 'a', writable => true);
 SELECT bundle FROM sharedbuf_create('wr_nokey', 'SELECT 1 AS a', writable => true);
 SELECT bundle FROM sharedbuf_create('wr_approx', 'SELECT 1 AS a', 'a', approximate => true, writable => true);
 SELECT sharedbuf_fold('wr_ro');
