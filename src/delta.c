@@ -51,6 +51,7 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "utils/guc.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
@@ -144,7 +145,10 @@ kept_plan(const char *sql, int nargs, Oid *argtypes)
 /*
  * Run a statement on a delta as role 'runas', between SPI_connect and
  * SPI_finish.  A read-only one reads with the active snapshot; another
- * takes a new one under READ COMMITTED.
+ * takes a new one under READ COMMITTED.  Its plan is made with sequential
+ * scans disabled: the statements find rows by key or ctid, and a plan
+ * kept from when the delta was empty must not scan it whole for each row
+ * once it has grown.
  */
 int
 SbDeltaRun(Oid runas, const char *sql, int nargs, Oid *argtypes,
@@ -154,11 +158,15 @@ SbDeltaRun(Oid runas, const char *sql, int nargs, Oid *argtypes,
 	Oid			save_user;
 	int			save_sec;
 	int			rc;
+	int			nest = NewGUCNestLevel();
 
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	GetUserIdAndSecContext(&save_user, &save_sec);
 	SetUserIdAndSecContext(runas, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
 	SetUserIdAndSecContext(save_user, save_sec);
+	AtEOXact_GUC(true, nest);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s", sql,
 			 SPI_result_code_string(rc));
@@ -471,44 +479,34 @@ SbDeltaHasRows(const SbDelta *d, int64 folded)
 }
 
 /*
- * "d.sb_gen > $1 AND d.sb_gen = (newest marker of d's key after $1)": the
- * rows and markers of a delta (aliased d) that decide their keys for a
- * bundle that folded generations up to $1.
+ * The keys and rows a delta decides for a bundle that folded 'folded':
+ * its markers and rows of generations after 'folded' that are of their
+ * key's newest such marker.  A window over the keys, not a subquery per
+ * row, so that the cost stays a sort whatever plan a stale estimate of the
+ * delta's size would pick.
  */
-char *
-SbDeltaCurrentCondition(const SbDelta *d)
-{
-	StringInfoData same;
-
-	initStringInfo(&same);
-	for (int k = 0; k < d->nkeys; k++)
-	{
-		char	   *c = d->colnames[d->keyattnos[k] - 1];
-
-		appendStringInfo(&same, "m.%s %s d.%s AND ", c,
-						 SbEqualitySql(d->keytypes[k], d->keytypes[k]), c);
-	}
-	return psprintf("d.sb_gen OPERATOR(pg_catalog.>) $1 AND d.sb_gen OPERATOR(pg_catalog.=) "
-					"(SELECT pg_catalog.max(m.sb_gen) FROM %s m WHERE %s m.sb_gen OPERATOR(pg_catalog.>) $1 "
-					"AND m.sb_kind OPERATOR(pg_catalog.=) 'K')",
-					d->qualname, same.data);
-}
-
-/* The keys and rows a delta decides for a bundle that folded 'folded'. */
 void
 SbDeltaCount(const SbDelta *d, int64 folded, Datum *keys, Datum *rows)
 {
 	Datum		arg = Int64GetDatum(folded);
 	Oid			type = INT8OID;
 	bool		isnull;
+	StringInfoData part;
 
+	initStringInfo(&part);
+	for (int k = 0; k < d->nkeys; k++)
+		appendStringInfo(&part, "%sd.%s", k ? ", " : "", d->colnames[d->keyattnos[k] - 1]);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) SbDeltaRun(d->runas,
-					  psprintf("SELECT pg_catalog.count(*) FILTER (WHERE d.sb_kind OPERATOR(pg_catalog.=) 'K'), "
-							   "pg_catalog.count(*) FILTER (WHERE d.sb_kind OPERATOR(pg_catalog.=) 'R') "
-							   "FROM %s d WHERE %s",
-							   d->qualname, SbDeltaCurrentCondition(d)),
+					  psprintf("SELECT pg_catalog.count(*) FILTER (WHERE x.sb_kind OPERATOR(pg_catalog.=) 'K'), "
+							   "pg_catalog.count(*) FILTER (WHERE x.sb_kind OPERATOR(pg_catalog.=) 'R') "
+							   "FROM (SELECT d.sb_kind, d.sb_gen, "
+							   "pg_catalog.max(d.sb_gen) FILTER (WHERE d.sb_kind OPERATOR(pg_catalog.=) 'K') "
+							   "OVER (PARTITION BY %s) AS newest "
+							   "FROM %s d WHERE d.sb_gen OPERATOR(pg_catalog.>) $1) x "
+							   "WHERE x.sb_gen OPERATOR(pg_catalog.=) x.newest",
+							   part.data, d->qualname),
 					  1, &type, &arg, NULL, true);
 	*keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	*rows = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
