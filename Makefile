@@ -21,6 +21,8 @@ FORMAT_OBJS = \
 	src/format/sbhash.o \
 	src/format/sbinline.o \
 	src/format/sbio.o \
+	src/format/sbmerge.o \
+	src/format/sbmergeheap.o \
 	src/format/sblookup.o \
 	src/format/sbprewarm.o \
 	src/format/sbreader.o \
@@ -44,6 +46,7 @@ EXT_OBJS = \
 	src/import.o \
 	src/info.o \
 	src/keys.o \
+	src/merge.o \
 	src/modify.o \
 	src/names.o \
 	src/operations.o \

@@ -98,6 +98,17 @@ sb_blocksums_feed(sb_blocksums *acc, const void *data, size_t len)
 	}
 }
 
+/*
+ * Add the checksums of 'n' whole blocks known already (a merge's copy of
+ * its base's blocks), at a block boundary.
+ */
+void
+sb_blocksums_push(sb_blocksums *acc, const uint32_t *sums, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		push_sum(acc, sums[i]);
+}
+
 /* The section is complete: checksum its last, short block.  False if out of memory. */
 bool
 sb_blocksums_finish(sb_blocksums *acc)

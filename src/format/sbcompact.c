@@ -147,9 +147,9 @@ symtab_match(const sb_symtab *t, const unsigned char *in, size_t len,
 }
 
 /* Encode with a table into 'out' (room for 2 × len); returns the length. */
-static size_t
-symtab_encode(const sb_symtab *t, const unsigned char *in, size_t len,
-			  unsigned char *out)
+size_t
+sb_symtab_encode(const sb_symtab *t, const unsigned char *in, size_t len,
+				 unsigned char *out)
 {
 	size_t		n = 0;
 
@@ -168,6 +168,27 @@ symtab_encode(const sb_symtab *t, const unsigned char *in, size_t len,
 		i += l;
 	}
 	return n;
+}
+
+/*
+ * The encoder of an open bundle's symbol-coded column (sbmerge.c), or NULL
+ * when out of memory; free() it.
+ */
+sb_symtab *
+sb_symtab_load(const sb_encoding *e)
+{
+	sb_symtab  *t = calloc(1, sizeof(sb_symtab));
+
+	if (t == NULL)
+		return NULL;
+	t->nsym = e->nsymbols;
+	for (int c = 0; c < t->nsym; c++)
+	{
+		t->len[c] = e->symbol_lens[c];
+		memcpy(t->sym[c], e->symbols + (size_t) c * SB_MAX_SYMBOL_LEN, t->len[c]);
+	}
+	symtab_index(t);
+	return t;
 }
 
 /* Length the encoding of in[0..len) would have. */
@@ -491,7 +512,7 @@ sb_compact_encode(sb_writer *w, int col, const void **payload, size_t *len,
 		w->encbuf = p;
 		w->enccap = need;
 	}
-	*len = symtab_encode(t, *payload, *len, w->encbuf);
+	*len = sb_symtab_encode(t, *payload, *len, w->encbuf);
 	*payload = w->encbuf;
 	if (*len > SB_MAX_VALUE_SIZE - 4)
 		return sb_fail(err, SB_ERR_LIMIT,

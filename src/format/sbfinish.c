@@ -21,15 +21,6 @@
 
 #define SINK_BUFFER		(1 << 20)
 
-/* Where each section goes, and what it holds. */
-typedef struct section_plan
-{
-	uint32_t	kind;
-	uint64_t	offset;
-	uint64_t	length;
-	uint64_t	checksum;
-} section_plan;
-
 /* Writes the index one 64-byte line at a time. */
 typedef struct line_writer
 {
@@ -83,7 +74,7 @@ line_place(line_writer *lw, uint64_t home, const sb_pair *p, sb_error *err)
  * written and *max_run the most lines one home line's entries span.
  */
 static sb_status
-emit_lines(sb_writer *w, sb_sink *entries, uint64_t home_lines,
+emit_lines(sb_sorter *sorter, sb_sink *entries, uint64_t home_lines,
 		   unsigned fp_bytes, uint64_t *distinct, uint64_t *max_run,
 		   uint64_t *nlines, sb_error *err)
 {
@@ -99,7 +90,7 @@ emit_lines(sb_writer *w, sb_sink *entries, uint64_t home_lines,
 	lw.fp_bytes = fp_bytes;
 	lw.cap = sb_line_capacity(fp_bytes);
 	lw.first_own = -1;
-	while ((r = sb_sorter_next(&w->sorter, &p, err)) == 1)
+	while ((r = sb_sorter_next(sorter, &p, err)) == 1)
 	{
 		uint64_t	home = sb_line_home(p.hash, home_lines);
 
@@ -121,15 +112,17 @@ emit_lines(sb_writer *w, sb_sink *entries, uint64_t home_lines,
 }
 
 /*
- * Write the index at 'start', after the rows; fills in its plan, and
- * hands over its block checksums.
+ * Write the index of the pairs in 'sorter' at 'start' of file 'fd', after
+ * the rows; fills in its plan and its header fields, and hands over its
+ * block checksums.
  */
-static sb_status
-write_index(sb_writer *w, uint64_t start, section_plan *plan,
-			unsigned char *hdr, sb_blocksums **blocks, sb_error *err)
+sb_status
+sb_write_index(sb_sorter *sorter, int fd, bool approximate, uint64_t start,
+			   sb_section_plan *plan, unsigned char *hdr,
+			   sb_blocksums **blocks, sb_error *err)
 {
-	uint64_t	n = w->sorter.total;
-	unsigned	fp_bytes = w->approximate ? 4 : 2;
+	uint64_t	n = sorter->total;
+	unsigned	fp_bytes = approximate ? 4 : 2;
 	uint64_t	home_lines = sb_line_home_count(n, fp_bytes),
 				distinct = 0,
 				max_run = 0,
@@ -137,10 +130,10 @@ write_index(sb_writer *w, uint64_t start, section_plan *plan,
 	sb_sink		entries;
 	sb_status	st;
 
-	if ((st = sb_sorter_finish(&w->sorter, err)) != SB_OK)
+	if ((st = sb_sorter_finish(sorter, err)) != SB_OK)
 		return st;
 	plan->offset = start;
-	if ((st = sb_sink_init(&entries, w->fd, plan->offset, SINK_BUFFER, true,
+	if ((st = sb_sink_init(&entries, fd, plan->offset, SINK_BUFFER, true,
 						   err)) != SB_OK)
 		return st;
 	if ((st = sb_sink_track_blocks(&entries, err)) != SB_OK)
@@ -148,7 +141,7 @@ write_index(sb_writer *w, uint64_t start, section_plan *plan,
 		sb_sink_free(&entries);
 		return st;
 	}
-	st = emit_lines(w, &entries, home_lines, fp_bytes, &distinct, &max_run,
+	st = emit_lines(sorter, &entries, home_lines, fp_bytes, &distinct, &max_run,
 					&nlines, err);
 	plan->length = nlines * SB_LINE_BYTES;
 	if (st == SB_OK && (st = sb_sink_flush(&entries, err)) == SB_OK)
@@ -167,11 +160,11 @@ write_index(sb_writer *w, uint64_t start, section_plan *plan,
 
 /*
  * Write the block checksums of the rows, heap and index, in that order,
- * at 'offset'; fills in the plan.
+ * at 'offset' of file 'fd'; fills in the plan.
  */
-static sb_status
-write_blocksums(sb_writer *w, sb_blocksums *const *acc, uint64_t offset,
-				section_plan *plan, sb_error *err)
+sb_status
+sb_write_blocksums(int fd, sb_blocksums *const *acc, uint64_t offset,
+				   sb_section_plan *plan, sb_error *err)
 {
 	sb_checksum_state *ck = sb_checksum_create();
 	uint64_t	pos = offset;
@@ -192,7 +185,7 @@ write_blocksums(sb_writer *w, sb_blocksums *const *acc, uint64_t offset,
 			break;
 		}
 		len = acc[i]->n * sizeof(uint32_t);
-		st = sb_pwrite_all(w->fd, acc[i]->sums, len, pos, err);
+		st = sb_pwrite_all(fd, acc[i]->sums, len, pos, err);
 		sb_checksum_update(ck, acc[i]->sums, len);
 		pos += len;
 	}
@@ -237,12 +230,16 @@ fill_header(sb_writer *w, unsigned char *hdr, uint64_t file_size)
 			   (uint64_t) tv.tv_sec * 1000000 + (uint64_t) tv.tv_usec);
 }
 
-/* Write the header and section table at offset 0. */
-static sb_status
-write_header(sb_writer *w, unsigned char *hdr, const section_plan *plans,
-			 sb_error *err)
+/*
+ * Write the header of 'header_size' bytes, with the table of its
+ * 'nsections' sections, at offset 0 of file 'fd'.
+ */
+sb_status
+sb_write_header(int fd, unsigned char *hdr, uint32_t header_size,
+				uint32_t nsections, const sb_section_plan *plans,
+				sb_error *err)
 {
-	for (uint32_t i = 0; i < w->nsections; i++)
+	for (uint32_t i = 0; i < nsections; i++)
 	{
 		unsigned char *e = hdr + SB_HEADER_FIXED + i * SB_SECTION_ENTRY;
 
@@ -255,8 +252,8 @@ write_header(sb_writer *w, unsigned char *hdr, const section_plan *plans,
 		sb_store64(e + SB_SEC_CHECKSUM, plans[i].checksum);
 	}
 	sb_store64(hdr + SB_HDR_CHECKSUM, 0);
-	sb_store64(hdr + SB_HDR_CHECKSUM, sb_checksum(hdr, w->header_size));
-	return sb_pwrite_all(w->fd, hdr, w->header_size, 0, err);
+	sb_store64(hdr + SB_HDR_CHECKSUM, sb_checksum(hdr, header_size));
+	return sb_pwrite_all(fd, hdr, header_size, 0, err);
 }
 
 /*
@@ -266,7 +263,7 @@ write_header(sb_writer *w, unsigned char *hdr, const section_plan *plans,
  * The rows' block checksums go to *blocks.
  */
 static sb_status
-place_narrow(sb_writer *w, section_plan *heap, section_plan *rows,
+place_narrow(sb_writer *w, sb_section_plan *heap, sb_section_plan *rows,
 			 sb_blocksums **blocks, sb_error *err)
 {
 	sb_sink		out;
@@ -303,13 +300,13 @@ place_narrow(sb_writer *w, section_plan *heap, section_plan *rows,
  * stays where it is, the one in the temporary file is copied after it.
  */
 static sb_status
-place_streams(sb_writer *w, section_plan *heap, section_plan *rows,
+place_streams(sb_writer *w, sb_section_plan *heap, sb_section_plan *rows,
 			  sb_error *err)
 {
 	bool		rows_first = sb_rows_first(w);
 	sb_sink    *first = rows_first ? &w->rows : &w->heap,
 			   *second = rows_first ? &w->heap : &w->rows;
-	section_plan *fp = rows_first ? rows : heap,
+	sb_section_plan *fp = rows_first ? rows : heap,
 			   *sp = rows_first ? heap : rows;
 	sb_status	st;
 
@@ -329,7 +326,7 @@ place_streams(sb_writer *w, section_plan *heap, section_plan *rows,
 static sb_status
 finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 {
-	section_plan plans[SB_NSECTIONS_COMPACT];
+	sb_section_plan plans[SB_NSECTIONS_COMPACT];
 	static const uint32_t kinds[SB_NSECTIONS_COMPACT] = {
 		SB_SECTION_SCHEMA, SB_SECTION_META, SB_SECTION_HEAP,
 		SB_SECTION_ROWS, SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS,
@@ -362,13 +359,14 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 	plans[0].checksum = sb_checksum(w->schema, w->schema_len);
 	end = sb_rows_first(w) ? plans[2].offset + plans[2].length :
 		plans[3].offset + plans[3].length;
-	st = write_index(w, sb_align_up(end, w->section_align), &plans[4], hdr,
-					 &blocks[SB_REGION_ENTRIES], err);
+	st = sb_write_index(&w->sorter, w->fd, w->approximate,
+						sb_align_up(end, w->section_align), &plans[4], hdr,
+						&blocks[SB_REGION_ENTRIES], err);
 	if (st == SB_OK)
 	{
 		blocks[SB_REGION_ROWS] = narrow ? narrow_rows : w->rows.blocks;
 		blocks[SB_REGION_HEAP] = w->heap.blocks;
-		st = write_blocksums(w, blocks,
+		st = sb_write_blocksums(w->fd, blocks,
 							 sb_align_up(plans[4].offset + plans[4].length,
 										 SB_SECTION_ALIGN),
 							 &plans[5], err);
@@ -403,7 +401,8 @@ finish_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 		return sb_fail_errno(err, "could not set the size of \"%s\"", w->path);
 
 	fill_header(w, hdr, file_size);
-	if ((st = write_header(w, hdr, plans, err)) != SB_OK)
+	if ((st = sb_write_header(w->fd, hdr, w->header_size, w->nsections, plans,
+							  err)) != SB_OK)
 		return st;
 	if (fsync(w->fd) != 0)
 		return sb_fail_errno(err, "could not fsync file \"%s\"", w->path);
@@ -424,6 +423,8 @@ sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 	if (w->failed || w->in_row || w->finished)
 		return sb_fail(err, SB_ERR_STATE, "the writer cannot finish in this state");
 	memset(hdr, 0, sizeof(hdr));
+	if (w->merge)
+		return sb_merge_finish(w, stats, err);
 	if ((st = sb_inline_start(w, err)) != SB_OK ||
 		(st = finish_file(w, hdr, err)) != SB_OK)
 		return sb_writer_failed(w, st);

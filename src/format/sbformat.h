@@ -194,6 +194,12 @@ typedef struct sb_writer_options
 								 * table, narrower value references */
 	int			ncolumns;
 	const sb_column *columns;
+	struct sb_bundle *base;		/* merge: start from this open bundle's
+								 * rows, in its layout (sbmerge.c); it
+								 * must stay open until the writer is
+								 * freed.  The other options but path,
+								 * temp_dir and memory_budget are then
+								 * the base's. */
 } sb_writer_options;
 
 /* Statistics of a finished build. */
@@ -224,6 +230,8 @@ extern sb_status sb_writer_set_varlena(sb_writer *w, int col,
 									   sb_error *err);
 extern sb_status sb_writer_set_key_hash(sb_writer *w, int col, uint64_t hash,
 										sb_error *err);
+extern sb_status sb_writer_drop_base_row(sb_writer *w, uint64_t row,
+										 sb_error *err);
 extern sb_status sb_writer_end_row(sb_writer *w, sb_error *err);
 extern sb_status sb_writer_finish(sb_writer *w, sb_build_stats *stats,
 								  sb_error *err);
@@ -236,6 +244,14 @@ extern uint64_t sb_writer_bytes(const sb_writer *w);
  * ---------------------------------------------------------------------
  */
 typedef struct sb_bundle sb_bundle;
+
+/*
+ * Can a writer merge into 'base' (sb_writer_options.base)?  SB_OK, or
+ * SB_ERR_UNSUPPORTED with the reason: an approximate base, a hashed key,
+ * columns other than the options'.
+ */
+extern sb_status sb_merge_check(const sb_bundle *base,
+								const sb_writer_options *o, sb_error *err);
 
 /* A section of a bundle file (docs/format.md, section 4). */
 typedef struct sb_section

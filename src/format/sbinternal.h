@@ -606,6 +606,8 @@ typedef struct sb_blocksums
 
 extern sb_blocksums *sb_blocksums_create(void);
 extern void sb_blocksums_feed(sb_blocksums *acc, const void *data, size_t len);
+extern void sb_blocksums_push(sb_blocksums *acc, const uint32_t *sums,
+							  size_t n);
 extern bool sb_blocksums_finish(sb_blocksums *acc);
 extern void sb_blocksums_free(sb_blocksums *acc);
 extern uint32_t sb_block_checksum(const void *data, size_t len);
@@ -617,6 +619,9 @@ extern void sb_blocks_recompute(unsigned char *img, size_t len);
 /* in sbverify.c */
 extern bool sb_row_key_hash(sb_bundle *b, uint64_t row, uint64_t *hash,
 							bool *known, sb_error *err, sb_status *st);
+
+/* in sbprewarm.c */
+extern void sb_populate_data(const sb_bundle *b);
 
 /* in sbaccess.c */
 extern void sb_fill_info(sb_bundle *b);

@@ -110,3 +110,24 @@ sb_advise_scan(const sb_bundle *b, bool sequential)
 	advise_range(b->rows, b->row_count * b->row_size, advice);
 	advise_range(b->heap, b->heap_size, advice);
 }
+
+/*
+ * Map the rows and values a merge copies into this process's page tables
+ * at once, with the read-ahead a sequential pass wants: without it, each
+ * page of a mapping advised as random costs a fault of its own.  Where
+ * the kernel cannot populate a range (before Linux 5.14), the pages fault
+ * in as they are read.
+ */
+void
+sb_populate_data(const sb_bundle *b)
+{
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+	if (!b->mapped)
+		return;
+	sb_advise_scan(b, true);
+	advise_range(b->rows, b->row_count * b->row_size, MADV_POPULATE_READ);
+	advise_range(b->heap, b->heap_size, MADV_POPULATE_READ);
+	sb_advise_scan(b, false);
+}

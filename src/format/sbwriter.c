@@ -211,13 +211,16 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	w->section_align = o->section_align ? o->section_align : SB_DATA_ALIGN;
 	w->seed = o->hash_seed;
 	w->pg_major = o->pg_major;
-	w->compact = o->compact;
+	w->compact = o->compact && !o->base;
 	w->nsections = SB_NSECTIONS;
 	w->header_size = SB_HEADER_FIXED + w->nsections * SB_SECTION_ENTRY;
 
-	if ((st = build_schema(w, o, err)) != SB_OK ||
-		(st = sb_compact_init(w, err)) != SB_OK ||
-		(st = sb_inline_init(w, o->inline_limit, err)) != SB_OK)
+	if (o->base)
+		st = sb_merge_create(w, o, err);
+	else if ((st = build_schema(w, o, err)) == SB_OK)
+		st = sb_compact_init(w, err);
+	if (st != SB_OK ||
+		(st = sb_inline_init(w, o->base ? 0 : o->inline_limit, err)) != SB_OK)
 		goto fail;
 	w->path = strdup(o->path);
 	w->temp_dir = o->temp_dir ? strdup(o->temp_dir) : NULL;
@@ -248,16 +251,16 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	}
 
 	budget = o->memory_budget < MIN_BUDGET ? MIN_BUDGET : o->memory_budget;
-	dedup_budget = o->dedup ? budget / 4 : 0;
+	dedup_budget = o->dedup && !o->base ? budget / 4 : 0;
 	if (dedup_budget > MAX_DEDUP_BYTES)
 		dedup_budget = MAX_DEDUP_BYTES;
-	if (o->dedup &&
+	if (dedup_budget > 0 &&
 		!sb_dedup_init(&w->dedup, dedup_budget, heap_same, w))
 	{
 		st = sb_fail(err, SB_ERR_NOMEM, "could not allocate dedup table");
 		goto fail;
 	}
-	w->dedup_on = o->dedup;
+	w->dedup_on = dedup_budget > 0;
 	if ((st = sb_sorter_init(&w->sorter, budget - dedup_budget,
 							 w->temp_dir, err)) != SB_OK)
 		goto fail;
@@ -270,16 +273,18 @@ sb_writer_create(const sb_writer_options *o, sb_writer **out, sb_error *err)
 	}
 	w->created = true;
 	/* a compact bundle may need the encodings section in the table */
-	w->schema_off = sb_align_up(w->compact ? SB_HEADER_FIXED +
-								SB_NSECTIONS_COMPACT * SB_SECTION_ENTRY :
-								w->header_size, SB_SECTION_ALIGN);
+	if (!o->base)
+		w->schema_off = sb_align_up(w->compact ? SB_HEADER_FIXED +
+									SB_NSECTIONS_COMPACT * SB_SECTION_ENTRY :
+									w->header_size, SB_SECTION_ALIGN);
 	if ((st = sb_pwrite_all(w->fd, w->schema, w->schema_len, w->schema_off,
 							err)) != SB_OK)
 		goto fail;
 	heap_start = sb_align_up(w->schema_off + w->schema_len, w->section_align);
 	if ((st = sb_sink_init(&w->heap, w->fd, heap_start, SINK_BUFFER, true,
 						   err)) != SB_OK ||
-		(st = sb_sink_track_blocks(&w->heap, err)) != SB_OK)
+		(st = sb_sink_track_blocks(&w->heap, err)) != SB_OK ||
+		(o->base && (st = sb_merge_open_heap(w, err)) != SB_OK))
 		goto fail;
 	if ((st = sb_temp_open(w->temp_dir, &w->temp_fd, err)) != SB_OK)
 		goto fail;
@@ -393,6 +398,9 @@ sb_writer_set_fixed(sb_writer *w, int col, const void *image, sb_error *err)
 	c = &w->cols[col];
 	if (w->set[col])
 		return sb_writer_failed(w, sb_fail(err, SB_ERR_STATE, "column %d is set twice in one row", col));
+	if (w->merge)
+		return (st = sb_merge_set_fixed(w, col, image, err)) == SB_OK ? st :
+			sb_writer_failed(w, st);
 	if ((st = hold_call(w, SB_OP_FIXED, col, image, c->typlen, &held, err)) != SB_OK)
 		return sb_writer_failed(w, st);
 	if (held)
@@ -546,6 +554,9 @@ sb_writer_set_varlena(sb_writer *w, int col, const void *payload, size_t len,
 										   "value of %zu bytes in column \"%s\" exceeds the limit of %d bytes",
 										   len, c->name ? c->name : "?",
 										   SB_MAX_VALUE_SIZE - 4));
+	if (w->merge)
+		return (st = sb_merge_set_varlena(w, col, payload, len, err)) == SB_OK ? st :
+			sb_writer_failed(w, st);
 	if ((st = hold_call(w, SB_OP_VARLENA, col, payload, len, &held, err)) != SB_OK)
 		return sb_writer_failed(w, st);
 	if (held)
@@ -623,6 +634,9 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 
 	if (w->failed || !w->in_row || w->finished)
 		return sb_fail(err, SB_ERR_STATE, "no row is being written");
+	if (w->merge)
+		return (st = sb_merge_end_row(w, err)) == SB_OK ? st :
+			sb_writer_failed(w, st);
 	if (w->nrows >= SB_MAX_ROWS)
 		return sb_writer_failed(w, sb_fail(err, SB_ERR_LIMIT,
 										   "a bundle holds at most %u rows",
@@ -659,6 +673,18 @@ sb_writer_end_row(sb_writer *w, sb_error *err)
 	return SB_OK;
 }
 
+/*
+ * Leave row 'row' of a merge's base bundle out of the new bundle (see
+ * sb_writer_options.base).
+ */
+sb_status
+sb_writer_drop_base_row(sb_writer *w, uint64_t row, sb_error *err)
+{
+	if (w->merge == NULL || w->failed || w->finished)
+		return sb_fail(err, SB_ERR_STATE, "the writer has no base bundle to drop rows of");
+	return sb_merge_drop(w, row, err);
+}
+
 /* Rows written so far. */
 uint64_t
 sb_writer_rows(const sb_writer *w)
@@ -682,6 +708,7 @@ sb_writer_free(sb_writer *w)
 {
 	if (w == NULL)
 		return;
+	sb_merge_free(w);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->created && !w->finished)

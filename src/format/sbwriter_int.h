@@ -34,6 +34,33 @@ typedef struct sb_dedup_stats
 /* A symbol table being built or used to encode (sbcompact.c). */
 typedef struct sb_symtab sb_symtab;
 
+/* A merge into a base bundle's layout (sbmerge.c). */
+/* The state a merge adds to its writer. */
+typedef struct sb_merge
+{
+	sb_bundle  *base;
+	uint64_t   *dropped;		/* a bit per base row */
+	uint64_t	ndropped;
+	sb_symtab **tabs;			/* per column: the base's symbol coder */
+	unsigned char *encbuf;		/* a value being coded */
+	size_t		enccap;
+	uint64_t   *hashes;			/* the key hash of each new row... */
+	unsigned char *keyed;		/* ...if it has a key: a bit per row */
+	uint64_t	cap;			/* new rows the two arrays have room for */
+	int			heap_fd;		/* temporary file of the new values */
+	bool		rows_first;		/* the base has its rows before its heap */
+	uint64_t	heap_len;		/* of the merged heap, once written */
+} sb_merge;
+
+/* Where a section goes, and what it holds (sbfinish.c). */
+typedef struct sb_section_plan
+{
+	uint32_t	kind;
+	uint64_t	offset;
+	uint64_t	length;
+	uint64_t	checksum;
+} sb_section_plan;
+
 /* What the writer knows of a column's encoding (sbcompact.c). */
 typedef struct sb_colenc
 {
@@ -117,6 +144,9 @@ struct sb_writer
 	uint32_t	narrow_row_size;
 	uint32_t	narrow_area;	/* where its inline area starts */
 
+	/* a merge into a base bundle, or NULL (sbmerge.c) */
+	sb_merge   *merge;
+
 	/* build metadata, serialized */
 	unsigned char *meta;
 	size_t		meta_len;
@@ -156,7 +186,39 @@ extern bool sb_inline_place(sb_writer *w, int col, const void *payload,
 							size_t len, uint64_t *ref);
 extern void sb_inline_free(sb_writer *w);
 
+/* sbfinish.c */
+extern sb_status sb_write_index(sb_sorter *sorter, int fd, bool approximate,
+								uint64_t start, sb_section_plan *plan,
+								unsigned char *hdr, sb_blocksums **blocks,
+								sb_error *err);
+extern sb_status sb_write_blocksums(int fd, sb_blocksums *const *acc,
+									uint64_t offset, sb_section_plan *plan,
+									sb_error *err);
+extern sb_status sb_write_header(int fd, unsigned char *hdr,
+								 uint32_t header_size, uint32_t nsections,
+								 const sb_section_plan *plans, sb_error *err);
+
+/* sbmerge.c */
+extern sb_status sb_merge_create(sb_writer *w, const sb_writer_options *o,
+								 sb_error *err);
+extern sb_status sb_merge_open_heap(sb_writer *w, sb_error *err);
+extern sb_status sb_merge_write_heap(sb_writer *w, uint64_t offset, sb_sink *out,
+									 sb_error *err);
+extern sb_status sb_merge_drop(sb_writer *w, uint64_t row, sb_error *err);
+extern sb_status sb_merge_set_fixed(sb_writer *w, int col, const void *image,
+									sb_error *err);
+extern sb_status sb_merge_set_varlena(sb_writer *w, int col,
+									  const void *payload, size_t len,
+									  sb_error *err);
+extern sb_status sb_merge_end_row(sb_writer *w, sb_error *err);
+extern sb_status sb_merge_finish(sb_writer *w, sb_build_stats *stats,
+								 sb_error *err);
+extern void sb_merge_free(sb_writer *w);
+
 /* sbcompact.c */
+extern sb_symtab *sb_symtab_load(const sb_encoding *e);
+extern size_t sb_symtab_encode(const sb_symtab *t, const unsigned char *in,
+							   size_t len, unsigned char *out);
 extern sb_status sb_compact_init(sb_writer *w, sb_error *err);
 extern sb_status sb_compact_choose_symbols(sb_writer *w, sb_error *err);
 extern sb_status sb_compact_encode(sb_writer *w, int col, const void **payload,
