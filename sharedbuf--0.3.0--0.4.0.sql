@@ -75,7 +75,8 @@ CREATE FUNCTION sharedbuf_delta_info(
     OUT generation bigint,
     OUT folded_through bigint,
     OUT keys bigint,
-    OUT rows bigint)
+    OUT rows bigint,
+    OUT merged_rows bigint)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;

@@ -293,6 +293,9 @@ BEGIN
     ELSIF r < 0.88 THEN
       step := 'fold';
       PERFORM sharedbuf_fold('wr_eq');
+      IF NOT (SELECT ok FROM sharedbuf_verify('wr_eq')) THEN
+        RAISE EXCEPTION 'seed % step %: the folded bundle does not verify', seed, i;
+      END IF;
     ELSIF r < 0.94 THEN
       step := 'commit';
       COMMIT;
@@ -318,16 +321,51 @@ BEGIN
   PERFORM sharedbuf_create('wr_eq', 'SELECT * FROM wr_heap', 'id', writable => true);
 END $$;
 
+-- a fold merges a small delta into a copy of the bundle: the rows of the
+-- keys it decides go, the file still verifies
+CALL wr_reset();
+UPDATE wr_eq SET val = val || '!' WHERE id <= 10;
+UPDATE wr_heap SET val = val || '!' WHERE id <= 10;
+DELETE FROM wr_eq WHERE id BETWEEN 11 AND 15;
+DELETE FROM wr_heap WHERE id BETWEEN 11 AND 15;
+INSERT INTO wr_eq VALUES (5001, 'new', 1);
+INSERT INTO wr_heap VALUES (5001, 'new', 1);
+SELECT rows FROM sharedbuf_fold('wr_eq');
+SELECT keys, rows, merged_rows FROM sharedbuf_delta_info('wr_eq');
+SELECT ok FROM sharedbuf_verify('wr_eq');
+SELECT count(*) FROM (SELECT * FROM wr_eq EXCEPT ALL SELECT * FROM wr_heap) d;
+SELECT * FROM wr_eq WHERE id IN (1, 11, 5001) ORDER BY id;
+-- merges add up; a value outside the range the bundle encodes its column
+-- in makes the fold rewrite the bundle
+UPDATE wr_eq SET grp = grp + 1 WHERE id BETWEEN 100 AND 104;
+SELECT rows FROM sharedbuf_fold('wr_eq');
+SELECT merged_rows FROM sharedbuf_delta_info('wr_eq');
+UPDATE wr_eq SET grp = 100000 WHERE id = 20;
+SELECT rows FROM sharedbuf_fold('wr_eq');
+SELECT merged_rows FROM sharedbuf_delta_info('wr_eq');
+SELECT grp FROM wr_eq WHERE id = 20;
+-- and so does a fold past sharedbuf.fold_merge_limit of the rows
+SET sharedbuf.fold_merge_limit = 0.01;
+UPDATE wr_eq SET grp = grp + 1 WHERE id BETWEEN 100 AND 119;
+SELECT rows FROM sharedbuf_fold('wr_eq');
+SELECT merged_rows FROM sharedbuf_delta_info('wr_eq');
+SELECT ok FROM sharedbuf_verify('wr_eq');
+RESET sharedbuf.fold_merge_limit;
+
+-- the random sequences, two with every fold merging, two rewriting
 SET enable_hashjoin = off;
 SET enable_mergejoin = off;
+SET sharedbuf.fold_merge_limit = 1;
 CALL wr_reset();
 CALL wr_random(11, 150);
 CALL wr_reset();
 CALL wr_random(23, 150);
+SET sharedbuf.fold_merge_limit = 0;
 CALL wr_reset();
 CALL wr_random(37, 150);
 CALL wr_reset();
 CALL wr_random(58, 150);
+RESET sharedbuf.fold_merge_limit;
 SELECT count(*) > 900 AS compared FROM wr_eq;
 RESET enable_hashjoin;
 RESET enable_mergejoin;

@@ -50,6 +50,8 @@ typedef struct SbBuildState
 	int64		generation;
 	char		build_id[SB_BUILD_ID_LEN + 1];
 	sb_writer  *writer;
+	sb_bundle  *base;			/* a fold's merge: the file it copies */
+	int64		merged;			/* rows merges replaced, this one's too */
 	int			natts;
 	SbTypeInfo *types;
 	FmgrInfo   *sendfns;
@@ -317,6 +319,11 @@ add_metadata(SbBuildState *bs, const char *query, int64 folded)
 		sb_writer_add_meta(bs->writer, "delta_folded_through",
 						   psprintf(INT64_FORMAT, folded), &err) != SB_OK)
 		SbReportBuildError(&err, bs->name);
+	/* a merged one's: the rows merges replaced since its last full build */
+	if (bs->base != NULL &&
+		sb_writer_add_meta(bs->writer, "merged_rows",
+						   psprintf(INT64_FORMAT, bs->merged), &err) != SB_OK)
+		SbReportBuildError(&err, bs->name);
 	/* how each hashed key was hashed, for readers to check */
 	for (int i = 0; i < bs->natts; i++)
 	{
@@ -358,6 +365,12 @@ build_startup(DestReceiver *self, int operation, TupleDesc desc)
 	opts.pg_major = PG_VERSION_NUM / 10000;
 	opts.ncolumns = desc->natts;
 	opts.columns = cols;
+	if (bs->base != NULL && sb_merge_check(bs->base, &opts, &err) != SB_OK)
+	{
+		elog(DEBUG1, "bundle \"%s\" is rewritten, not merged: %s", bs->name, err.detail);
+		bs->base = NULL;
+	}
+	opts.base = bs->base;
 	if (sb_writer_create(&opts, &bs->writer, &err) != SB_OK)
 		SbReportBuildError(&err, bs->name);
 }
@@ -507,12 +520,38 @@ start_build(MemoryContext cxt, const char *name, const char *keyspec,
 }
 
 /*
- * Build bundle 'name' from 'query', keyed by the columns in 'keyspec' (or
- * with no key), and arrange for it to replace the bundle at commit.
+ * A fold's rows: the delta merged into a copy of the current file when
+ * merge.c can, else every row of the table, through 'query'.
  */
-void
-SbBuildBundle(const char *name, const char *query, const char *keyspec,
-			  bool approximate, SbBuildResult *result)
+static void
+fold_rows(SbBuildState *bs, Relation ftrel, const char *query)
+{
+	SbMerge    *mg = SbMergeStart(ftrel, bs->name, bs->build_cxt);
+
+	if (mg != NULL)
+	{
+		bs->base = SbMergeBase(mg);
+		build_startup(&bs->pub, CMD_SELECT, RelationGetDescr(ftrel));
+		if (bs->base != NULL)
+		{
+			bs->merged = SbMergeRows(mg, bs->writer, &bs->pub);
+			return;
+		}
+		sb_writer_free(bs->writer);
+		bs->writer = NULL;
+	}
+	run_query(bs, query);
+}
+
+/*
+ * Build bundle 'name' from 'query' (or, folding the delta of writable
+ * foreign table 'fold_rel', from the table), keyed by the columns in
+ * 'keyspec' (or with no key), and arrange for it to replace the bundle at
+ * commit.
+ */
+static void
+build_bundle(const char *name, const char *query, const char *keyspec,
+			 bool approximate, Relation fold_rel, SbBuildResult *result)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurTransactionContext,
 											  "sharedbuf build",
@@ -534,7 +573,10 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 		CommandCounterIncrement();
 		PushActiveSnapshot(GetLatestSnapshot());
 	}
-	run_query(bs, query);
+	if (fold_rel != NULL && folded >= 0)
+		fold_rows(bs, fold_rel, query);
+	else
+		run_query(bs, query);
 	if (folded >= 0)
 		PopActiveSnapshot();
 	if (bs->writer == NULL)
@@ -559,6 +601,25 @@ SbBuildBundle(const char *name, const char *query, const char *keyspec,
 	result->dedup_saved = (int64) stats.dedup_saved;
 	result->seconds = (double) (GetCurrentTimestamp() - start) / 1000000.0;
 	MemoryContextDelete(cxt);
+}
+
+/* Build bundle 'name' from 'query'; see build_bundle. */
+void
+SbBuildBundle(const char *name, const char *query, const char *keyspec,
+			  bool approximate, SbBuildResult *result)
+{
+	build_bundle(name, query, keyspec, approximate, NULL, result);
+}
+
+/*
+ * Fold the delta of writable foreign table 'ftrel' into a new file of its
+ * bundle 'name'; 'query' reads every row of the table.  See build_bundle.
+ */
+void
+SbFoldBundle(Relation ftrel, const char *name, const char *query,
+			 const char *keyspec, SbBuildResult *result)
+{
+	build_bundle(name, query, keyspec, false, ftrel, result);
 }
 
 /* The summary row of a build, as the functions return it. */

@@ -360,6 +360,42 @@ SbDeltaLookup(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 	return kr != NULL;
 }
 
+/* How many keys the delta decides (after SbDeltaLoad). */
+long
+SbDeltaKeyCount(SbDeltaRead *dr)
+{
+	HASH_SEQ_STATUS seq;
+	SbKeyBucket *bucket;
+	long		n = 0;
+
+	hash_seq_init(&seq, dr->keys);
+	while ((bucket = hash_seq_search(&seq)) != NULL)
+		n += list_length(bucket->keys);
+	return n;
+}
+
+/*
+ * Call fn for each key the delta decides, with its rows, maybe none
+ * (after SbDeltaLoad).
+ */
+void
+SbDeltaEachKey(SbDeltaRead *dr, void (*fn) (void *arg, const Datum *keys, List *rows),
+			   void *arg)
+{
+	HASH_SEQ_STATUS seq;
+	SbKeyBucket *bucket;
+	ListCell   *lc;
+
+	hash_seq_init(&seq, dr->keys);
+	while ((bucket = hash_seq_search(&seq)) != NULL)
+		foreach(lc, bucket->keys)
+		{
+			SbKeyRows  *kr = lfirst(lc);
+
+			fn(arg, kr->keys, kr->rows);
+		}
+}
+
 /* Does the delta decide the key of a bundle row in 'slot'? */
 bool
 SbDeltaOverrides(SbDeltaRead *dr, TupleTableSlot *slot)

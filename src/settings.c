@@ -21,6 +21,7 @@ static char *sb_test_pause_setting = NULL;
 #endif
 int			sb_prewarm_setting = 0;
 int			sb_fold_threshold_setting = 0;
+double		sb_fold_merge_limit_setting = 0.25;
 int			sb_inline_limit_setting = SB_INLINE_DEFAULT;
 bool		sb_compact_setting = true;
 int			sb_stale_timeout_setting = 5000;
@@ -88,6 +89,18 @@ define_reading_settings(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomRealVariable("sharedbuf.fold_merge_limit",
+							 "Fraction of a writable bundle's rows a fold may replace by merging.",
+							 "A fold copies the bundle's unchanged rows and values as they are and "
+							 "adds the delta's rows, while the rows replaced so since the last "
+							 "full build stay within this fraction of the bundle's rows; beyond it, "
+							 "or at 0, a fold rewrites the bundle from the table.",
+							 &sb_fold_merge_limit_setting,
+							 0.25,
+							 0.0, 1.0,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomBoolVariable("sharedbuf.compact",
 							 "Stores the columns of new bundles in compact encodings where they save space.",
 							 "Integer columns as offsets in the fewest bytes their range needs, "

@@ -23,6 +23,7 @@
 #include "access/xlogdefs.h"
 #include "catalog/pg_attribute.h"
 #include "fmgr.h"
+#include "tcop/dest.h"
 #include "access/parallel.h"
 #include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
@@ -40,6 +41,7 @@ extern char *sb_directory_setting;
 extern int	sb_prewarm_setting;
 extern int	sb_inline_limit_setting;
 extern int	sb_fold_threshold_setting;
+extern double sb_fold_merge_limit_setting;
 extern bool sb_compact_setting;
 extern int	sb_stale_timeout_setting;
 extern bool sb_wal_log_setting;
@@ -264,6 +266,8 @@ typedef struct SbBuildResult
 extern void SbBuildBundle(const char *name, const char *query,
 						  const char *keyspec, bool approximate,
 						  SbBuildResult *result);
+extern void SbFoldBundle(Relation ftrel, const char *name, const char *query,
+						 const char *keyspec, SbBuildResult *result);
 extern Datum SbBuildResultDatum(FunctionCallInfo fcinfo,
 								const SbBuildResult *r);
 
@@ -391,7 +395,6 @@ extern void SbDeltaFinishRebuild(const char *bundle, int64 gen);
 extern void SbDeltaCreate(Relation ftrel, const char *bundle, sb_bundle *b, Oid owner);
 extern void SbDeltaDrop(const char *bundle, int64 folded_through, bool if_empty);
 extern char *SbEqualitySql(Oid ltype, Oid rtype);
-extern char *SbDeltaCurrentCondition(const SbDelta *d);
 extern void SbDeltaCount(const SbDelta *d, int64 folded, Datum *keys, Datum *rows);
 extern void SbDeltaClaimKey(const SbDelta *d, const char *ftname, int64 gen,
 							const Datum *keys);
@@ -416,10 +419,22 @@ extern void SbDeltaStoreRow(SbDeltaRead *dr, HeapTuple row, TupleTableSlot *slot
 extern List *SbDeltaClaim(SbDeltaRead *dr, TupleTableSlot *slot);
 extern const char *SbDeltaName(SbDeltaRead *dr);
 extern const SbDelta *SbDeltaDefinition(SbDeltaRead *dr);
+extern long SbDeltaKeyCount(SbDeltaRead *dr);
+extern void SbDeltaEachKey(SbDeltaRead *dr,
+						   void (*fn) (void *arg, const Datum *keys, List *rows),
+						   void *arg);
 
 /* in deltaddl.c */
 extern sb_bundle *SbOpenBundleFile(const char *name);
 extern void SbMakeWritable(Relation rel, const char *bundle);
+
+/* in merge.c */
+typedef struct SbMerge SbMerge;
+
+extern SbMerge *SbMergeStart(Relation ftrel, const char *bundle, MemoryContext cxt);
+extern sb_bundle *SbMergeBase(SbMerge *mg);
+extern int64 SbMergedRows(sb_bundle *b);
+extern int64 SbMergeRows(SbMerge *mg, sb_writer *w, DestReceiver *dest);
 
 /* in writable.c */
 extern void SbFoldTable(Relation rel, const SbTableOptions *opts, const SbDelta *d,

@@ -91,8 +91,8 @@ SbFoldTable(Relation rel, const SbTableOptions *opts, const SbDelta *d,
 	char	   *query = psprintf("SELECT %s FROM %s", SbDeltaColumnList(d, ""),
 								 SbQualifiedRelationName(RelationGetRelid(rel)));
 
-	SbBuildBundle(opts->bundle, query, opts->key ? opts->key : SbCurrentKey(opts),
-				  false, result);
+	SbFoldBundle(rel, opts->bundle, query, opts->key ? opts->key : SbCurrentKey(opts),
+				 result);
 }
 
 /*
@@ -223,7 +223,8 @@ sharedbuf_delete(PG_FUNCTION_ARGS)
 /*
  * sharedbuf_delta_info(table regclass)
  *		A writable bundle's delta: its table, the generation of writes, the
- *		last one folded, and the keys and rows it decides.
+ *		last one folded, the keys and rows it decides, and the rows merges
+ *		replaced since the bundle's last full build.
  */
 Datum
 sharedbuf_delta_info(PG_FUNCTION_ARGS)
@@ -233,9 +234,10 @@ sharedbuf_delta_info(PG_FUNCTION_ARGS)
 	SbDelta    *d = opts->bundle ? SbDeltaFor(rel, opts->bundle) : NULL;
 	SbMappingRef *ref;
 	TupleDesc	desc;
-	Datum		values[5];
-	bool		nulls[5] = {false};
-	int64		folded;
+	Datum		values[6];
+	bool		nulls[6] = {false};
+	int64		folded,
+				merged;
 
 	if (d == NULL)
 		ereport(ERROR,
@@ -246,11 +248,13 @@ sharedbuf_delta_info(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	ref = SbPinBundle(opts->path, opts->label, CurrentMemoryContext);
 	folded = SbFoldedThrough(ref->bundle);
+	merged = SbMergedRows(ref->bundle);
 	SbUnpinBundle(ref);
 	values[0] = ObjectIdGetDatum(d->relid);
 	values[1] = Int64GetDatum(SbDeltaGeneration(d));
 	values[2] = Int64GetDatum(folded);
 	SbDeltaCount(d, folded, &values[3], &values[4]);
+	values[5] = Int64GetDatum(merged);
 	table_close(rel, NoLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
