@@ -398,7 +398,12 @@ static sb_status
 check_slot(const sb_bundle *b, const sb_column *c, const sb_encoding *e,
 		   uint32_t at, sb_error *err)
 {
-	uint32_t	width = e->width;
+	/*
+	 * A fixed-length field not stored as an offset holds the whole datum
+	 * image, whatever its (one-byte) width says: typlen may exceed 255
+	 */
+	uint32_t	width = c->typlen > 0 && e->kind != SB_ENC_OFFSET ?
+		(uint32_t) c->typlen : e->width;
 	unsigned	align = c->typlen > 0 ? sb_typalign_bytes(c->typalign) : 8;
 	bool		approx = (b->flags & SB_BUNDLE_APPROXIMATE) != 0;
 
