@@ -42,6 +42,20 @@ static const uint32_t merge_kinds[SB_NSECTIONS_COMPACT] = {
 	SB_SECTION_ENTRIES, SB_SECTION_BLOCKSUMS, SB_SECTION_ENCODINGS};
 
 /*
+ * The widest row slot a writer makes for the base's columns: each field
+ * aligned, the NULL bits and the largest inline area.
+ */
+static uint64_t
+max_row_size(const sb_bundle *b)
+{
+	uint64_t	size = (uint64_t) (b->ncolumns + 7) / 8 + SB_MAX_INLINE + 8;
+
+	for (int i = 0; i < b->ncolumns; i++)
+		size += (b->columns[i].typlen > 8 ? (uint64_t) b->columns[i].typlen : 8) + 8;
+	return size;
+}
+
+/*
  * Can a writer with options 'o' merge into 'base'?  SB_ERR_UNSUPPORTED
  * with the reason if not.
  */
@@ -59,6 +73,10 @@ sb_merge_check(const sb_bundle *base, const sb_writer_options *o,
 		if (base->sections[i].kind != merge_kinds[i])
 			return sb_fail(err, SB_ERR_UNSUPPORTED,
 						   "the base bundle's sections are not in the writer's order");
+	if (base->row_size > max_row_size(base))
+		return sb_fail(err, SB_ERR_UNSUPPORTED,
+					   "the base bundle's row slots (%u bytes) are wider than a writer makes them",
+					   base->row_size);
 	if (o->ncolumns != base->ncolumns || o->columns == NULL)
 		return sb_fail(err, SB_ERR_UNSUPPORTED, "the base bundle has %d columns, not %d",
 					   base->ncolumns, o->ncolumns);
@@ -355,6 +373,9 @@ row_key_hash(sb_bundle *b, const unsigned char *slot, uint64_t row,
 	const unsigned char *field;
 	int64_t		v;
 
+	*st = SB_OK;
+	if (b->nkeys == 0)
+		return false;			/* a bundle without a key has no index entries */
 	if (b->int_key < 0)
 		return sb_row_key_hash(b, row, hash, known, err, st);
 	*st = SB_OK;
@@ -525,6 +546,8 @@ merge_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 	sb_store64(hdr + SB_HDR_FILE_SIZE, end);
 	sb_store64(hdr + SB_HDR_ROW_COUNT, b->row_count - w->merge->ndropped + w->nrows);
 	hdr[SB_HDR_FP_BYTES] = 2;
+	hdr[SB_HDR_MAXALIGN] = 8;	/* and the writer's blocks, whatever the base's */
+	hdr[SB_HDR_BLOCK_SHIFT] = SB_BLOCK_SHIFT;
 	sb_store64(hdr + SB_HDR_BUILD_TIME,
 			   (uint64_t) tv.tv_sec * 1000000 + (uint64_t) tv.tv_usec);
 	if ((st = sb_write_header(w->fd, hdr, w->header_size, w->nsections, plans,

@@ -158,6 +158,10 @@ mark_shared(sb_bundle *b, const sb_merge *m, dropped_values *d, int64_t *last,
 
 			if (!field_heap_ref(b, slot, c, &ref))
 				continue;
+			if (ref >= b->heap_size)
+				return sb_fail(err, SB_ERR_CORRUPT,
+							   "row %llu refers to a value beyond the heap",
+							   (unsigned long long) r);
 			if ((int64_t) ref > *last)
 				*last = (int64_t) ref;
 			s = set_slot(d, ref);

@@ -667,6 +667,53 @@ iterate_meta(fuzz_ctx *fc)
 		touch(fc, got, len);
 }
 
+/*
+ * Merge into the bundle (sbmerge.c), dropping every third row: a base the
+ * merge takes must give a file that opens, and that verifies when the
+ * base did; any failure must be an error, never a crash.
+ */
+static void
+merge_into(fuzz_ctx *fc)
+{
+	sb_writer_options o;
+	sb_writer  *w = NULL;
+	sb_bundle  *merged = NULL;
+	sb_error	err;
+	sb_status	st;
+	char		path[] = "/tmp/sbfuzz_merge_XXXXXX";
+	int			fd = mkstemp(path);
+
+	FUZZ_CHECK(fd >= 0, "could not create a scratch file");
+	close(fd);
+	unlink(path);				/* the writer creates it, exclusively */
+	memset(&o, 0, sizeof(o));
+	o.path = path;
+	o.ncolumns = fc->b->info.ncolumns;
+	o.columns = fc->b->info.columns;
+	o.base = fc->b;
+	memset(&err, 0, sizeof(err));
+	if (sb_merge_check(fc->b, &o, &err) != SB_OK)
+		return;
+	st = sb_writer_create(&o, &w, &err);
+	for (uint64_t r = 0; st == SB_OK && r < fc->b->row_count; r += 3)
+		st = sb_writer_drop_base_row(w, r, &err);
+	if (st == SB_OK)
+		st = sb_writer_finish(w, NULL, &err);
+	if (st != SB_OK)
+		check_error(&err, st);
+	sb_writer_free(w);
+	if (st == SB_OK)
+	{
+		st = sb_open(path, &merged, &err);
+		FUZZ_CHECK(st == SB_OK, "a merged bundle does not open: %s", err.detail);
+		st = sb_verify(merged, &err);
+		FUZZ_CHECK(st == SB_OK || !fc->verified,
+				   "a merge into a valid bundle does not verify: %s", err.detail);
+		sb_close(merged);
+	}
+	unlink(path);
+}
+
 /* Exercise the reader on one input; see the file header. */
 int
 sbfuzz_run_one(const uint8_t *data, size_t size)
@@ -708,6 +755,7 @@ sbfuzz_run_one(const uint8_t *data, size_t size)
 	lookup_synthetic(&fc);
 	prewarm(&fc);
 	iterate_meta(&fc);
+	merge_into(&fc);
 
 	sb_close(b);
 	free(copy);
