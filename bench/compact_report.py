@@ -41,6 +41,7 @@ MEASURES = [
     ("Size, compact / plain bundle", "size_compact_plain", "—", None),
     ("Build, compact bundle / (CTAS + btree)", "build_compact_ratio", "at most 1.0", (1.0, True)),
     ("Build, plain bundle / (CTAS + btree)", "build_plain_ratio", "—", None),
+    ("Server CPU per lookup, compact / plain bundle", "cpu_compact_plain", "at most 1.0 (no slower)", (1.0, True)),
     ("Lookup TPS, compact / plain bundle", "tps_compact_plain", "at least 1.0 (no slower)", (1.0, False)),
     ("Lookup TPS, compact bundle / btree", "tps_compact_btree", "—", None),
     ("Probe cost, compact / plain bundle", "probe_compact_plain", "at most 1.0 (no slower)", (1.0, True)),
@@ -79,14 +80,20 @@ for s, slabel in SETS:
             slabel, mb("bytes_heap_" + s), mb("bytes_compact_" + s), mb("bytes_plain_" + s),
             med("build_heap_s_" + s), med("build_compact_s_" + s), med("build_plain_s_" + s),
             med("probe_heap_ms_" + s), med("probe_compact_ms_" + s), med("probe_plain_ms_" + s),
-            med("tps_heap_" + s), med("tps_compact_" + s), med("tps_plain_" + s)))
+            med("tps_heap_" + s), med("tps_compact_" + s), med("tps_plain_" + s))
+        + "; server CPU per lookup {:.1f} µs, {:.1f} µs and {:.1f} µs".format(
+            med("cpu_heap_us_" + s), med("cpu_compact_us_" + s), med("cpu_plain_us_" + s)))
 L += ["",
       "Size is `pg_total_relation_size` of the heap table (after a VACUUM) and the "
       "bundle's bytes. Builds are timed from the client after a CHECKPOINT: "
       "`CREATE TABLE AS` + `ADD PRIMARY KEY`, and `sharedbuf_create()` from the same "
       "source table. Probe cost is the execution time of a nested-loop join of {:,} "
       "random keys against each store (EXPLAIN ANALYZE); lookups are `pgbench -M "
-      "prepared`, 1 client, {}-second runs of `SELECT t FROM x WHERE k = ...`. "
+      "prepared`, 1 client, {}-second runs of `SELECT t FROM x WHERE k = ...`, "
+      "and the server CPU per lookup is the CPU time (user and system) of the "
+      "benchmark's backend over the run, divided by its transactions: pgbench "
+      "and the server share the machine's two cores, so TPS also measures how "
+      "they were scheduled. "
       "Medians — {}.".format(int(probes), secs, "; ".join(notes)),
       "", END]
 write_section(doc, START, END, "\n".join(L))

@@ -199,21 +199,50 @@ probe_ms() {
   sql -c "$JOINSET SELECT exec_ms('$(probe_query "$1" "$2")')" | tail -1
 }
 
-# pgbench TPS of single-key lookups in a table of set 's'.
+# CPU time, in clock ticks, that process 'pid' has used so far, until it
+# exits: the last reading.
+cpu_ticks_until_exit() {
+  local pid="$1" t last=0
+  while t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null); do
+    last=$t
+    sleep 0.05
+  done
+  echo "$last"
+}
+
+# pgbench TPS of single-key lookups in a table of set 's'; the server
+# backend's CPU time per lookup, in microseconds, goes to $out/cpu_<table>
+# (client and server share the machine's cores, so TPS also measures how
+# they were scheduled; the backend's CPU time is the cost of a lookup).
 lookup_tps() {
-  local f="$out/lookup_$2.sql"
+  local f="$out/lookup_$2.sql" pid="" ticks i
   printf '\\set r random(1, %d)\nSELECT t FROM %s WHERE k = %s;\n' \
     "$ROWS" "$2" "${KEYBENCH[$1]}" > "$f"
   chown postgres: "$f"
   as_pg "$bin/pgbench" -n -M prepared -c 1 -j 1 -T "$T" -f "$f" \
-    -h "$out/sock" -p "$port" postgres > "$out/pgbench_$2.out" 2>&1
+    -h "$out/sock" -p "$port" postgres > "$out/pgbench_$2.out" 2>&1 &
+  for i in $(seq 1 100); do
+    pid=$(sql -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'pgbench'
+                  ORDER BY backend_start DESC LIMIT 1")
+    [ -n "$pid" ] && break
+    sleep 0.02
+  done
+  ticks=$(cpu_ticks_until_exit "$pid")
+  wait $!
+  if [ -z "$pid" ] || [ "$ticks" -le 0 ]; then
+    echo "$0: could not measure the CPU time of the backend of $2" >&2
+    exit 1
+  fi
+  local txns
+  txns=$(grep -oP '^number of transactions actually processed: \K[0-9]+' "$out/pgbench_$2.out")
+  echo "$ticks * 1000000 / $(getconf CLK_TCK) / $txns" | bc -l > "$out/cpu_$2"
   grep -oP '^tps = \K[0-9.]+' "$out/pgbench_$2.out"
 }
 
 # One round of set 's', the stores in 'order'.
 round() {
   local s="$1" r="$2" order="$3" store
-  declare -A sec bytes ms tps
+  declare -A sec bytes ms tps cpu
   for store in $order; do
     drop_store "$store" "b_$store"
     sec[$store]=$(timed_build "$s" "$store" "b_$store")
@@ -237,8 +266,13 @@ round() {
   record "probe_compact_plain_$s.$r" "$(ratio "${ms[compact]}" "${ms[plain]}")"
   record "probe_compact_btree_$s.$r" "$(ratio "${ms[compact]}" "${ms[heap]}")"
 
-  for store in $order; do tps[$store]=$(lookup_tps "$s" "$(tbl "$store" "$s")"); done
+  for store in $order; do
+    tps[$store]=$(lookup_tps "$s" "$(tbl "$store" "$s")")
+    cpu[$store]=$(cat "$out/cpu_$(tbl "$store" "$s")")
+  done
   for store in heap compact plain; do record "tps_${store}_$s.$r" "${tps[$store]}"; done
+  for store in heap compact plain; do record "cpu_${store}_us_$s.$r" "${cpu[$store]}"; done
+  record "cpu_compact_plain_$s.$r" "$(ratio "${cpu[compact]}" "${cpu[plain]}")"
   record "tps_compact_plain_$s.$r" "$(ratio "${tps[compact]}" "${tps[plain]}")"
   record "tps_compact_btree_$s.$r" "$(ratio "${tps[compact]}" "${tps[heap]}")"
 }
