@@ -255,21 +255,11 @@ file_generation(const char *path)
 {
 	sb_bundle  *b;
 	sb_error	err;
-	const char *v;
-	size_t		len;
-	int64		gen = 0;
+	int64		gen;
 
 	if (sb_open(path, &b, &err) != SB_OK)
 		return 0;
-	v = sb_meta_get(b, "generation", &len);
-	if (v && len < 32)
-	{
-		char		buf[32];
-
-		memcpy(buf, v, len);
-		buf[len] = '\0';
-		gen = strtoi64(buf, NULL, 10);
-	}
+	gen = SbMetaInt64(b, "generation");
 	sb_close(b);
 	return gen;
 }

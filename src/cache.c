@@ -188,6 +188,21 @@ checked_this_statement(const SbCacheEntry *e)
 		e->checked_ts == GetCurrentStatementStartTimestamp();
 }
 
+/* Metadata 'key' of a bundle as a decimal number; 0 if it has none. */
+int64
+SbMetaInt64(const sb_bundle *b, const char *key)
+{
+	size_t		len;
+	const char *v = sb_meta_get(b, key, &len);
+	char		buf[32];
+
+	if (v == NULL || len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	return strtoi64(buf, NULL, 10);
+}
+
 /* Does metadata 'key' of the bundle hold exactly 'value'? */
 static bool
 meta_is(const sb_bundle *b, const char *key, const char *value)
@@ -206,19 +221,11 @@ static void
 read_identity(const sb_bundle *b, SbMapping *m, const char *bundle)
 {
 	size_t		len;
-	const char *v = sb_meta_get(b, "generation", &len);
-	char		buf[32];
+	const char *v;
 
 	m->built_here = bundle && meta_is(b, "bundle", bundle) &&
 		meta_is(b, "origin", SbOrigin());
-
-	m->generation = 0;
-	if (v && len < sizeof(buf))
-	{
-		memcpy(buf, v, len);
-		buf[len] = '\0';
-		m->generation = strtoi64(buf, NULL, 10);
-	}
+	m->generation = SbMetaInt64(b, "generation");
 	v = sb_meta_get(b, "build_id", &len);
 	len = (v && len <= SB_BUILD_ID_LEN) ? len : 0;
 	memcpy(m->build_id, v ? v : "", len);

@@ -360,15 +360,7 @@ SbDeltaGeneration(const SbDelta *d)
 int64
 SbFoldedThrough(sb_bundle *b)
 {
-	size_t		len;
-	const char *v = sb_meta_get(b, "delta_folded_through", &len);
-	char		buf[32];
-
-	if (v == NULL || len == 0 || len >= sizeof(buf))
-		return 0;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	return strtoi64(buf, NULL, 10);
+	return SbMetaInt64(b, "delta_folded_through");
 }
 
 /*

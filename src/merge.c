@@ -43,15 +43,7 @@ struct SbMerge
 int64
 SbMergedRows(sb_bundle *b)
 {
-	size_t		len;
-	const char *v = sb_meta_get(b, "merged_rows", &len);
-	char		buf[32];
-
-	if (v == NULL || len == 0 || len >= sizeof(buf))
-		return 0;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	return strtoi64(buf, NULL, 10);
+	return SbMetaInt64(b, "merged_rows");
 }
 
 /* What delta_fits checks the delta's rows with. */

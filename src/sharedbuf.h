@@ -148,6 +148,7 @@ typedef struct SbMappingRef
 extern SbMappingRef *SbPinBundle(const char *path, const char *label,
 								 MemoryContext cxt);
 extern void SbUnpinBundle(SbMappingRef *ref);
+extern int64 SbMetaInt64(const sb_bundle *b, const char *key);
 extern void SbCacheInit(void);
 
 /* in names.c */

@@ -424,9 +424,10 @@ sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 		return sb_fail(err, SB_ERR_STATE, "the writer cannot finish in this state");
 	memset(hdr, 0, sizeof(hdr));
 	if (w->merge)
-		return sb_merge_finish(w, stats, err);
-	if ((st = sb_inline_start(w, err)) != SB_OK ||
-		(st = finish_file(w, hdr, err)) != SB_OK)
+		st = sb_merge_file(w, hdr, err);
+	else if ((st = sb_inline_start(w, err)) == SB_OK)
+		st = finish_file(w, hdr, err);
+	if (st != SB_OK)
 		return sb_writer_failed(w, st);
 	if (close(w->fd) != 0)
 	{
@@ -439,11 +440,11 @@ sb_writer_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
 	if (stats)
 	{
 		memset(stats, 0, sizeof(*stats));
-		stats->rows = w->nrows;
+		stats->rows = sb_load64(hdr + SB_HDR_ROW_COUNT);
 		stats->indexed = sb_load64(hdr + SB_HDR_INDEXED);
 		stats->distinct_keys = sb_load64(hdr + SB_HDR_DISTINCT);
 		stats->file_size = sb_load64(hdr + SB_HDR_FILE_SIZE);
-		stats->heap_bytes = sb_sink_size(&w->heap);
+		stats->heap_bytes = w->merge ? w->merge->heap_len : sb_sink_size(&w->heap);
 		stats->dedup_hits = w->dedup_hits;
 		stats->dedup_saved = w->dedup_saved;
 		stats->inline_area = w->row_size - w->fields_size;

@@ -177,6 +177,8 @@ sb_merge_create(sb_writer *w, const sb_writer_options *o, sb_error *err)
 			(m->tabs[i] = sb_symtab_load(&b->encodings[i])) == NULL)
 			return sb_fail(err, SB_ERR_NOMEM, "could not allocate a symbol table");
 	m->rows_first = b->sections[3].offset < b->sections[2].offset;
+	for (int i = 0; i < b->ncolumns; i++)
+		w->encoded_columns += b->encodings[i].kind != SB_ENC_NONE;
 	sb_populate_data(b);
 	w->section_align = base_alignment(b);
 	w->row_size = b->row_size;
@@ -489,8 +491,8 @@ place_bytes(sb_writer *w, const void *data, size_t len, sb_section_plan *plan,
  * base's encodings, the metadata, then the header, the base's with the
  * counts and places of this file.
  */
-static sb_status
-merge_file(sb_writer *w, unsigned char *hdr, sb_error *err)
+sb_status
+sb_merge_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 {
 	sb_bundle  *b = w->merge->base;
 	sb_section_plan plans[SB_NSECTIONS_COMPACT];
@@ -555,39 +557,6 @@ merge_file(sb_writer *w, unsigned char *hdr, sb_error *err)
 		return st;
 	if (fsync(w->fd) != 0)
 		return sb_fail_errno(err, "could not fsync file \"%s\"", w->path);
-	return SB_OK;
-}
-
-/* Finish a merge: as sb_writer_finish. */
-sb_status
-sb_merge_finish(sb_writer *w, sb_build_stats *stats, sb_error *err)
-{
-	unsigned char hdr[SB_HEADER_FIXED + SB_NSECTIONS_COMPACT * SB_SECTION_ENTRY];
-	sb_status	st;
-
-	memset(hdr, 0, sizeof(hdr));
-	if ((st = merge_file(w, hdr, err)) != SB_OK)
-		return sb_writer_failed(w, st);
-	if (close(w->fd) != 0)
-	{
-		w->fd = -1;
-		return sb_writer_failed(w, sb_fail_errno(err, "could not close file \"%s\"",
-												 w->path));
-	}
-	w->fd = -1;
-	w->finished = true;
-	if (stats)
-	{
-		memset(stats, 0, sizeof(*stats));
-		stats->rows = sb_load64(hdr + SB_HDR_ROW_COUNT);
-		stats->indexed = sb_load64(hdr + SB_HDR_INDEXED);
-		stats->distinct_keys = sb_load64(hdr + SB_HDR_DISTINCT);
-		stats->file_size = sb_load64(hdr + SB_HDR_FILE_SIZE);
-		stats->heap_bytes = w->merge->heap_len;
-		stats->spill_runs = (uint32_t) w->sorter.nruns;
-		for (int i = 0; i < w->ncols; i++)
-			stats->encoded_columns += w->merge->base->encodings[i].kind != SB_ENC_NONE;
-	}
 	return SB_OK;
 }
 

@@ -211,8 +211,7 @@ extern sb_status sb_merge_set_varlena(sb_writer *w, int col,
 									  const void *payload, size_t len,
 									  sb_error *err);
 extern sb_status sb_merge_end_row(sb_writer *w, sb_error *err);
-extern sb_status sb_merge_finish(sb_writer *w, sb_build_stats *stats,
-								 sb_error *err);
+extern sb_status sb_merge_file(sb_writer *w, unsigned char *hdr, sb_error *err);
 extern void sb_merge_free(sb_writer *w);
 
 /* sbcompact.c */
