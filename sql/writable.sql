@@ -351,6 +351,17 @@ SELECT rows FROM sharedbuf_fold('wr_eq');
 SELECT merged_rows FROM sharedbuf_delta_info('wr_eq');
 SELECT ok FROM sharedbuf_verify('wr_eq');
 RESET sharedbuf.fold_merge_limit;
+-- a hashed key (numeric) cannot be merged into: the fold rewrites
+CREATE TABLE wr_num_src (id numeric, val text);
+INSERT INTO wr_num_src SELECT g, 'n' || g FROM generate_series(1, 200) g;
+SELECT rows FROM sharedbuf_create('wr_num', 'SELECT * FROM wr_num_src', 'id', writable => true);
+UPDATE wr_num SET val = 'changed' WHERE id = 7.0;
+SELECT rows FROM sharedbuf_fold('wr_num');
+SELECT merged_rows FROM sharedbuf_delta_info('wr_num');
+SELECT * FROM wr_num WHERE id = 7;
+DROP FOREIGN TABLE wr_num;
+SELECT sharedbuf_drop('wr_num');
+DROP TABLE wr_num_src;
 
 -- the random sequences, two with every fold merging, two rewriting
 SET enable_hashjoin = off;
