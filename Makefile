@@ -42,6 +42,9 @@ EXT_OBJS = \
 	src/deltaddl.o \
 	src/deltaread.o \
 	src/errors.o \
+	src/foldworker.o \
+	src/follow.o \
+	src/followwrite.o \
 	src/functions.o \
 	src/import.o \
 	src/info.o \
@@ -66,11 +69,11 @@ EXT_OBJS = \
 
 OBJS = $(EXT_OBJS) $(FORMAT_OBJS)
 
-REGRESS = build options scan types keytypes equivalence compact operations ownership upgrade writable
+REGRESS = build options scan types keytypes equivalence compact operations ownership upgrade writable follow
 # the tests' text is UTF-8, and their output must not depend on the locale
 # of the server they run against
 REGRESS_OPTS = --encoding=UTF8 --no-locale
-ISOLATION = refresh_readers refresh_refresh writable_writers writable_fold
+ISOLATION = refresh_readers refresh_refresh writable_writers writable_fold follow_writers
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/format \
 	-DSB_EXTENSION_VERSION='"$(EXTVERSION)"'

@@ -12,7 +12,7 @@ REVOKE ALL ON SCHEMA sharedbuf_delta FROM PUBLIC;
 GRANT USAGE ON SCHEMA sharedbuf_delta TO PUBLIC;
 
 -- Build a bundle and create a foreign table over it; now optionally
--- writable.
+-- writable, or following the table its query reads.
 DROP FUNCTION sharedbuf_create(text, text, text, name, boolean);
 CREATE FUNCTION sharedbuf_create(
     table_name text,
@@ -21,6 +21,7 @@ CREATE FUNCTION sharedbuf_create(
     server name DEFAULT 'sharedbuf',
     approximate boolean DEFAULT false,
     writable boolean DEFAULT false,
+    follow boolean DEFAULT false,
     OUT bundle text,
     OUT rows bigint,
     OUT bytes bigint,
@@ -30,7 +31,7 @@ CREATE FUNCTION sharedbuf_create(
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C VOLATILE;
-REVOKE ALL ON FUNCTION sharedbuf_create(text, text, text, name, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION sharedbuf_create(text, text, text, name, boolean, boolean, boolean) FROM PUBLIC;
 
 -- Give a table's bundle a delta, so that it takes writes (or drop an
 -- empty one).
@@ -76,7 +77,26 @@ CREATE FUNCTION sharedbuf_delta_info(
     OUT folded_through bigint,
     OUT keys bigint,
     OUT rows bigint,
-    OUT merged_rows bigint)
+    OUT merged_rows bigint,
+    OUT follows regclass)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE;
+
+-- Following bundles: the statement triggers a following bundle puts on
+-- the table it follows (internal triggers, created by sharedbuf_create()
+-- and sharedbuf_refresh()), and the event trigger that stops following
+-- when DDL changes the table so that the query no longer fits.
+CREATE FUNCTION sharedbuf_follow_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME'
+LANGUAGE C;
+
+CREATE FUNCTION sharedbuf_follow_ddl()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME'
+LANGUAGE C;
+
+CREATE EVENT TRIGGER sharedbuf_follow_ddl ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER INDEX', 'DROP INDEX')
+    EXECUTE FUNCTION sharedbuf_follow_ddl();

@@ -9,7 +9,7 @@ CREATE ROLE regress_own_carol;
 CREATE ROLE regress_own_team NOLOGIN;
 GRANT regress_own_team TO regress_own_alice, regress_own_carol;
 GRANT EXECUTE ON FUNCTION sharedbuf_build(text, text, text, boolean),
-      sharedbuf_create(text, text, text, name, boolean, boolean),
+      sharedbuf_create(text, text, text, name, boolean, boolean, boolean),
       sharedbuf_refresh(regclass, text), sharedbuf_drop(text, boolean),
       sharedbuf_alter_owner(text, regrole)
    TO regress_own_alice, regress_own_bob, regress_own_carol;

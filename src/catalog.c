@@ -117,6 +117,15 @@ extension_schema(Oid extoid)
 	return nsp;
 }
 
+/* The schema of the extension's objects, or InvalidOid if there are none. */
+Oid
+SbExtensionSchema(void)
+{
+	Oid			extoid = get_extension_oid("sharedbuf", true);
+
+	return OidIsValid(extoid) ? extension_schema(extoid) : InvalidOid;
+}
+
 /*
  * The OID of sharedbuf_catalog, or InvalidOid if the extension's objects
  * are of a version without it.
@@ -124,8 +133,7 @@ extension_schema(Oid extoid)
 static Oid
 catalog_relation(void)
 {
-	Oid			extoid,
-				nsp;
+	Oid			nsp;
 
 	if (OidIsValid(catalog_relid))
 		return catalog_relid;
@@ -134,8 +142,7 @@ catalog_relation(void)
 		CacheRegisterRelcacheCallback(catalog_inval, (Datum) 0);
 		inval_registered = true;
 	}
-	extoid = get_extension_oid("sharedbuf", true);
-	if (!OidIsValid(extoid) || !OidIsValid(nsp = extension_schema(extoid)))
+	if (!OidIsValid(nsp = SbExtensionSchema()))
 		return InvalidOid;
 	catalog_relid = get_relname_relid(SB_CATALOG_TABLE, nsp);
 	return catalog_relid;

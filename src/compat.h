@@ -143,4 +143,14 @@
 	index_beginscan((heap), (index), (snapshot), (nkeys), (norderbys))
 #endif
 
+/*
+ * 16: the cumulative statistics' count of a table's live rows lost its
+ * "n_" prefix.
+ */
+#if PG_VERSION_NUM >= 160000
+#define SB_STAT_LIVE_TUPLES live_tuples
+#else
+#define SB_STAT_LIVE_TUPLES n_live_tuples
+#endif
+
 #endif							/* SHAREDBUF_COMPAT_H */

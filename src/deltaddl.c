@@ -52,6 +52,24 @@ delta_owner(Oid relid)
 }
 
 /*
+ * Take the share lock that waits for a delta's writers without queueing
+ * ahead of new ones (who would wait behind it for a long transaction):
+ * try for up to a second, then wait in line.
+ */
+static void
+lock_out_writers(Oid relid)
+{
+	for (int i = 0; i < 100; i++)
+	{
+		if (ConditionalLockRelationOid(relid, ShareLock))
+			return;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10000L);
+	}
+	LockRelationOid(relid, ShareLock);
+}
+
+/*
  * Start a rebuild of a writable bundle: move writers on to a new
  * generation, after waiting for those of the current one, which is
  * returned; -1 if the bundle has no delta.
@@ -67,7 +85,7 @@ SbDeltaStartRebuild(const char *bundle)
 	if (!OidIsValid(relid))
 		return -1;
 	/* writers lock the delta before they read the generation */
-	LockRelationOid(relid, ShareLock);
+	lock_out_writers(relid);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	(void) SbDeltaRun(delta_owner(relid),

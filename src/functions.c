@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(sharedbuf_build);
@@ -133,7 +134,7 @@ SbExecuteSql(const char *sql, bool read_only)
 
 /*
  * sharedbuf_create(table_name text, query text, key text, server name,
- *					approximate boolean, writable boolean)
+ *					approximate boolean, writable boolean, follow boolean)
  *		Build a bundle named after the table and create a foreign table over
  *		it, with the query's result columns.
  */
@@ -147,6 +148,7 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 			   *key;
 	bool		approximate = !PG_ARGISNULL(4) && PG_GETARG_BOOL(4);
 	bool		writable = PG_NARGS() > 5 && !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
+	bool		follow = PG_NARGS() > 6 && !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
 	StringInfoData sql;
 
 	require_arg(fcinfo, 0, "table name");
@@ -159,8 +161,19 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 	query = text_arg(fcinfo, 1);
 	key = text_arg(fcinfo, 2);
 	(void) GetForeignServerByName(NameStr(*PG_GETARG_NAME(3)), false);
+	if (follow && approximate)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an approximate bundle cannot follow its query")));
 
+	if (follow)
+	{
+		(void) SbFollowPrepare(InvalidOid, rv->relname, query, key, true);
+		PushActiveSnapshot(GetLatestSnapshot());
+	}
 	SbBuildBundle(rv->relname, query, key, approximate, &result);
+	if (follow)
+		PopActiveSnapshot();
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (%s) SERVER %s OPTIONS (bundle %s, query %s",
@@ -172,13 +185,18 @@ sharedbuf_create(PG_FUNCTION_ARGS)
 		appendStringInfo(&sql, ", key %s", quote_literal_cstr(key));
 	if (approximate)
 		appendStringInfoString(&sql, ", approximate 'true'");
+	if (follow)
+		appendStringInfoString(&sql, ", follow 'true'");
 	appendStringInfoChar(&sql, ')');
 	(void) SbExecuteSql(sql.data, false);
-	if (writable)
+	if (writable || follow)
 	{
 		Relation	rel = table_openrv(rv, AccessShareLock);
 
-		SbMakeWritable(rel, rv->relname);
+		if (follow)
+			SbFollowFinish(rel, rv->relname, query, key);
+		else
+			SbMakeWritable(rel, rv->relname);
 		table_close(rel, NoLock);
 	}
 	PG_RETURN_DATUM(SbBuildResultDatum(fcinfo, &result));
@@ -281,7 +299,9 @@ store_query(Oid relid, const char *query)
 
 /*
  * Rebuild the bundle of the foreign table 'relid' from its stored query,
- * or from 'query' (then stored), swapping it in at commit.
+ * or from 'query' (then stored), swapping it in at commit.  A table with
+ * the "follow" option follows the table its query reads from then on
+ * (follow.c); one without it stops following.
  */
 void
 SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
@@ -289,6 +309,7 @@ SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
 	Relation	rel;
 	SbTableOptions *opts = SbOpenTable(relid, &rel);
 	const char *use;
+	const char *key;
 
 	if (!sb_class_ownercheck(relid, GetUserId()))
 		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_FOREIGN_TABLE,
@@ -307,12 +328,22 @@ SbRefreshTable(Oid relid, const char *query, SbBuildResult *result)
 						RelationGetRelationName(rel)),
 				 errhint("Pass the query to sharedbuf_refresh().")));
 
-	SbBuildBundle(opts->bundle, use,
-				  opts->key ? opts->key : SbCurrentKey(opts),
-				  opts->approximate, result);
+	key = opts->key ? opts->key : SbCurrentKey(opts);
+	if (opts->follow)
+	{
+		(void) SbFollowPrepare(relid, opts->bundle, use, key, query != NULL);
+		PushActiveSnapshot(GetLatestSnapshot());
+	}
+	SbBuildBundle(opts->bundle, use, key, opts->approximate, result);
+	if (opts->follow)
+		PopActiveSnapshot();
 	check_table_columns(rel, result);
 	if (query)
 		store_query(relid, query);
+	if (opts->follow)
+		SbFollowFinish(rel, opts->bundle, use, key);
+	else
+		(void) SbFollowStop(relid);
 	table_close(rel, NoLock);
 }
 

@@ -79,7 +79,7 @@ sbIsForeignRelUpdatable(Relation rel)
 	return (1 << CMD_INSERT) | (1 << CMD_UPDATE) | (1 << CMD_DELETE);
 }
 
-/* Refuse to change a table whose bundle has no delta. */
+/* Refuse to change a table whose bundle has no delta, or follows a table. */
 static void
 check_table_writable(Relation rel, const SbTableOptions *opts)
 {
@@ -92,6 +92,19 @@ check_table_writable(Relation rel, const SbTableOptions *opts)
 				 errhint("Make it writable with sharedbuf_set_writable('%s').",
 						 SbQualifiedRelationName(RelationGetRelid(rel))) :
 				 errhint("Only a table over a bundle of this database can be writable.")));
+	if (opts->follow)
+	{
+		Oid			source = SbFollowedTable(RelationGetRelid(rel));
+
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot change foreign table \"%s\": its bundle follows a table",
+						RelationGetRelationName(rel)),
+				 OidIsValid(source) ?
+				 errdetail("It follows table \"%s\"; change that table instead.",
+						   get_rel_name(source)) : 0,
+				 errhint("To write to the bundle itself, drop the table's \"follow\" option and refresh it.")));
+	}
 }
 
 /*

@@ -252,6 +252,7 @@ sharedbuf_drop(PG_FUNCTION_ARGS)
 	create_marker(marker);
 	SbRegisterPendingSwap(name, marker, path, true);
 	SbCatalogDelete(name);
+	SbFollowStopBundle(name);
 	SbDeltaDrop(name, 0, false);
 	PG_RETURN_BOOL(true);
 }

@@ -6,7 +6,8 @@
  * A foreign table names a bundle of this database ("bundle") or, for
  * roles with the privileges of pg_read_server_files, any bundle file by
  * absolute path ("filename"), as file_fdw does.  "query", "key" and
- * "approximate" record how the bundle is built, for sharedbuf_refresh().
+ * "approximate" record how the bundle is built, for sharedbuf_refresh();
+ * "follow" that it follows the table its query reads (follow.c).
  * A column may map to a bundle column of another name ("column_name").
  * Only roles with the privileges of a bundle's owner may define a table
  * over it.  A table's options are parsed once per backend and kept until
@@ -47,6 +48,7 @@ static const SbOption valid_options[] = {
 	{"query", ForeignTableRelationId},
 	{"key", ForeignTableRelationId},
 	{"approximate", ForeignTableRelationId},
+	{"follow", ForeignTableRelationId},
 	{"column_name", AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -165,7 +167,8 @@ sharedbuf_fdw_validator(PG_FUNCTION_ARGS)
 			check_filename(defGetString(def));
 			have_file = true;
 		}
-		else if (strcmp(def->defname, "approximate") == 0)
+		else if (strcmp(def->defname, "approximate") == 0 ||
+				 strcmp(def->defname, "follow") == 0)
 			(void) defGetBoolean(def);
 		else if (strcmp(def->defname, "column_name") == 0 &&
 				 defGetString(def)[0] == '\0')
@@ -205,6 +208,8 @@ parse_table_options(Oid relid)
 			opts->key = defGetString(def);
 		else if (strcmp(def->defname, "approximate") == 0)
 			opts->approximate = defGetBoolean(def);
+		else if (strcmp(def->defname, "follow") == 0)
+			opts->follow = defGetBoolean(def);
 	}
 	if (opts->bundle)
 		opts->path = SbBundlePath(opts->bundle);
@@ -232,6 +237,7 @@ copy_table_options(const SbTableOptions *src, MemoryContext cxt)
 	COPY_STRING(key);
 #undef COPY_STRING
 	opts->approximate = src->approximate;
+	opts->follow = src->follow;
 	return opts;
 }
 

@@ -21,6 +21,7 @@ static char *sb_test_pause_setting = NULL;
 #endif
 int			sb_prewarm_setting = 0;
 int			sb_fold_threshold_setting = 0;
+int			sb_follow_fold_threshold_setting = 100000;
 double		sb_fold_merge_limit_setting = 0.25;
 int			sb_inline_limit_setting = SB_INLINE_DEFAULT;
 bool		sb_compact_setting = true;
@@ -85,6 +86,17 @@ define_reading_settings(void)
 							"0 turns this off.",
 							&sb_fold_threshold_setting,
 							0,
+							0, INT_MAX,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("sharedbuf.follow_fold_threshold",
+							"Rows in a following bundle's delta past which a worker folds it.",
+							"When a transaction that changed a followed table commits and the "
+							"following bundle's delta holds at least this many rows, a "
+							"background worker folds it; 0 turns this off.",
+							&sb_follow_fold_threshold_setting,
+							100000,
 							0, INT_MAX,
 							PGC_USERSET,
 							0,

@@ -41,6 +41,7 @@ extern char *sb_directory_setting;
 extern int	sb_prewarm_setting;
 extern int	sb_inline_limit_setting;
 extern int	sb_fold_threshold_setting;
+extern int	sb_follow_fold_threshold_setting;
 extern double sb_fold_merge_limit_setting;
 extern bool sb_compact_setting;
 extern int	sb_stale_timeout_setting;
@@ -90,6 +91,7 @@ typedef struct SbCatalogEntry
 } SbCatalogEntry;
 
 extern char *SbOrigin(void);
+extern Oid	SbExtensionSchema(void);
 extern bool SbCatalogPresent(void);
 extern bool SbCatalogLookup(const char *name, bool latest, SbCatalogEntry *entry);
 extern bool SbCatalogCheckOwner(const char *name, SbCatalogEntry *entry);
@@ -121,6 +123,7 @@ typedef struct SbTableOptions
 	char	   *query;			/* stored build query, or NULL */
 	char	   *key;			/* stored key columns, or NULL */
 	bool		approximate;	/* stored build option */
+	bool		follow;			/* follows the table its query reads */
 } SbTableOptions;
 
 extern SbTableOptions *SbGetTableOptions(Oid relid);
@@ -436,6 +439,34 @@ extern SbMerge *SbMergeStart(Relation ftrel, const char *bundle, MemoryContext c
 extern sb_bundle *SbMergeBase(SbMerge *mg);
 extern int64 SbMergedRows(sb_bundle *b);
 extern int64 SbMergeRows(SbMerge *mg, sb_writer *w, DestReceiver *dest);
+
+/* in follow.c */
+#define SB_FOLLOW_OLD		"sb_old"	/* the triggers' transition tables */
+#define SB_FOLLOW_NEW		"sb_new"
+
+typedef struct SbFollowPlan
+{
+	Oid			source;			/* the followed table */
+	char	   *columns;		/* the delta's columns over its row "s" */
+	char	   *qual;			/* the query's WHERE clause over "s" */
+	char	   *keys;			/* "s.k1 AS sb_k1, ...": the key over "s" */
+} SbFollowPlan;
+
+extern SbFollowPlan *SbFollowPlanFor(Relation ftrel, const SbDelta *d,
+									 const char *bundle, const char *query,
+									 const char *keyspec);
+extern void SbFollowStart(Relation ftrel, const SbFollowPlan *fp);
+extern Oid	SbFollowStop(Oid ftrelid);
+extern void SbFollowStopBundle(const char *bundle);
+extern Oid	SbFollowedTable(Oid ftrelid);
+extern char **SbTriggerArgs(Relation tgrel, HeapTuple tup);
+extern Oid	SbFollowPrepare(Oid ftrelid, const char *bundle, const char *query,
+							const char *keyspec, bool new_query);
+extern void SbFollowFinish(Relation ftrel, const char *bundle, const char *query,
+						   const char *keyspec);
+
+/* in foldworker.c */
+extern void SbFollowFoldIfPast(Relation ftrel, const SbDelta *d);
 
 /* in writable.c */
 extern void SbFoldTable(Relation rel, const SbTableOptions *opts, const SbDelta *d,

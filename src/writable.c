@@ -66,6 +66,12 @@ sharedbuf_set_writable(PG_FUNCTION_ARGS)
 	SbTableOptions *opts = open_owned_table(PG_GETARG_OID(0), &rel);
 
 	PreventCommandDuringRecovery("sharedbuf_set_writable()");
+	if (opts->follow && !PG_GETARG_BOOL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("foreign table \"%s\" follows a table through its delta",
+						RelationGetRelationName(rel)),
+				 errhint("Drop the table's \"follow\" option and refresh it first.")));
 	if (PG_GETARG_BOOL(1))
 		SbMakeWritable(rel, opts->bundle);
 	else if (OidIsValid(SbDeltaRelid(opts->bundle)))
@@ -223,8 +229,9 @@ sharedbuf_delete(PG_FUNCTION_ARGS)
 /*
  * sharedbuf_delta_info(table regclass)
  *		A writable bundle's delta: its table, the generation of writes, the
- *		last one folded, the keys and rows it decides, and the rows merges
- *		replaced since the bundle's last full build.
+ *		last one folded, the keys and rows it decides, the rows merges
+ *		replaced since the bundle's last full build, and the table it
+ *		follows, if any.
  */
 Datum
 sharedbuf_delta_info(PG_FUNCTION_ARGS)
@@ -234,10 +241,11 @@ sharedbuf_delta_info(PG_FUNCTION_ARGS)
 	SbDelta    *d = opts->bundle ? SbDeltaFor(rel, opts->bundle) : NULL;
 	SbMappingRef *ref;
 	TupleDesc	desc;
-	Datum		values[6];
-	bool		nulls[6] = {false};
+	Datum		values[7];
+	bool		nulls[7] = {false};
 	int64		folded,
 				merged;
+	Oid			source;
 
 	if (d == NULL)
 		ereport(ERROR,
@@ -255,6 +263,9 @@ sharedbuf_delta_info(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum(folded);
 	SbDeltaCount(d, folded, &values[3], &values[4]);
 	values[5] = Int64GetDatum(merged);
+	source = SbFollowedTable(RelationGetRelid(rel));
+	values[6] = ObjectIdGetDatum(source);
+	nulls[6] = !OidIsValid(source);
 	table_close(rel, NoLock);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
