@@ -247,6 +247,7 @@ check_delta_columns(SbDelta *d, Relation ftrel)
 	d->deltaatts = palloc0(sizeof(AttrNumber) * Max(1, desc->natts));
 	d->gen_att = get_attnum(d->relid, "sb_gen");
 	d->kind_att = get_attnum(d->relid, "sb_kind");
+	d->seq_att = get_attnum(d->relid, "sb_seq");
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);

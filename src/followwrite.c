@@ -6,133 +6,539 @@
  *
  * After each INSERT, UPDATE or DELETE statement on the table (COPY, and
  * the actions of INSERT ... ON CONFLICT and MERGE, fire the same
- * triggers), one statement on the delta writes the new state of every
- * key the statement changed: the keys of the transition tables' rows that
- * pass the query's WHERE clause get a marker of the current generation
- * (delta.c), their rows of the generation go, and the new rows that pass
- * the WHERE clause come in, projected by the query's select list.  A key
- * identifies a row of the table, so writers of a key wait for each other
- * on the table's row or unique index before they get here; the delta
- * statement sees the state the last of them committed.  After TRUNCATE
- * the bundle is rebuilt from the (now empty) query instead.
+ * triggers), the trigger reads the statement's transition tables and
+ * writes the new state of every key the statement changed straight into
+ * the delta's heap and indexes, without SQL: first, each key of an old or
+ * new row that passes the query's WHERE clause gets a marker of the
+ * current generation (delta.c), unless it has one, and its rows of the
+ * generation go; then each new row that passes the WHERE clause comes in,
+ * projected by the query's select list.  A key identifies a row of the
+ * table, so writers of a key wait for each other on the table's row or
+ * unique index before they get here, and the delta's rows of the key are
+ * those the last of them committed.  The query's expressions are compiled
+ * once per backend and trigger.  After TRUNCATE the bundle is rebuilt
+ * from the (now empty) query instead.
  *
  *-------------------------------------------------------------------------
  */
 #include "sharedbuf.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/relscan.h"
 #include "access/table.h"
-#include "catalog/pg_type.h"
+#include "catalog/index.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
-#include "storage/lmgr.h"
+#include "nodes/execnodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/analyze.h"
+#include "tcop/tcopprot.h"
+#include "common/hashfn.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(sharedbuf_follow_trigger);
 
-/* The trigger's arguments, as SbFollowStart writes them. */
-typedef struct FollowArgs
+/* A trigger's compiled query, kept for the backend. */
+typedef struct FollowExprs
 {
-	Oid			ftrelid;
-	const char *columns;		/* the delta's columns over alias "s" */
-	const char *qual;			/* the WHERE clause over "s" */
-	const char *keys;			/* "s.k1 AS sb_k1, ..." */
-} FollowArgs;
+	Oid			trigoid;		/* hash key */
+	char	   *args;			/* the arguments it was compiled from */
+	int			ncolumns;
+	ExprState **columns;		/* the delta's columns, in table order */
+	ExprState  *qual;			/* or NULL */
+	int			nkeys;
+	AttrNumber	keyatts[SB_MAX_KEY_COLUMNS];	/* in the followed table */
+	MemoryContext cxt;
+} FollowExprs;
 
-/* "x.k1 = t.sb_k1 AND ...": a delta row of a touched key. */
+/* What one firing of the trigger writes with. */
+typedef struct FollowWrite
+{
+	const SbDelta *d;
+	FollowExprs *fe;
+	int64		gen;
+	Relation	delta;
+	Relation	marker_index;
+	Relation	row_index;
+	Relation	gen_index;
+	IndexInfo  *marker_info;
+	IndexInfo  *row_info;
+	IndexInfo  *gen_info;
+	ExprContext *econtext;
+	TupleTableSlot *slot;		/* a row of the followed table */
+	TupleTableSlot *delta_slot; /* a row of the delta */
+	Datum	   *values;			/* a delta tuple being made */
+	bool	   *nulls;
+	RegProcedure eqprocs[SB_MAX_KEY_COLUMNS];	/* of the key in the indexes */
+	bool		keybyval[SB_MAX_KEY_COLUMNS];
+	int16		keylen[SB_MAX_KEY_COLUMNS];
+	List	   *claimed;		/* the keys claimed, while few */
+	HTAB	   *claimed_hash;	/* then by hash */
+} FollowWrite;
+
+/* Keys claimed by a firing with one hash. */
+typedef struct ClaimedBucket
+{
+	uint32		hash;
+	List	   *keys;			/* Datum arrays */
+} ClaimedBucket;
+
+static HTAB *follow_exprs = NULL;
+
+/* The trigger's arguments joined, to notice new ones. */
 static char *
-touched_condition(const SbDelta *d)
+joined_args(const Trigger *tg)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
-	for (int k = 0; k < d->nkeys; k++)
-		appendStringInfo(&buf, "x.%s %s t.sb_k%d AND ",
-						 d->colnames[d->keyattnos[k] - 1],
-						 SbEqualitySql(d->keytypes[k], d->keytypes[k]), k + 1);
+	for (int i = 0; i < tg->tgnargs; i++)
+		appendStringInfo(&buf, "%s%c", tg->tgargs[i], '\x1f');
 	return buf.data;
 }
 
-/* "k1, k2, ": the delta's key columns; "sb_k1, sb_k2, " with 'touched'. */
-static char *
-key_list(const SbDelta *d, bool touched)
+/* Compile an analyzed expression for evaluation without a plan. */
+static ExprState *
+compile(Expr *expr)
 {
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int k = 0; k < d->nkeys; k++)
-		if (touched)
-			appendStringInfo(&buf, "sb_k%d, ", k + 1);
-		else
-			appendStringInfo(&buf, "%s, ", d->colnames[d->keyattnos[k] - 1]);
-	return buf.data;
+	return ExecInitExpr(expression_planner(expr), NULL);
 }
 
 /*
- * The statement that writes a statement's changes to the delta, $1 being
- * the generation: keys from the old rows, the new rows, or both.
+ * Compile the trigger's query over the followed table 'source': its
+ * arguments hold the delta's columns, the WHERE clause and the key over
+ * the table's row "s", every name qualified.
  */
-static char *
-delta_write_sql(const SbDelta *d, const FollowArgs *fa, bool old, bool new)
-{
-	char	   *from_old = psprintf("SELECT %s FROM " SB_FOLLOW_OLD " s WHERE %s",
-									fa->keys, fa->qual);
-	char	   *from_new = psprintf("SELECT %s FROM " SB_FOLLOW_NEW " s WHERE %s",
-									fa->keys, fa->qual);
-	StringInfoData sql;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "WITH t AS (%s%s%s), ",
-					 old ? from_old : "", old && new ? " UNION " : "", new ? from_new : "");
-	appendStringInfo(&sql,
-					 "m AS (INSERT INTO %s AS x (%s sb_gen, sb_kind) SELECT %s $1, 'K' FROM t "
-					 "ON CONFLICT (%s sb_gen) WHERE sb_kind OPERATOR(pg_catalog.=) 'K' "
-					 "DO UPDATE SET sb_seq = x.sb_seq OPERATOR(pg_catalog.+) 1), ",
-					 d->qualname, key_list(d, false), key_list(d, true), key_list(d, false));
-	appendStringInfo(&sql,
-					 "r AS (DELETE FROM %s x USING t WHERE %s x.sb_gen OPERATOR(pg_catalog.=) $1 "
-					 "AND x.sb_kind OPERATOR(pg_catalog.=) 'R' RETURNING 1) ",
-					 d->qualname, touched_condition(d));
-	/* the old rows go before the new ones come (a unique row index) */
-	if (new)
-		appendStringInfo(&sql,
-						 "INSERT INTO %s (%s, sb_gen, sb_kind) SELECT %s, $1, 'R' "
-						 "FROM " SB_FOLLOW_NEW " s WHERE (%s) AND "
-						 "(SELECT pg_catalog.count(*) FROM r) OPERATOR(pg_catalog.>=) 0",
-						 d->qualname, SbDeltaColumnList(d, ""), fa->columns, fa->qual);
-	else
-		appendStringInfoString(&sql, "SELECT pg_catalog.count(*) FROM r");
-	return sql.data;
-}
-
-/* Write the changes of the statement that fired 'td' to the delta. */
 static void
-write_changes(TriggerData *td, Relation ftrel, const SbDelta *d, const FollowArgs *fa)
+compile_follow(FollowExprs *fe, const Trigger *tg, Oid source, int ncolumns)
 {
-	bool		old = td->tg_oldtable != NULL;
-	bool		new = td->tg_newtable != NULL;
-	Datum		gen;
-	Oid			gentype = INT8OID;
-	int			nest;
+	char	   *sql = psprintf("SELECT %s, %s FROM ONLY %s s WHERE %s",
+							   tg->tgargs[1], tg->tgargs[3],
+							   SbQualifiedRelationName(source), tg->tgargs[2]);
+	int			nest = NewGUCNestLevel();
+	List	   *raw;
+	Query	   *q;
+	ListCell   *lc;
+	int			i = 0;
 
-	if (!old && !new)
-		return;
-	/* a rebuild moves the generation on under a share lock */
-	LockRelationOid(d->relid, RowExclusiveLock);
-	gen = Int64GetDatum(SbDeltaGeneration(d));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_register_trigger_data(td) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "SPI_register_trigger_data failed");
-	nest = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	(void) SbDeltaRun(d->runas, delta_write_sql(d, fa, old, new), 1, &gentype, &gen,
-					  NULL, false);
+	raw = pg_parse_query(sql);
+	q = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
 	AtEOXact_GUC(true, nest);
-	SPI_finish();
+	fe->ncolumns = ncolumns;
+	fe->nkeys = list_length(q->targetList) - ncolumns;
+	fe->columns = palloc(sizeof(ExprState *) * Max(1, ncolumns));
+	if (fe->nkeys < 1 || fe->nkeys > SB_MAX_KEY_COLUMNS)
+		elog(ERROR, "the follow trigger's key does not fit its delta");
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *tle = lfirst_node(TargetEntry, lc);
+
+		if (i < ncolumns)
+			fe->columns[i] = compile(tle->expr);
+		else if (IsA(tle->expr, Var))
+			fe->keyatts[i - ncolumns] = ((Var *) tle->expr)->varattno;
+		else
+			elog(ERROR, "the follow trigger's key is not a column");
+		i++;
+	}
+	fe->qual = q->jointree->quals ? compile((Expr *) q->jointree->quals) : NULL;
+}
+
+/* The compiled query of the trigger firing now. */
+static FollowExprs *
+follow_exprs_for(const Trigger *tg, Oid source, const SbDelta *d)
+{
+	char	   *args = joined_args(tg);
+	int			ncolumns = 0;
+	FollowExprs *fe;
+	bool		found;
+	MemoryContext old;
+
+	if (follow_exprs == NULL)
+	{
+		HASHCTL		ctl = {0};
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(FollowExprs);
+		ctl.hcxt = TopMemoryContext;
+		follow_exprs = hash_create("sharedbuf follow triggers", 16, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	fe = hash_search(follow_exprs, &tg->tgoid, HASH_ENTER, &found);
+	if (found && strcmp(fe->args, args) == 0)
+		return fe;
+	if (found)
+		MemoryContextDelete(fe->cxt);
+	fe->cxt = NULL;
+	fe->args = NULL;
+	for (int i = 0; i < d->natts; i++)
+		ncolumns += d->colnames[i] != NULL;
+	PG_TRY();
+	{
+		fe->cxt = AllocSetContextCreate(TopMemoryContext, "sharedbuf follow trigger",
+										ALLOCSET_SMALL_SIZES);
+		old = MemoryContextSwitchTo(fe->cxt);
+		compile_follow(fe, tg, source, ncolumns);
+		fe->args = pstrdup(args);
+		MemoryContextSwitchTo(old);
+	}
+	PG_CATCH();
+	{
+		if (fe->cxt)
+			MemoryContextDelete(fe->cxt);
+		hash_search(follow_exprs, &tg->tgoid, HASH_REMOVE, NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return fe;
+}
+
+/* Whether the row in the slot passes the query's WHERE clause. */
+static bool
+passes(FollowWrite *fw)
+{
+	bool		isnull;
+	Datum		v;
+
+	if (fw->fe->qual == NULL)
+		return true;
+	v = ExecEvalExprSwitchContext(fw->fe->qual, fw->econtext, &isnull);
+	return !isnull && DatumGetBool(v);
+}
+
+/* Insert a tuple into the delta and the indexes its kind is in. */
+static void
+insert_delta_tuple(FollowWrite *fw, Datum *values, bool *nulls, bool marker)
+{
+	HeapTuple	tup = heap_form_tuple(RelationGetDescr(fw->delta), values, nulls);
+	Datum		ivalues[SB_MAX_KEY_COLUMNS + 1];
+	bool		inulls[SB_MAX_KEY_COLUMNS + 1] = {false};
+	const SbDelta *d = fw->d;
+
+	simple_heap_insert(fw->delta, tup);
+	for (int k = 0; k < d->nkeys; k++)
+		ivalues[k] = values[d->deltaatts[d->keyattnos[k] - 1] - 1];
+	ivalues[d->nkeys] = Int64GetDatum(fw->gen);
+	if (marker)
+		(void) index_insert(fw->marker_index, ivalues, inulls, &tup->t_self, fw->delta,
+							UNIQUE_CHECK_YES, false, fw->marker_info);
+	else
+		(void) index_insert(fw->row_index, ivalues, inulls, &tup->t_self, fw->delta,
+							d->unique ? UNIQUE_CHECK_YES : UNIQUE_CHECK_NO, false,
+							fw->row_info);
+	(void) index_insert(fw->gen_index, &ivalues[d->nkeys], inulls, &tup->t_self, fw->delta,
+						UNIQUE_CHECK_NO, false, fw->gen_info);
+	heap_freetuple(tup);
+}
+
+/* Set a delta tuple's generation, kind and sequence number. */
+static void
+set_system_columns(FollowWrite *fw, char kind)
+{
+	const SbDelta *d = fw->d;
+
+	fw->values[d->gen_att - 1] = Int64GetDatum(fw->gen);
+	fw->nulls[d->gen_att - 1] = false;
+	fw->values[d->kind_att - 1] = CharGetDatum(kind);
+	fw->nulls[d->kind_att - 1] = false;
+	fw->values[d->seq_att - 1] = Int64GetDatum(0);
+	fw->nulls[d->seq_att - 1] = false;
+}
+
+/*
+ * The ctids of a key's tuples of the generation in one of the delta's
+ * indexes, committed or this transaction's; at most 'limit' (0: all).
+ */
+static List *
+key_tuples(FollowWrite *fw, Relation index, const Datum *keys, int limit)
+{
+	const SbDelta *d = fw->d;
+	ScanKeyData sk[SB_MAX_KEY_COLUMNS + 1];
+	IndexScanDesc scan;
+	List	   *tids = NIL;
+	ItemPointer tid;
+
+	for (int k = 0; k < d->nkeys; k++)
+		ScanKeyEntryInitialize(&sk[k], 0, k + 1, BTEqualStrategyNumber,
+							   index->rd_opcintype[k], index->rd_indcollation[k],
+							   fw->eqprocs[k], keys[k]);
+	ScanKeyInit(&sk[d->nkeys], d->nkeys + 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(fw->gen));
+	scan = sb_index_beginscan(fw->delta, index, SnapshotSelf, d->nkeys + 1, 0);
+	index_rescan(scan, sk, d->nkeys + 1, NULL, 0);
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		if (!index_fetch_heap(scan, fw->delta_slot))
+			continue;
+		tids = lappend(tids, palloc_object(ItemPointerData));
+		*(ItemPointer) llast(tids) = fw->delta_slot->tts_tid;
+		if (limit > 0 && list_length(tids) >= limit)
+			break;
+	}
+	index_endscan(scan);
+	return tids;
+}
+
+/*
+ * Give a key the marker of the generation, unless it has it, and delete
+ * its rows of the generation, committed and this transaction's (a key
+ * without the marker has none).
+ */
+static void
+claim_key(FollowWrite *fw, Datum *keys)
+{
+	const SbDelta *d = fw->d;
+	int			natts = RelationGetDescr(fw->delta)->natts;
+	ListCell   *lc;
+
+	if (key_tuples(fw, fw->marker_index, keys, 1) != NIL)
+	{
+		foreach(lc, key_tuples(fw, fw->row_index, keys, 0))
+			simple_heap_delete(fw->delta, lfirst(lc));
+		return;
+	}
+	memset(fw->nulls, true, sizeof(bool) * natts);
+	for (int k = 0; k < d->nkeys; k++)
+	{
+		AttrNumber	a = d->deltaatts[d->keyattnos[k] - 1];
+
+		fw->values[a - 1] = keys[k];
+		fw->nulls[a - 1] = false;
+	}
+	set_system_columns(fw, 'K');
+	insert_delta_tuple(fw, fw->values, fw->nulls, true);
+}
+
+/* The hash of a key's binary images. */
+static uint32
+key_hash(FollowWrite *fw, const Datum *keys)
+{
+	uint32		h = 0;
+
+	for (int k = 0; k < fw->fe->nkeys; k++)
+	{
+		Size		len = datumGetSize(keys[k], fw->keybyval[k], fw->keylen[k]);
+		const char *p = fw->keybyval[k] ? (const char *) &keys[k] : DatumGetPointer(keys[k]);
+
+		h = hash_combine(h, hash_bytes((const unsigned char *) p, (int) len));
+	}
+	return h;
+}
+
+/* Whether a list of claimed keys holds a key. */
+static bool
+list_has_key(FollowWrite *fw, List *list, const Datum *keys)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		Datum	   *entry = lfirst(lc);
+		bool		same = true;
+
+		for (int k = 0; same && k < fw->fe->nkeys; k++)
+			same = datumIsEqual(entry[k], keys[k], fw->keybyval[k], fw->keylen[k]);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether this firing claimed a key before; if not, remember it.  Keys are
+ * compared by their binary images: keys equal in another way are claimed
+ * twice, which costs a probe.  A few keys are kept in a list, more in a
+ * hash table of lists.
+ */
+static bool
+claimed_before(FollowWrite *fw, const Datum *keys)
+{
+	Datum	   *copy;
+	List	  **list = &fw->claimed;
+
+	if (fw->claimed_hash == NULL && list_length(fw->claimed) >= 16)
+	{
+		HASHCTL		ctl = {0};
+		List	   *old = fw->claimed;
+		ListCell   *lc;
+
+		ctl.keysize = sizeof(uint32);
+		ctl.entrysize = sizeof(ClaimedBucket);
+		ctl.hcxt = CurrentMemoryContext;
+		fw->claimed_hash = hash_create("sharedbuf claimed keys", 256, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		fw->claimed = NIL;
+		foreach(lc, old)
+		{
+			uint32		h = key_hash(fw, lfirst(lc));
+			bool		found;
+			ClaimedBucket *b = hash_search(fw->claimed_hash, &h, HASH_ENTER, &found);
+
+			b->keys = found ? lappend(b->keys, lfirst(lc)) : list_make1(lfirst(lc));
+		}
+	}
+	if (fw->claimed_hash)
+	{
+		uint32		h = key_hash(fw, keys);
+		bool		found;
+		ClaimedBucket *b = hash_search(fw->claimed_hash, &h, HASH_ENTER, &found);
+
+		if (!found)
+			b->keys = NIL;
+		list = &b->keys;
+	}
+	if (list_has_key(fw, *list, keys))
+		return true;
+	copy = palloc(sizeof(Datum) * fw->fe->nkeys);
+	for (int k = 0; k < fw->fe->nkeys; k++)
+		copy[k] = datumCopy(keys[k], fw->keybyval[k], fw->keylen[k]);
+	*list = lappend(*list, copy);
+	return false;
+}
+
+/* Claim the key of every row of a transition table that passes. */
+static void
+claim_keys(FollowWrite *fw, Tuplestorestate *ts)
+{
+	Datum		keys[SB_MAX_KEY_COLUMNS];
+
+	tuplestore_select_read_pointer(ts, 0);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, fw->slot))
+	{
+		ResetExprContext(fw->econtext);
+		if (!passes(fw))
+			continue;
+		for (int k = 0; k < fw->fe->nkeys; k++)
+		{
+			bool		isnull;
+
+			keys[k] = slot_getattr(fw->slot, fw->fe->keyatts[k], &isnull);
+			if (isnull)
+				elog(ERROR, "a key column of a followed table is null");
+		}
+		if (!claimed_before(fw, keys))
+			claim_key(fw, keys);
+	}
+}
+
+/* Insert the projection of every new row that passes. */
+static void
+insert_rows(FollowWrite *fw, Tuplestorestate *ts)
+{
+	int			natts = RelationGetDescr(fw->delta)->natts;
+	const SbDelta *d = fw->d;
+
+	tuplestore_select_read_pointer(ts, 0);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, fw->slot))
+	{
+		int			c = 0;
+
+		ResetExprContext(fw->econtext);
+		if (!passes(fw))
+			continue;
+		memset(fw->nulls, true, sizeof(bool) * natts);
+		for (int i = 0; i < d->natts; i++)
+		{
+			AttrNumber	a = d->deltaatts[i];
+
+			if (d->colnames[i] == NULL)
+				continue;
+			fw->values[a - 1] = ExecEvalExprSwitchContext(fw->fe->columns[c++], fw->econtext,
+														  &fw->nulls[a - 1]);
+		}
+		set_system_columns(fw, 'R');
+		insert_delta_tuple(fw, fw->values, fw->nulls, false);
+	}
+}
+
+/* Open what a firing writes with. */
+static void
+begin_write(FollowWrite *fw, TriggerData *td, const SbDelta *d)
+{
+	fw->d = d;
+	fw->fe = follow_exprs_for(td->tg_trigger, RelationGetRelid(td->tg_relation), d);
+	/* a rebuild moves the generation on under a share lock */
+	fw->delta = table_open(d->relid, RowExclusiveLock);
+	fw->gen = SbDeltaGeneration(d);
+	fw->marker_index = index_open(d->marker_index, RowExclusiveLock);
+	fw->row_index = index_open(d->row_index, RowExclusiveLock);
+	fw->gen_index = index_open(d->gen_index, RowExclusiveLock);
+	fw->marker_info = BuildIndexInfo(fw->marker_index);
+	fw->row_info = BuildIndexInfo(fw->row_index);
+	fw->gen_info = BuildIndexInfo(fw->gen_index);
+	fw->econtext = CreateStandaloneExprContext();
+	fw->slot = MakeSingleTupleTableSlot(RelationGetDescr(td->tg_relation),
+										&TTSOpsMinimalTuple);
+	fw->econtext->ecxt_scantuple = fw->slot;
+	fw->delta_slot = table_slot_create(fw->delta, NULL);
+	fw->values = palloc0(sizeof(Datum) * RelationGetDescr(fw->delta)->natts);
+	fw->nulls = palloc(sizeof(bool) * RelationGetDescr(fw->delta)->natts);
+	for (int k = 0; k < d->nkeys; k++)
+	{
+		Oid			type = fw->marker_index->rd_opcintype[k];
+		Oid			opno = get_opfamily_member(fw->marker_index->rd_opfamily[k],
+											   type, type, BTEqualStrategyNumber);
+
+		if (!OidIsValid(opno))
+			elog(ERROR, "no btree equality for type %u", type);
+		fw->eqprocs[k] = get_opcode(opno);
+		get_typlenbyval(d->keytypes[k], &fw->keylen[k], &fw->keybyval[k]);
+	}
+}
+
+/* Close it. */
+static void
+end_write(FollowWrite *fw)
+{
+	ExecDropSingleTupleTableSlot(fw->delta_slot);
+	ExecDropSingleTupleTableSlot(fw->slot);
+	FreeExprContext(fw->econtext, true);
+	index_close(fw->gen_index, NoLock);
+	index_close(fw->row_index, NoLock);
+	index_close(fw->marker_index, NoLock);
+	table_close(fw->delta, NoLock);
+}
+
+/*
+ * Write the changes of the statement that fired 'td' to the delta, as the
+ * foreign table's owner.
+ */
+static void
+write_changes(TriggerData *td, const SbDelta *d)
+{
+	FollowWrite fw = {0};
+	Oid			save_user;
+	int			save_sec;
+
+	if (td->tg_oldtable == NULL && td->tg_newtable == NULL)
+		return;
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(d->runas, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	begin_write(&fw, td, d);
+	if (td->tg_oldtable)
+		claim_keys(&fw, td->tg_oldtable);
+	if (td->tg_newtable)
+	{
+		claim_keys(&fw, td->tg_newtable);
+		insert_rows(&fw, td->tg_newtable);
+	}
+	end_write(&fw);
+	SetUserIdAndSecContext(save_user, save_sec);
 }
 
 /*
@@ -163,7 +569,7 @@ Datum
 sharedbuf_follow_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	FollowArgs	fa;
+	Oid			ftrelid;
 	Relation	ftrel;
 	SbTableOptions *opts;
 	SbDelta    *d;
@@ -173,12 +579,9 @@ sharedbuf_follow_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("sharedbuf_follow_trigger() must be fired by the statement triggers of a following bundle")));
-	fa.ftrelid = atooid(td->tg_trigger->tgargs[0]);
-	fa.columns = td->tg_trigger->tgargs[1];
-	fa.qual = td->tg_trigger->tgargs[2];
-	fa.keys = td->tg_trigger->tgargs[3];
-	ftrel = table_open(fa.ftrelid, AccessShareLock);
-	opts = SbGetTableOptions(fa.ftrelid);
+	ftrelid = atooid(td->tg_trigger->tgargs[0]);
+	ftrel = table_open(ftrelid, AccessShareLock);
+	opts = SbGetTableOptions(ftrelid);
 	d = opts->bundle ? SbDeltaFor(ftrel, opts->bundle) : NULL;
 	if (d == NULL)
 		ereport(ERROR,
@@ -191,7 +594,7 @@ sharedbuf_follow_trigger(PG_FUNCTION_ARGS)
 		rebuild_after_truncate(ftrel, opts);
 	else
 	{
-		write_changes(td, ftrel, d, &fa);
+		write_changes(td, d);
 		SbFollowFoldIfPast(ftrel, d);
 	}
 	table_close(ftrel, NoLock);

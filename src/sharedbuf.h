@@ -371,8 +371,9 @@ typedef struct SbDelta
 	int			natts;			/* of the foreign table */
 	char	  **colnames;		/* quoted; NULL for dropped columns */
 	AttrNumber *deltaatts;		/* per table column, the delta's column */
-	AttrNumber	gen_att;		/* the delta's sb_gen and sb_kind */
+	AttrNumber	gen_att;		/* the delta's sb_gen, sb_kind and sb_seq */
 	AttrNumber	kind_att;
+	AttrNumber	seq_att;
 	int			nkeys;
 	AttrNumber	keyattnos[SB_MAX_KEY_COLUMNS];	/* in the foreign table */
 	Oid			keytypes[SB_MAX_KEY_COLUMNS];
