@@ -53,6 +53,10 @@ COPY fo_src FROM STDIN;
 INSERT INTO fo_src VALUES (3001, 'upserted', 2, true), (3003, 'inserted', 2, true)
   ON CONFLICT (id) DO UPDATE SET val = excluded.val;
 SELECT * FROM fo WHERE id > 3000 ORDER BY id;
+MERGE INTO fo_src s USING (VALUES (3001, 'merged'), (3004, 'merged in')) v(id, val) ON s.id = v.id
+  WHEN MATCHED THEN UPDATE SET val = v.val
+  WHEN NOT MATCHED THEN INSERT VALUES (v.id, v.val, 2, true);
+SELECT * FROM fo WHERE id > 3000 ORDER BY id;
 -- a rolled back change, a savepoint rolled back, a change seen by its own
 -- transaction only
 BEGIN;
