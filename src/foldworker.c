@@ -8,7 +8,8 @@
  * cumulative statistics count them, so the check costs no scan) asks for
  * a fold; when its transaction commits, a dynamic background worker
  * starts, counts the delta exactly and folds it in a transaction of its
- * own (writable.c), as the foreign table's owner.  The fold waits only
+ * own (writable.c), as the foreign table's owner, and checks again each
+ * second until the delta stays under the threshold.  The fold waits only
  * for the writers of the current generation, and writers go on in the
  * next while it builds, so neither writers nor readers wait for the
  * build.  A worker does not need the library preloaded; a transaction
@@ -24,6 +25,8 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
 #include "storage/lock.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -34,6 +37,8 @@
 
 /* Lock tag field that marks a fold worker's lock among advisory locks. */
 #define SB_FOLD_LOCK_MARK	0x5346
+#define SB_FOLD_ROUNDS		20	/* checks a worker makes at most */
+#define SB_FOLD_IDLE_CHECKS 3	/* ... and in a row that find no fold due */
 
 /* A worker's assignment, in its bgw_extra. */
 typedef struct SbFoldRequest
@@ -123,8 +128,11 @@ SbFollowFoldIfPast(Relation ftrel, const SbDelta *d)
 	MemoryContextSwitchTo(old);
 }
 
-/* Fold a following table's delta if it still has 'threshold' rows. */
-static void
+/*
+ * Fold a following table's delta if it still has 'threshold' rows;
+ * whether it did.
+ */
+static bool
 fold_if_past(Oid ftrelid, int threshold)
 {
 	Relation	rel;
@@ -136,46 +144,65 @@ fold_if_past(Oid ftrelid, int threshold)
 	SbBuildResult result = {0};
 
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(ftrelid)))
-		return;
+		return false;
 	opts = SbOpenTable(ftrelid, &rel);
 	d = opts->bundle ? SbDeltaFor(rel, opts->bundle) : NULL;
 	if (d == NULL)
-		return;
+		return false;
 	ref = SbPinBundle(opts->path, opts->label, CurrentMemoryContext);
 	SbDeltaCount(d, SbFoldedThrough(ref->bundle), &keys, &rows);
 	SbUnpinBundle(ref);
 	if (DatumGetInt64(keys) + DatumGetInt64(rows) < threshold)
-		return;
+		return false;
 	SbFoldTable(rel, opts, d, &result);
 	ereport(DEBUG1,
 			(errmsg_internal("sharedbuf: a worker folded the delta of bundle \"%s\" (%lld rows)",
 							 opts->bundle, (long long) result.rows)));
 	table_close(rel, NoLock);
+	return true;
 }
 
 /*
  * sharedbuf_fold_worker
  *		A background worker's main function: fold one bundle's delta,
- *		unless another worker is folding it.
+ *		unless another worker is folding it.  Sessions ask at most once a
+ *		second, and not while a worker holds the lock, so the worker
+ *		checks again each second after its folds, until three checks in a
+ *		row find the delta under the threshold.
  */
 void
 sharedbuf_fold_worker(Datum main_arg)
 {
 	SbFoldRequest req;
 	LOCKTAG		tag;
+	bool		locked;
 
 	memcpy(&req, MyBgworkerEntry->bgw_extra, sizeof(req));
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(req.dboid, req.roleid, 0);
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
 	pgstat_report_activity(STATE_RUNNING, "sharedbuf fold");
-	PushActiveSnapshot(GetTransactionSnapshot());
 	SET_LOCKTAG_ADVISORY(tag, req.dboid, req.ftrelid, 0, SB_FOLD_LOCK_MARK);
-	if (LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL)
-		fold_if_past(req.ftrelid, req.threshold);
-	PopActiveSnapshot();
+	StartTransactionCommand();
+	/* a session lock, held until the worker exits */
+	locked = LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
 	CommitTransactionCommand();
+	for (int i = 0, idle = 0; locked && i < SB_FOLD_ROUNDS && idle < SB_FOLD_IDLE_CHECKS; i++)
+	{
+		bool		did;
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		did = fold_if_past(req.ftrelid, req.threshold);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		idle = did ? 0 : idle + 1;
+		if (!did)
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }
