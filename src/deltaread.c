@@ -7,9 +7,10 @@
  * bundle, with the statement's snapshot.  A delta with no rows newer than
  * the bundle costs one look at the table's size, or one probe of its
  * sb_gen index.  Otherwise a lookup reads its key's newest marker and
- * rows through the delta's indexes; after a few lookups (a join, a long
- * "= ANY"), or for a sequential scan, the scan loads the delta's current
- * keys and rows once into a hash table and answers from it.  A row read
+ * rows through the delta's indexes; once a join or a long "= ANY" has
+ * made about as many lookups as loading the delta would cost, or for a
+ * sequential scan, the scan loads the delta's current keys and rows once
+ * into a hash table and answers from it.  A row read
  * from the delta keeps its delta ctid, which an UPDATE or DELETE uses as
  * the row's identity.
  *
@@ -42,8 +43,16 @@
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
-/* Lookups a scan makes one by one before it loads the whole delta. */
+/*
+ * Lookups a scan makes one by one before it considers loading the whole
+ * delta; it loads it once it has made as many lookups as the delta has
+ * about rows per SB_DELTA_ROWS_PER_LOOKUP (loading a row costs about half
+ * a lookup through the indexes), so that a join of few keys with a large
+ * delta does not read all of it, and one of many keys costs at most
+ * twice what the better of the two ways would have.
+ */
 #define SB_DELTA_LOOKUPS_BEFORE_LOAD	8
+#define SB_DELTA_ROWS_PER_LOOKUP		2
 
 /* The rows of one key, in a key table. */
 typedef struct SbKeyRows
@@ -80,7 +89,8 @@ struct SbDeltaRead
 	FmgrInfo	hashfn[SB_MAX_KEY_COLUMNS];
 	FmgrInfo	eqfn[SB_MAX_KEY_COLUMNS];
 	Oid			collation[SB_MAX_KEY_COLUMNS];
-	int			lookups;
+	int64		lookups;
+	int64		load_after;		/* lookups that pay for a load, or 0 */
 	int			probe_types_known;	/* 1: the key's own types, -1: others */
 	bool		loaded;
 	HTAB	   *keys;			/* the loaded keys */
@@ -328,6 +338,22 @@ lookup_one(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 }
 
 /*
+ * About how many rows the delta table holds, from its size and the
+ * density its statistics last saw, as the planner estimates it.
+ */
+static int64
+estimated_rows(SbDeltaRead *dr)
+{
+	Relation	rel = table_open(dr->d->relid, AccessShareLock);
+	BlockNumber blocks = RelationGetNumberOfBlocks(rel);
+	double		density = rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples > 0 ?
+		rel->rd_rel->reltuples / rel->rd_rel->relpages : 100.0;
+
+	table_close(rel, AccessShareLock);
+	return (int64) (blocks * density);
+}
+
+/*
  * Does the delta decide a key?  Then 'rows' (allocated in the current
  * memory context, or the scan's) are its rows, maybe none.  'types' are
  * the types of the key values.
@@ -350,9 +376,14 @@ SbDeltaLookup(SbDeltaRead *dr, const Datum *keys, const Oid *types, List **rows)
 		dr->probe_types_known = same ? 1 : -1;
 	}
 	own_types = dr->probe_types_known > 0;
-	if (!dr->loaded && own_types &&
-		++dr->lookups > SB_DELTA_LOOKUPS_BEFORE_LOAD)
-		SbDeltaLoad(dr);
+	if (!dr->loaded && own_types && ++dr->lookups > SB_DELTA_LOOKUPS_BEFORE_LOAD)
+	{
+		if (dr->load_after == 0)
+			dr->load_after = Max(SB_DELTA_LOOKUPS_BEFORE_LOAD,
+								 estimated_rows(dr) / SB_DELTA_ROWS_PER_LOOKUP);
+		if (dr->lookups > dr->load_after)
+			SbDeltaLoad(dr);
+	}
 	if (!dr->loaded || !own_types)
 		return lookup_one(dr, keys, types, rows);
 	kr = key_entry(dr, dr->keys, keys, false);
