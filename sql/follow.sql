@@ -170,6 +170,22 @@ SELECT count(*) FROM pg_trigger WHERE tgrelid = 'fo_two'::regclass AND tgisinter
 INSERT INTO fo_two VALUES (4, 4000, 'after drop', 1);
 DROP FOREIGN TABLE fo_two_b;
 
+-- a function of the query replaced: the rows changed after it use the new
+-- one (an immutable function that changes its results makes the bundle
+-- differ from the query until a refresh, as a materialized view would)
+CREATE FUNCTION fo_label(text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT 'a:' || $1 $$;
+CREATE TABLE fo_fn (id int PRIMARY KEY, v text);
+INSERT INTO fo_fn VALUES (1, 'x');
+SELECT rows FROM sharedbuf_create('fo_fn_b', 'SELECT id, fo_label(v) AS l FROM fo_fn', 'id', follow => true);
+INSERT INTO fo_fn VALUES (2, 'y');
+CREATE OR REPLACE FUNCTION fo_label(text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT 'b:' || $1 $$;
+INSERT INTO fo_fn VALUES (3, 'z');
+SELECT * FROM fo_fn_b ORDER BY id;
+DROP FOREIGN TABLE fo_fn_b;
+SELECT sharedbuf_drop('fo_fn_b');
+DROP TABLE fo_fn;
+DROP FUNCTION fo_label(text);
+
 -- a role that may not create triggers on the table cannot follow it
 CREATE ROLE fo_reader;
 GRANT SELECT ON fo_src TO fo_reader;

@@ -16,7 +16,7 @@
  * table, so writers of a key wait for each other on the table's row or
  * unique index before they get here, and the delta's rows of the key are
  * those the last of them committed.  The query's expressions are compiled
- * once per backend and trigger.  After TRUNCATE the bundle is rebuilt
+ * once per backend and trigger, and again after a function changes.  After TRUNCATE the bundle is rebuilt
  * from the (now empty) query instead.
  *
  *-------------------------------------------------------------------------
@@ -41,7 +41,9 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -95,6 +97,30 @@ typedef struct ClaimedBucket
 } ClaimedBucket;
 
 static HTAB *follow_exprs = NULL;
+static bool follow_exprs_stale = false;
+
+/* A function changed: compile every trigger's query again at its next use. */
+static void
+follow_exprs_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	follow_exprs_stale = true;
+}
+
+/* Forget every compiled query. */
+static void
+forget_follow_exprs(void)
+{
+	HASH_SEQ_STATUS seq;
+	FollowExprs *fe;
+
+	hash_seq_init(&seq, follow_exprs);
+	while ((fe = hash_seq_search(&seq)) != NULL)
+	{
+		MemoryContextDelete(fe->cxt);
+		hash_search(follow_exprs, &fe->trigoid, HASH_REMOVE, NULL);
+	}
+	follow_exprs_stale = false;
+}
 
 /* The trigger's arguments joined, to notice new ones. */
 static char *
@@ -176,7 +202,10 @@ follow_exprs_for(const Trigger *tg, Oid source, const SbDelta *d)
 		ctl.hcxt = TopMemoryContext;
 		follow_exprs = hash_create("sharedbuf follow triggers", 16, &ctl,
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterSyscacheCallback(PROCOID, follow_exprs_inval, (Datum) 0);
 	}
+	if (follow_exprs_stale)
+		forget_follow_exprs();
 	fe = hash_search(follow_exprs, &tg->tgoid, HASH_ENTER, &found);
 	if (found && strcmp(fe->args, args) == 0)
 		return fe;
