@@ -142,24 +142,28 @@ fold_if_past(Oid ftrelid, int threshold)
 	Datum		keys,
 				rows;
 	SbBuildResult result = {0};
+	bool		due = false;
 
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(ftrelid)))
 		return false;
 	opts = SbOpenTable(ftrelid, &rel);
 	d = opts->bundle ? SbDeltaFor(rel, opts->bundle) : NULL;
-	if (d == NULL)
-		return false;
-	ref = SbPinBundle(opts->path, opts->label, CurrentMemoryContext);
-	SbDeltaCount(d, SbFoldedThrough(ref->bundle), &keys, &rows);
-	SbUnpinBundle(ref);
-	if (DatumGetInt64(keys) + DatumGetInt64(rows) < threshold)
-		return false;
-	SbFoldTable(rel, opts, d, &result);
-	ereport(DEBUG1,
-			(errmsg_internal("sharedbuf: a worker folded the delta of bundle \"%s\" (%lld rows)",
-							 opts->bundle, (long long) result.rows)));
+	if (d != NULL)
+	{
+		ref = SbPinBundle(opts->path, opts->label, CurrentMemoryContext);
+		SbDeltaCount(d, SbFoldedThrough(ref->bundle), &keys, &rows);
+		SbUnpinBundle(ref);
+		due = DatumGetInt64(keys) + DatumGetInt64(rows) >= threshold;
+	}
+	if (due)
+	{
+		SbFoldTable(rel, opts, d, &result);
+		ereport(DEBUG1,
+				(errmsg_internal("sharedbuf: a worker folded the delta of bundle \"%s\" (%lld rows)",
+								 opts->bundle, (long long) result.rows)));
+	}
 	table_close(rel, NoLock);
-	return true;
+	return due;
 }
 
 /*
