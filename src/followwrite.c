@@ -8,11 +8,11 @@
  * the actions of INSERT ... ON CONFLICT and MERGE, fire the same
  * triggers), the trigger reads the statement's transition tables and
  * writes the new state of every key the statement changed straight into
- * the delta's heap and indexes, without SQL: first, each key of an old or
- * new row that passes the query's WHERE clause gets a marker of the
- * current generation (delta.c), unless it has one, and its rows of the
- * generation go; then each new row that passes the WHERE clause comes in,
- * projected by the query's select list.  A key identifies a row of the
+ * the delta's heap and indexes, without SQL: each key of an old or new row
+ * that passes the query's WHERE clause gets a marker of the current
+ * generation (delta.c), unless it has one, and its rows of the generation
+ * go, the old rows' keys first; each new row that passes comes in,
+ * projected by the query's select list, once its key is claimed.  A key identifies a row of the
  * table, so writers of a key wait for each other on the table's row or
  * unique index before they get here, and the delta's rows of the key are
  * those the last of them committed.  The query's expressions are compiled
@@ -438,9 +438,35 @@ claimed_before(FollowWrite *fw, const Datum *keys)
 	return false;
 }
 
-/* Claim the key of every row of a transition table that passes. */
+/* Insert the projection of the new row in the slot. */
 static void
-claim_keys(FollowWrite *fw, Tuplestorestate *ts)
+insert_row(FollowWrite *fw)
+{
+	const SbDelta *d = fw->d;
+	int			c = 0;
+
+	memset(fw->nulls, true, sizeof(bool) * RelationGetDescr(fw->delta)->natts);
+	for (int i = 0; i < d->natts; i++)
+	{
+		AttrNumber	a = d->deltaatts[i];
+
+		if (d->colnames[i] == NULL)
+			continue;
+		fw->values[a - 1] = ExecEvalExprSwitchContext(fw->fe->columns[c++], fw->econtext,
+													  &fw->nulls[a - 1]);
+	}
+	set_system_columns(fw, 'R');
+	insert_delta_tuple(fw, fw->values, fw->nulls, false);
+}
+
+/*
+ * Claim the key of every row of a transition table that passes the WHERE
+ * clause; of the new rows, also insert each.  The old rows come first, so
+ * that a key's rows of the generation are gone before its new row comes
+ * (a table's keys are unique among its new rows).
+ */
+static void
+write_rows(FollowWrite *fw, Tuplestorestate *ts, bool new_rows)
 {
 	Datum		keys[SB_MAX_KEY_COLUMNS];
 
@@ -461,37 +487,8 @@ claim_keys(FollowWrite *fw, Tuplestorestate *ts)
 		}
 		if (!claimed_before(fw, keys))
 			claim_key(fw, keys);
-	}
-}
-
-/* Insert the projection of every new row that passes. */
-static void
-insert_rows(FollowWrite *fw, Tuplestorestate *ts)
-{
-	int			natts = RelationGetDescr(fw->delta)->natts;
-	const SbDelta *d = fw->d;
-
-	tuplestore_select_read_pointer(ts, 0);
-	tuplestore_rescan(ts);
-	while (tuplestore_gettupleslot(ts, true, false, fw->slot))
-	{
-		int			c = 0;
-
-		ResetExprContext(fw->econtext);
-		if (!passes(fw))
-			continue;
-		memset(fw->nulls, true, sizeof(bool) * natts);
-		for (int i = 0; i < d->natts; i++)
-		{
-			AttrNumber	a = d->deltaatts[i];
-
-			if (d->colnames[i] == NULL)
-				continue;
-			fw->values[a - 1] = ExecEvalExprSwitchContext(fw->fe->columns[c++], fw->econtext,
-														  &fw->nulls[a - 1]);
-		}
-		set_system_columns(fw, 'R');
-		insert_delta_tuple(fw, fw->values, fw->nulls, false);
+		if (new_rows)
+			insert_row(fw);
 	}
 }
 
@@ -560,12 +557,9 @@ write_changes(TriggerData *td, const SbDelta *d)
 	SetUserIdAndSecContext(d->runas, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	begin_write(&fw, td, d);
 	if (td->tg_oldtable)
-		claim_keys(&fw, td->tg_oldtable);
+		write_rows(&fw, td->tg_oldtable, false);
 	if (td->tg_newtable)
-	{
-		claim_keys(&fw, td->tg_newtable);
-		insert_rows(&fw, td->tg_newtable);
-	}
+		write_rows(&fw, td->tg_newtable, true);
 	end_write(&fw);
 	SetUserIdAndSecContext(save_user, save_sec);
 }
