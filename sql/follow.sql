@@ -186,6 +186,24 @@ SELECT sharedbuf_drop('fo_fn_b');
 DROP TABLE fo_fn;
 DROP FUNCTION fo_label(text);
 
+-- a delta dropped by hand: writes to the table fail and say how to mend
+-- it, and a refresh follows again
+CREATE TABLE fo_nd (id int PRIMARY KEY, v text);
+INSERT INTO fo_nd VALUES (1, 'one');
+SELECT rows FROM sharedbuf_create('fo_nd_b', 'SELECT id, v FROM fo_nd', 'id', follow => true);
+DROP TABLE sharedbuf_delta.fo_nd_b;
+DROP SEQUENCE sharedbuf_delta."fo_nd_b$generation";
+INSERT INTO fo_nd VALUES (2, 'two');
+SELECT rows FROM sharedbuf_refresh('fo_nd_b');
+INSERT INTO fo_nd VALUES (2, 'two');
+SELECT * FROM fo_nd_b ORDER BY id;
+DROP FOREIGN TABLE fo_nd_b;
+SELECT sharedbuf_drop('fo_nd_b');
+-- the trigger function fired by any other trigger
+CREATE TRIGGER fo_nd_misuse AFTER INSERT ON fo_nd FOR EACH ROW EXECUTE FUNCTION sharedbuf_follow_trigger();
+INSERT INTO fo_nd VALUES (3, 'three');
+DROP TABLE fo_nd;
+
 -- a role that may not create triggers on the table cannot follow it
 CREATE ROLE fo_reader;
 GRANT SELECT ON fo_src TO fo_reader;
